@@ -1,0 +1,1 @@
+"""calendly_sandbox."""
