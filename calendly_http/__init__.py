@@ -1,1 +1,44 @@
-"""calendly_http."""
+"""The one home of HTTP policy for tap-calendly and target-calendly.
+
+Auth (personal access token, or OAuth with rotating refresh tokens), a shared throttle, bounded
+retries with Calendly's wait rules, error classification, and URI/UUID helpers. Neither plugin
+retries, waits or builds auth headers on its own.
+"""
+
+from calendly_http.client import CalendlyClient, ClientStats, json_body
+from calendly_http.errors import (
+    AuthenticationError,
+    CalendlyError,
+    ConfigError,
+    ConflictError,
+    InsufficientScopeError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    PlanRequiredError,
+    RetriesExhaustedError,
+)
+from calendly_http.settings import SHARED_SETTINGS, ClientSettings
+from calendly_http.throttle import Throttle
+from calendly_http.uris import resource_uri, uuid_of
+
+__all__ = [
+    "SHARED_SETTINGS",
+    "AuthenticationError",
+    "CalendlyClient",
+    "CalendlyError",
+    "ClientSettings",
+    "ClientStats",
+    "ConfigError",
+    "ConflictError",
+    "InsufficientScopeError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PlanRequiredError",
+    "RetriesExhaustedError",
+    "Throttle",
+    "json_body",
+    "resource_uri",
+    "uuid_of",
+]

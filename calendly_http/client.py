@@ -1,0 +1,284 @@
+"""The one HTTP client of a run: throttle, auth, timeout, retries and error classification."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from calendly_http.auth import Credentials, credentials_for
+from calendly_http.errors import (
+    AuthenticationError,
+    CalendlyError,
+    ConfigError,
+    RetriesExhaustedError,
+    error_from_response,
+)
+from calendly_http.retry import RETRIABLE_STATUSES, TRANSPORT_ERRORS, RetryPolicy
+from calendly_http.settings import ClientSettings
+from calendly_http.throttle import Throttle
+
+JSON_ATTRIBUTE = "calendly_json"
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    wait_seconds: float = 0.0
+
+
+class CalendlyClient:
+    """Thread-safe; share one per run between every stream or sink."""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        logger: logging.Logger | None = None,
+        user_agent: str = "calendly-connectors",
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        self.settings = settings
+        self.logger = logger or logging.getLogger("calendly_http")
+        self.stats = ClientStats()
+        self._stats_lock = threading.Lock()
+        self._sleep = sleep
+        self._policy = retry_policy or RetryPolicy(
+            settings.max_retries, settings.retry_initial_wait
+        )
+        self.throttle = Throttle(
+            settings.requests_per_minute, share=settings.rate_limit_share, clock=clock, sleep=sleep
+        )
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = user_agent
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._api = urlsplit(settings.api_url)
+        self._credentials_lock = threading.Lock()
+        self._credentials: Credentials | None = None
+        self._me_lock = threading.Lock()
+
+    # -- public surface -------------------------------------------------------------------------
+
+    def url(self, path_or_url: str) -> str:
+        """An absolute URL on the API host; other hosts are refused (the token goes with it)."""
+        if "://" not in path_or_url:
+            return f"{self.settings.api_url}/{path_or_url.lstrip('/')}"
+        parts = urlsplit(path_or_url)
+        if (parts.scheme, parts.netloc) != (self._api.scheme, self._api.netloc):
+            raise ConfigError(
+                "api_url",
+                f"refusing to send the token to {parts.scheme}://{parts.netloc}, which is not "
+                f"api_url ({self.settings.api_url})",
+            )
+        return path_or_url
+
+    def send(self, prepared: requests.PreparedRequest) -> requests.Response:
+        """Send with throttle, auth and bounded retries; return a 2xx response or raise.
+
+        A JSON body is parsed once here (a truncated body is retried like a broken
+        connection); read it back with `json_body(response)`.
+        """
+        url = self.url(prepared.url or "")
+        method = prepared.method or "GET"
+        safe_url = _without_query(url)
+        retry = 0
+        refreshed = False
+        while True:
+            authorization = self._authorization()
+            prepared.headers["Authorization"] = authorization
+            waited = self.throttle.acquire()
+            self._count(requests=1, wait_seconds=waited)
+            problem: str
+            wait: float
+            try:
+                response = self._session.send(prepared, timeout=self._timeout())
+            except TRANSPORT_ERRORS as exc:
+                problem, wait = _describe_transport(exc), self._policy.backoff(retry + 1)
+            else:
+                self.throttle.observe(response.headers)
+                status = response.status_code
+                if status < 300 and _attach_json(response):
+                    return response
+                if status == 401 and not refreshed and self._credentials_recover(authorization):
+                    refreshed = True
+                    continue
+                if status < 300:
+                    problem, wait = "malformed JSON body", self._policy.backoff(retry + 1)
+                elif status == 429:
+                    self._count(rate_limited=1)
+                    problem, wait = "HTTP 429", self._policy.rate_limit_wait(response, retry + 1)
+                    self.throttle.pause(wait)
+                elif status in RETRIABLE_STATUSES or status >= 500:
+                    problem, wait = f"HTTP {status}", self._policy.backoff(retry + 1)
+                else:
+                    raise self._redacted(self._classified(response, method, safe_url))
+            if retry >= self._policy.max_retries:
+                raise self._redacted(
+                    RetriesExhaustedError(
+                        f"gave up after {retry + 1} attempts; last problem: {problem}",
+                        title="Retries exhausted",
+                        method=method,
+                        url=safe_url,
+                    )
+                )
+            retry += 1
+            self._count(retries=1, wait_seconds=wait)
+            self.logger.warning(
+                "%s %s: %s; retry %d of %d in %.1fs",
+                method,
+                safe_url,
+                problem,
+                retry,
+                self._policy.max_retries,
+                wait,
+            )
+            self._sleep(wait)
+
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """Send one request; return its parsed JSON body (None when empty)."""
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        prepared = requests.Request(
+            method, self.url(path_or_url), params=clean, json=json
+        ).prepare()
+        return json_body(self.send(prepared))
+
+    def paginate(
+        self, path: str, params: Mapping[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a collection endpoint, following next_page_token."""
+        query = dict(params or {})
+        while True:
+            page = self.request("GET", path, params=query)
+            yield from page.get("collection", [])
+            token = (page.get("pagination") or {}).get("next_page_token")
+            if not token:
+                return
+            query["page_token"] = token
+
+    @cached_property
+    def me(self) -> dict[str, Any]:
+        """The token owner (/users/me), fetched once."""
+        with self._me_lock:
+            resource: dict[str, Any] = self.request("GET", "/users/me")["resource"]
+            return resource
+
+    @property
+    def organization_uri(self) -> str:
+        return self.settings.organization or str(self.me["current_organization"])
+
+    def redact(self, text: str) -> str:
+        """Replace every configured secret, and the live access token, in `text`."""
+        secrets = list(self.settings.secrets)
+        if self._credentials is not None:
+            header = self._credentials_header_or_none()
+            if header:
+                secrets.append(header.removeprefix("Bearer "))
+        for secret in secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    def close(self) -> None:
+        self._session.close()
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _timeout(self) -> tuple[float, float]:
+        total = self.settings.request_timeout
+        return (min(10.0, total), total)
+
+    def _authorization(self) -> str:
+        with self._credentials_lock:
+            if self._credentials is None:
+                self._credentials = credentials_for(self.settings, self._session, self.logger)
+        try:
+            return self._credentials.authorization()
+        except AuthenticationError as exc:
+            raise self._redacted(exc) from None
+
+    def _credentials_recover(self, rejected: str) -> bool:
+        assert self._credentials is not None
+        try:
+            return self._credentials.recover(rejected)
+        except AuthenticationError as exc:
+            raise self._redacted(exc) from None
+
+    def _credentials_header_or_none(self) -> str | None:
+        header = getattr(self._credentials, "_header", None)
+        return header if isinstance(header, str) else None
+
+    def _classified(self, response: requests.Response, method: str, url: str) -> CalendlyError:
+        error = error_from_response(response, method, url)
+        if isinstance(error, AuthenticationError):
+            setting = (
+                "`client_id`, `client_secret` and `refresh_token`"
+                if self.settings.uses_oauth
+                else "`token`"
+            )
+            error.message = f"{error.message}. Calendly rejected the credentials: check {setting}."
+            error.args = (error._describe(),)
+        return error
+
+    def _redacted(self, error: CalendlyError) -> CalendlyError:
+        error.message = self.redact(error.message)
+        error.args = (self.redact(str(error)),)
+        return error
+
+    def _count(self, **deltas: float) -> None:
+        with self._stats_lock:
+            for name, delta in deltas.items():
+                setattr(self.stats, name, getattr(self.stats, name) + delta)
+
+
+def json_body(response: requests.Response) -> Any:
+    """The parsed JSON body of a response returned by `CalendlyClient.send` (None when empty)."""
+    if not hasattr(response, JSON_ATTRIBUTE):
+        _attach_json(response)
+    return getattr(response, JSON_ATTRIBUTE, None)
+
+
+def _attach_json(response: requests.Response) -> bool:
+    content = response.content
+    if not content.strip():
+        setattr(response, JSON_ATTRIBUTE, None)
+        return True
+    try:
+        setattr(response, JSON_ATTRIBUTE, json.loads(content))
+    except ValueError:
+        return False
+    return True
+
+
+def _without_query(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def _describe_transport(exc: Exception) -> str:
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "response body cut short"
+    return f"connection failed ({type(exc).__name__})"

@@ -1,0 +1,58 @@
+"""When to try a request again, and how long to wait first."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+import requests
+
+RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
+    requests.exceptions.ConnectionError,  # includes resets and refused connections
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,  # body cut short
+    requests.exceptions.ContentDecodingError,
+)
+MAX_BACKOFF_SECONDS = 60.0
+MAX_RATE_LIMIT_WAIT_SECONDS = 120.0
+
+
+@dataclass
+class RetryPolicy:
+    """Bounded retries: 429 waits what Calendly says; everything else backs off with jitter."""
+
+    max_retries: int = 8
+    initial_wait: float = 1.0
+    random: Callable[[], float] = field(default=random.random)
+
+    def backoff(self, retry_number: int) -> float:
+        """Equal-jitter exponential backoff for the n-th retry (1-based)."""
+        ceiling = min(MAX_BACKOFF_SECONDS, self.initial_wait * 2 ** (retry_number - 1))
+        return ceiling / 2 + self.random() * ceiling / 2
+
+    def rate_limit_wait(self, response: requests.Response, retry_number: int) -> float:
+        """Retry-After if present, else X-RateLimit-Reset, else the plain backoff."""
+        for header in ("Retry-After", "X-RateLimit-Reset"):
+            seconds = _seconds(response.headers.get(header))
+            if seconds is not None:
+                # a little slack so the retry lands in the fresh window
+                return min(MAX_RATE_LIMIT_WAIT_SECONDS, seconds + 0.25)
+        return self.backoff(retry_number)
+
+
+def _seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
