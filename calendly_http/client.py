@@ -100,13 +100,14 @@ class CalendlyClient:
         refreshed = False
         while True:
             authorization = self._authorization()
-            prepared.headers["Authorization"] = authorization
+            attempt = prepared.copy()
+            attempt.headers["Authorization"] = authorization
             waited = self.throttle.acquire()
             self._count(requests=1, wait_seconds=waited)
             problem: str
             wait: float
             try:
-                response = self._session.send(prepared, timeout=self._timeout())
+                response = self._session.send(attempt, timeout=self._timeout())
             except TRANSPORT_ERRORS as exc:
                 problem, wait = _describe_transport(exc), self._policy.backoff(retry + 1)
             else:
@@ -120,6 +121,7 @@ class CalendlyClient:
                 if status < 300:
                     problem, wait = "malformed JSON body", self._policy.backoff(retry + 1)
                 elif status == 429:
+                    # Everyone waits, not just this thread: the throttle holds back every caller.
                     self._count(rate_limited=1)
                     problem, wait = "HTTP 429", self._policy.rate_limit_wait(response, retry + 1)
                     self.throttle.pause(wait)
@@ -137,7 +139,7 @@ class CalendlyClient:
                     )
                 )
             retry += 1
-            self._count(retries=1, wait_seconds=wait)
+            self._count(retries=1)
             self.logger.warning(
                 "%s %s: %s; retry %d of %d in %.1fs",
                 method,
@@ -147,7 +149,9 @@ class CalendlyClient:
                 self._policy.max_retries,
                 wait,
             )
-            self._sleep(wait)
+            if problem != "HTTP 429":  # a 429's wait is already in the throttle
+                self._count(wait_seconds=wait)
+                self._sleep(wait)
 
     def request(
         self,

@@ -1,0 +1,391 @@
+"""The client's retry, wait and error rules, against canned responses (one module under test)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+import requests
+import requests_mock as rm
+
+from calendly_http import (
+    AuthenticationError,
+    CalendlyClient,
+    ClientSettings,
+    ConfigError,
+    ConflictError,
+    InsufficientScopeError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    PlanRequiredError,
+    RetriesExhaustedError,
+    json_body,
+    resource_uri,
+    uuid_of,
+)
+
+API = "https://api.calendly.com"
+TOKEN = "pat-secret-123"
+
+
+class Sleeps(list[float]):
+    """Records sleeps and moves a fake clock, so waits are checked without waiting."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+    def clock(self) -> float:
+        return sum(self)
+
+
+def make_client(sleeps: Sleeps, **config: object) -> CalendlyClient:
+    settings = ClientSettings.from_config({"token": TOKEN, "requests_per_minute": 6000, **config})
+    return CalendlyClient(settings, sleep=sleeps, clock=sleeps.clock)
+
+
+def ok(body: object, **headers: str) -> dict:
+    return {"status_code": 200, "json": body, "headers": headers}
+
+
+def test_sends_bearer_token_and_parses_once(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(f"{API}/users/me", json={"resource": {"uri": "u"}})
+    client = make_client(Sleeps())
+    assert client.request("GET", "/users/me") == {"resource": {"uri": "u"}}
+    assert requests_mock.last_request.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_429_waits_what_x_ratelimit_reset_says(requests_mock: rm.Mocker) -> None:
+    limited = {"X-RateLimit-Limit": "500", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "7"}
+    requests_mock.get(
+        f"{API}/groups",
+        [{"status_code": 429, "json": {"title": "Too Many Requests"}, "headers": limited}, ok({})],
+    )
+    sleeps = Sleeps()
+    client = make_client(sleeps)
+    client.request("GET", "/groups")
+    assert sleeps == [pytest.approx(7.25)]  # one wait, in the shared throttle
+    assert client.stats.rate_limited == 1
+    assert client.stats.retries == 1
+
+
+def test_retry_after_wins_over_reset(requests_mock: rm.Mocker) -> None:
+    headers = {"Retry-After": "2", "X-RateLimit-Reset": "50"}
+    requests_mock.get(f"{API}/groups", [{"status_code": 429, "headers": headers}, ok({})])
+    sleeps = Sleeps()
+    make_client(sleeps).request("GET", "/groups")
+    assert sleeps == [pytest.approx(2.25)]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_server_errors_retry_with_growing_jittered_backoff(
+    requests_mock: rm.Mocker, status: int
+) -> None:
+    requests_mock.get(f"{API}/groups", [{"status_code": status}] * 3 + [ok({"collection": []})])
+    sleeps = Sleeps()
+    client = make_client(sleeps, retry_initial_wait=1.0)
+    assert client.request("GET", "/groups") == {"collection": []}
+    backoffs = [s for s in sleeps if s > 0.02]
+    assert len(backoffs) == 3
+    assert 0.5 <= backoffs[0] <= 1.0 and 1.0 <= backoffs[1] <= 2.0 and 2.0 <= backoffs[2] <= 4.0
+
+
+def test_connection_errors_and_truncated_bodies_are_retried(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(
+        f"{API}/groups",
+        [
+            {"exc": requests.exceptions.ConnectionError("reset by peer")},
+            {"exc": requests.exceptions.ReadTimeout("stalled")},
+            {"exc": requests.exceptions.ChunkedEncodingError("cut")},
+            {"status_code": 200, "text": '{"collection": [{"uri": '},
+            ok({"collection": [1]}),
+        ],
+    )
+    client = make_client(Sleeps(), retry_initial_wait=0.01)
+    assert client.request("GET", "/groups") == {"collection": [1]}
+    assert client.stats.retries == 4
+
+
+def test_retries_are_bounded(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(f"{API}/groups", status_code=503)
+    client = make_client(Sleeps(), max_retries=3, retry_initial_wait=0.01)
+    with pytest.raises(
+        RetriesExhaustedError, match="gave up after 4 attempts; last problem: HTTP 503"
+    ):
+        client.request("GET", "/groups")
+    assert requests_mock.call_count == 4
+
+
+def test_401_names_the_token_setting_and_never_shows_it(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(
+        f"{API}/users/me",
+        status_code=401,
+        json={"title": "Unauthenticated", "message": f"The access token {TOKEN} is invalid"},
+    )
+    with pytest.raises(AuthenticationError) as caught:
+        make_client(Sleeps()).request("GET", "/users/me")
+    text = str(caught.value)
+    assert "check `token`" in text and "HTTP 401" in text
+    assert TOKEN not in text and TOKEN not in caught.value.message
+    assert requests_mock.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (
+            403,
+            {
+                "title": "Insufficient scope",
+                "message": "This operation requires the scopes listed in the 'required_scopes' array.",
+                "required_scopes": ["activity_log:read"],
+            },
+            InsufficientScopeError,
+        ),
+        (
+            403,
+            {
+                "title": "Permission Denied",
+                "message": "Please upgrade your Calendly account to Enterprise.",
+            },
+            PlanRequiredError,
+        ),
+        (
+            403,
+            {"title": "Permission Denied", "message": "Event is already canceled"},
+            PermissionDeniedError,
+        ),
+        (404, {"title": "Resource Not Found", "message": "not found"}, NotFoundError),
+        (
+            409,
+            {"title": "Already Exists", "message": "Hook with this url already exists"},
+            ConflictError,
+        ),
+        (
+            400,
+            {
+                "title": "Invalid Argument",
+                "message": "The supplied parameters are invalid.",
+                "details": [{"parameter": "count", "message": "must be at most 100"}],
+            },
+            InvalidRequestError,
+        ),
+    ],
+)
+def test_4xx_is_classified_without_retry(
+    requests_mock: rm.Mocker, status: int, body: dict, error: type
+) -> None:
+    requests_mock.post(f"{API}/things", status_code=status, json=body)
+    with pytest.raises(error) as caught:
+        make_client(Sleeps()).request("POST", "/things", json={"a": 1})
+    assert requests_mock.call_count == 1
+    assert caught.value.status == status
+    assert caught.value.message.startswith(body["message"])
+    assert caught.value.url == f"{API}/things"
+
+
+def test_scope_error_lists_the_scopes(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(
+        f"{API}/activity_log_entries",
+        status_code=403,
+        json={
+            "title": "Insufficient scope",
+            "message": "x",
+            "required_scopes": ["activity_log:read"],
+        },
+    )
+    with pytest.raises(InsufficientScopeError, match="activity_log:read"):
+        make_client(Sleeps()).request("GET", "/activity_log_entries")
+
+
+def test_error_urls_drop_the_query(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(f"{API}/organization_memberships", status_code=404, json={"message": "no"})
+    with pytest.raises(NotFoundError) as caught:
+        make_client(Sleeps()).request(
+            "GET", "/organization_memberships", params={"email": "ann@example.com"}
+        )
+    assert "ann@example.com" not in str(caught.value)
+
+
+def test_refuses_to_send_the_token_to_another_host(requests_mock: rm.Mocker) -> None:
+    with pytest.raises(ConfigError, match="refusing to send the token"):
+        make_client(Sleeps()).request("GET", "https://evil.example.com/users/me")
+    assert requests_mock.call_count == 0
+
+
+def test_paginate_follows_page_tokens(requests_mock: rm.Mocker) -> None:
+    pages = [
+        ok({"collection": [1, 2], "pagination": {"next_page_token": "t1"}}),
+        ok({"collection": [3], "pagination": {"next_page_token": None}}),
+    ]
+    requests_mock.get(f"{API}/groups", pages)
+    items = list(make_client(Sleeps()).paginate("/groups", {"organization": "o", "count": 2}))
+    assert items == [1, 2, 3]
+    assert requests_mock.request_history[1].qs["page_token"] == ["t1"]
+
+
+def test_me_is_fetched_once(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(f"{API}/users/me", json={"resource": {"current_organization": "org-uri"}})
+    client = make_client(Sleeps())
+    assert client.organization_uri == "org-uri"
+    assert client.me["current_organization"] == "org-uri"
+    assert requests_mock.call_count == 1
+
+
+def test_json_body_of_an_empty_response_is_none(requests_mock: rm.Mocker) -> None:
+    requests_mock.delete(f"{API}/webhook_subscriptions/abc", status_code=204)
+    client = make_client(Sleeps())
+    prepared = requests.Request("DELETE", f"{API}/webhook_subscriptions/abc").prepare()
+    assert json_body(client.send(prepared)) is None
+
+
+# --- OAuth ---------------------------------------------------------------------------------------
+
+TOKEN_URL = "https://auth.calendly.com/oauth/token"
+
+
+def oauth_client(tmp_path: Path, sleeps: Sleeps, **config: object) -> CalendlyClient:
+    settings = ClientSettings.from_config(
+        {
+            "client_id": "cid",
+            "client_secret": "csecret",
+            "refresh_token": "refresh-0",
+            "refresh_token_path": str(tmp_path / "refresh_token"),
+            "requests_per_minute": 6000,
+            **config,
+        }
+    )
+    return CalendlyClient(
+        settings, sleep=sleeps, clock=sleeps.clock, logger=logging.getLogger("test")
+    )
+
+
+def token_response(n: int, expires_in: int = 7200) -> dict:
+    return ok(
+        {
+            "access_token": f"access-{n}",
+            "refresh_token": f"refresh-{n}",
+            "expires_in": expires_in,
+            "token_type": "Bearer",
+        }
+    )
+
+
+def test_oauth_refreshes_on_401_once_and_persists_the_rotated_token(
+    requests_mock: rm.Mocker, tmp_path: Path
+) -> None:
+    requests_mock.post(TOKEN_URL, [token_response(1), token_response(2)])
+    requests_mock.get(
+        f"{API}/groups",
+        [ok({"a": 1}), {"status_code": 401, "json": {"message": "expired"}}, ok({"b": 2})],
+    )
+    client = oauth_client(tmp_path, Sleeps())
+    assert client.request("GET", "/groups") == {"a": 1}
+    assert (tmp_path / "refresh_token").read_text() == "refresh-1"
+    assert client.request("GET", "/groups") == {"b": 2}
+    assert (tmp_path / "refresh_token").read_text() == "refresh-2"
+    assert oct((tmp_path / "refresh_token").stat().st_mode & 0o777) == "0o600"
+    auths = [
+        r.headers.get("Authorization") for r in requests_mock.request_history if r.method == "GET"
+    ]
+    assert auths == ["Bearer access-1", "Bearer access-1", "Bearer access-2"]
+    first_refresh = requests_mock.request_history[0]
+    assert (
+        "grant_type=refresh_token" in first_refresh.text
+        and "refresh_token=refresh-0" in first_refresh.text
+    )
+
+
+def test_oauth_reads_the_persisted_refresh_token_first(
+    requests_mock: rm.Mocker, tmp_path: Path
+) -> None:
+    (tmp_path / "refresh_token").write_text("refresh-7\n")
+    requests_mock.post(TOKEN_URL, [token_response(8)])
+    requests_mock.get(f"{API}/groups", json={})
+    oauth_client(tmp_path, Sleeps()).request("GET", "/groups")
+    assert "refresh_token=refresh-7" in requests_mock.request_history[0].text
+
+
+def test_oauth_gives_up_when_the_fresh_token_is_also_rejected(
+    requests_mock: rm.Mocker, tmp_path: Path
+) -> None:
+    requests_mock.post(TOKEN_URL, [token_response(1), token_response(2)])
+    requests_mock.get(f"{API}/groups", status_code=401, json={"message": "nope"})
+    with pytest.raises(AuthenticationError, match="client_id"):
+        oauth_client(tmp_path, Sleeps()).request("GET", "/groups")
+    assert sum(r.url == TOKEN_URL for r in requests_mock.request_history) == 2
+
+
+def test_oauth_never_refreshes_in_a_loop(requests_mock: rm.Mocker, tmp_path: Path) -> None:
+    requests_mock.post(TOKEN_URL, [token_response(n) for n in range(1, 20)])
+    requests_mock.get(f"{API}/groups", status_code=401, json={"message": "nope"})
+    client = oauth_client(tmp_path, Sleeps())
+    for _ in range(7):  # the first request refreshes twice, each later one once
+        with pytest.raises(AuthenticationError, match="rejected the credentials"):
+            client.request("GET", "/groups")
+    with pytest.raises(AuthenticationError, match="refusing a token refresh"):
+        client.request("GET", "/groups")
+    assert sum(r.url == TOKEN_URL for r in requests_mock.request_history) == 8
+
+
+def test_oauth_used_refresh_token_names_the_settings(
+    requests_mock: rm.Mocker, tmp_path: Path
+) -> None:
+    requests_mock.post(
+        TOKEN_URL, status_code=400, json={"error": "invalid_grant", "error_description": "used"}
+    )
+    with pytest.raises(AuthenticationError) as caught:
+        oauth_client(tmp_path, Sleeps()).request("GET", "/groups")
+    text = str(caught.value)
+    assert "refresh_token_path" in text and "refresh-0" not in text and "csecret" not in text
+
+
+def test_oauth_refreshes_before_expiry(requests_mock: rm.Mocker, tmp_path: Path) -> None:
+    requests_mock.post(TOKEN_URL, [token_response(1, expires_in=30), token_response(2)])
+    requests_mock.get(f"{API}/groups", json={})
+    client = oauth_client(tmp_path, Sleeps())
+    client.request("GET", "/groups")
+    client.request("GET", "/groups")  # 30 s lifetime is inside the safety margin: refresh first
+    auths = [
+        r.headers.get("Authorization") for r in requests_mock.request_history if r.method == "GET"
+    ]
+    assert auths == ["Bearer access-1", "Bearer access-2"]
+
+
+def test_redact_hides_every_secret(requests_mock: rm.Mocker, tmp_path: Path) -> None:
+    requests_mock.post(TOKEN_URL, [token_response(1)])
+    requests_mock.get(f"{API}/groups", json={})
+    client = oauth_client(tmp_path, Sleeps())
+    client.request("GET", "/groups")
+    text = client.redact("csecret refresh-0 access-1 fine")
+    assert text == "*** *** *** fine"
+    assert json.dumps(text).count("***") == 3
+
+
+# --- uris ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "abc-123",
+        "https://api.calendly.com/scheduled_events/abc-123",
+        "http://127.0.0.1:9/x/abc-123/",
+    ],
+)
+def test_uuid_of_accepts_uri_or_uuid(value: str) -> None:
+    assert uuid_of(value) == "abc-123"
+
+
+@pytest.mark.parametrize("value", ["", "  ", "not a uuid", "mailto:a@b.c", "https://x/", "a/b"])
+def test_uuid_of_rejects_the_rest(value: str) -> None:
+    with pytest.raises(ValueError, match="Calendly URI or UUID"):
+        uuid_of(value)
+
+
+def test_resource_uri() -> None:
+    assert (
+        resource_uri(API + "/", "/users", "https://api.calendly.com/users/u1") == f"{API}/users/u1"
+    )
