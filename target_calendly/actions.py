@@ -1,0 +1,595 @@
+"""The one table of Calendly write actions the target can perform.
+
+Each action says: the write (method + path template), the input fields (types and formats) and
+which are required, how ids are resolved (a full URI or a bare UUID; some by an email lookup),
+the request body, whether it destroys data, which Calendly answers mean "already done" (the
+record comes out `skipped`, not `failed`), and whether records are batched into one request.
+
+Path placeholders are filled with the UUID of the record field of the same name; `{organization}`
+is the configured organization (else the token's); lookups may fill the others.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from calendly_http import CalendlyClient, CalendlyError, resource_uri, uuid_of
+from target_calendly.validation import (
+    InputSpec,
+    array,
+    boolean,
+    calendly_id,
+    date,
+    date_time,
+    email,
+    integer,
+    invitee_uri,
+    obj,
+    one_of,
+    text,
+    url,
+)
+
+Values = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Write:
+    """One request to send."""
+
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Nothing to send: the effect is already there. `response` is the existing resource."""
+
+    reason: str
+    response: Any = None
+
+
+class LookupFailedError(Exception):
+    """A lookup found a state the record's intent cannot be applied to (not "already done")."""
+
+
+class Context:
+    """What resolution needs: the run's client (reads only) and the organization."""
+
+    def __init__(self, client: CalendlyClient) -> None:
+        self.client = client
+
+    @property
+    def api_url(self) -> str:
+        return self.client.settings.api_url
+
+    @property
+    def organization_uri(self) -> str:
+        return self.client.organization_uri
+
+    def uri(self, collection: str, value: str) -> str:
+        """The full URI on api_url for a URI or bare UUID of `collection`."""
+        return resource_uri(self.api_url, collection, uuid_of(value))
+
+    def rebase(self, uri: str, collection: str) -> str:
+        """A nested URI (e.g. an invitee) moved onto api_url, whatever host it was read from."""
+        path = urlsplit(uri).path
+        return self.api_url + path[path.index(f"/{collection}/") :].rstrip("/")
+
+    def get(self, path_or_url: str, **params: Any) -> Any:
+        return self.client.request("GET", path_or_url, params=params)
+
+    def first(self, path: str, **params: Any) -> dict[str, Any] | None:
+        return next(iter(self.client.paginate(path, params)), None)
+
+
+Body = Callable[[Values, Context], "dict[str, Any] | None"]
+Lookup = Callable[[Values, Context], "Mapping[str, str] | Skip"]
+Rule = Callable[[CalendlyError], "str | None"]
+
+
+def no_body(_values: Values, _ctx: Context) -> None:
+    return None
+
+
+def answered(status: int, *phrases: str, reason: str) -> Rule:
+    """Rule: Calendly answered `status` (and, if given, a message containing one of `phrases`)."""
+
+    def rule(error: CalendlyError) -> str | None:
+        message = (error.message or "").lower()
+        if error.status == status and (not phrases or any(p in message for p in phrases)):
+            return reason.format(message=error.message)
+        return None
+
+    return rule
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    summary: str
+    method: str
+    path: str
+    spec: InputSpec
+    body: Body = no_body
+    lookup: Lookup | None = None
+    already_done: tuple[Rule, ...] = ()
+    existing: Callable[[Values, Context], Any] | None = None
+    destructive: bool = False
+    batch_body: Callable[[list[Values]], dict[str, Any]] | None = None
+
+    @property
+    def batchable(self) -> bool:
+        return self.batch_body is not None
+
+    def write(self, values: Values, ctx: Context) -> Write | Skip:
+        """Resolve ids (lookups are reads) into the one write this record asks for."""
+        ids: dict[str, str] = {}
+        if self.lookup is not None:
+            found = self.lookup(values, ctx)
+            if isinstance(found, Skip):
+                return found
+            ids.update(found)
+        return Write(self.method, self._path(values, ctx, ids), self.body(values, ctx))
+
+    def batch_write(self, batch: list[Values], ctx: Context) -> Write:
+        assert self.batch_body is not None
+        return Write(self.method, self._path({}, ctx, {}), self.batch_body(batch))
+
+    def skip_reason(self, error: CalendlyError) -> str | None:
+        return next((r for rule in self.already_done if (r := rule(error))), None)
+
+    def _path(self, values: Values, ctx: Context, ids: dict[str, str]) -> str:
+        names = _placeholders(self.path)
+        if "organization" in names and "organization" not in ids:
+            ids["organization"] = uuid_of(ctx.organization_uri)
+        for name in names - ids.keys():
+            ids[name] = uuid_of(values[name])
+        return self.path.format(**ids)
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def pick(values: Values, *names: str) -> dict[str, Any]:
+    return {name: values[name] for name in names if name in values}
+
+
+# -- lookups ------------------------------------------------------------------------------------
+
+
+def _check_no_show(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+    invitee = ctx.get(ctx.rebase(values["invitee"], "scheduled_events"))["resource"]
+    if invitee.get("no_show"):
+        return Skip("the invitee is already marked as a no-show", invitee["no_show"])
+    return {}
+
+
+def _find_no_show(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+    if "no_show" in values:
+        return {"no_show": uuid_of(values["no_show"])}
+    invitee = ctx.get(ctx.rebase(values["invitee"], "scheduled_events"))["resource"]
+    if not invitee.get("no_show"):
+        return Skip("the invitee is not marked as a no-show (already unmarked)")
+    return {"no_show": uuid_of(invitee["no_show"]["uri"])}
+
+
+def _find_invitation(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+    org = uuid_of(ctx.organization_uri)
+    if "invitation" in values:
+        path = urlsplit(values["invitation"]).path
+        if "/organizations/" in path:
+            org = path.split("/organizations/", 1)[1].split("/", 1)[0]
+        return {"organization": org, "invitation": uuid_of(values["invitation"])}
+    invitations = f"/organizations/{org}/invitations"
+    pending = ctx.first(invitations, email=values["email"], status="pending")
+    if pending:
+        return {"organization": org, "invitation": uuid_of(pending["uri"])}
+    latest = ctx.first(invitations, email=values["email"], sort="created_at:desc")
+    if latest and latest.get("status") == "accepted":
+        raise LookupFailedError(
+            "the invitation for this email was already accepted, so it cannot be revoked; "
+            "use the remove_user action to take the user out of the organization"
+        )
+    if latest and latest.get("status") == "declined":
+        return Skip("the invitation for this email was declined", latest)
+    return Skip("no pending invitation for this email (already revoked, or never sent)")
+
+
+def _find_membership(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+    if "membership" in values:
+        return {"membership": uuid_of(values["membership"])}
+    membership = ctx.first(
+        "/organization_memberships", organization=ctx.organization_uri, email=values["email"]
+    )
+    if membership is None:
+        return Skip("no membership for this email in the organization (already removed)")
+    return {"membership": uuid_of(membership["uri"])}
+
+
+def _existing_webhook(values: Values, ctx: Context) -> Any:
+    params = {"organization": ctx.organization_uri, "scope": values["scope"]}
+    for scope_field in ("user", "group"):
+        if values.get("scope") == scope_field and scope_field in values:
+            params[scope_field] = ctx.uri(f"{scope_field}s", values[scope_field])
+    return next(
+        (
+            hook
+            for hook in ctx.client.paginate("/webhook_subscriptions", params)
+            if hook.get("callback_url") == values["url"]
+        ),
+        None,
+    )
+
+
+# -- bodies -------------------------------------------------------------------------------------
+
+
+def _scheduling_link(values: Values, ctx: Context) -> dict[str, Any]:
+    # The spec types max_event_count as the string "1"; the input accepts 1 or "1".
+    return {
+        "max_event_count": str(values["max_event_count"]),
+        "owner": ctx.uri("event_types", values["event_type"]),
+        "owner_type": "EventType",
+    }
+
+
+_SHARE_FIELDS = (
+    "name",
+    "duration",
+    "duration_options",
+    "period_type",
+    "start_date",
+    "end_date",
+    "max_booking_time",
+    "hide_location",
+    "location_configurations",
+    "availability_rule",
+)
+
+
+def _share(values: Values, ctx: Context) -> dict[str, Any]:
+    return {
+        "event_type": ctx.uri("event_types", values["event_type"]),
+        **pick(values, *_SHARE_FIELDS),
+    }
+
+
+def _webhook(values: Values, ctx: Context) -> dict[str, Any]:
+    body = {
+        "url": values["url"],
+        "events": list(values["events"]),
+        "organization": ctx.organization_uri,
+        "scope": values["scope"],
+        **pick(values, "signing_key"),
+    }
+    for scope_field in ("user", "group"):
+        if scope_field in values:
+            body[scope_field] = ctx.uri(f"{scope_field}s", values[scope_field])
+    return body
+
+
+_INVITEE_FIELDS = ("email", "timezone", "name", "first_name", "last_name", "text_reminder_number")
+
+
+def _booking(values: Values, ctx: Context) -> dict[str, Any]:
+    return {
+        "event_type": ctx.uri("event_types", values["event_type"]),
+        "start_time": values["start_time"],
+        "invitee": pick(values, *_INVITEE_FIELDS),
+        **pick(values, "location", "questions_and_answers", "tracking", "event_guests"),
+    }
+
+
+def _deletion_emails(batch: list[Values]) -> dict[str, Any]:
+    return {"emails": list(dict.fromkeys(values["email"] for values in batch))}
+
+
+# -- input field types shared by several actions -------------------------------------------------
+
+WEBHOOK_EVENTS = (
+    "invitee.created",
+    "invitee.canceled",
+    "invitee_no_show.created",
+    "invitee_no_show.deleted",
+    "event_type.created",
+    "event_type.updated",
+    "event_type.deleted",
+    "meeting_recap.created",
+    "meeting_recap.updated",
+    "meeting_recap.deleted",
+    "routing_form_submission.created",
+    "contact.created",
+    "contact.updated",
+    "contact.deleted",
+)
+LOCATION_KINDS = (
+    "physical",
+    "ask_invitee",
+    "custom",
+    "outbound_call",
+    "inbound_call",
+    "google_conference",
+    "gotomeeting_conference",
+    "microsoft_teams_conference",
+    "webex_conference",
+    "zoom_conference",
+)
+_LOCATION = obj(
+    {
+        "kind": one_of(*LOCATION_KINDS),
+        "location": text(255),
+        "additional_info": text(255),
+        "phone_number": text(),
+        "position": integer(),
+    },
+    required=["kind"],
+)
+_AVAILABILITY_RULE = obj(
+    {
+        "timezone": text(),
+        "rules": array(
+            obj(
+                {
+                    "type": one_of("wday", "date"),
+                    "wday": one_of(
+                        "sunday",
+                        "monday",
+                        "tuesday",
+                        "wednesday",
+                        "thursday",
+                        "friday",
+                        "saturday",
+                    ),
+                    "date": date(),
+                    "intervals": array(obj({"from": text(), "to": text()}, ["from", "to"])),
+                },
+                required=["type"],
+            )
+        ),
+    },
+    required=["timezone", "rules"],
+)
+_DURATION = integer(1, 720)
+
+# -- the table ----------------------------------------------------------------------------------
+
+ACTIONS: dict[str, Action] = {
+    action.name: action
+    for action in (
+        Action(
+            name="cancel_event",
+            summary="Cancel a scheduled event (invitees are notified)",
+            method="POST",
+            path="/scheduled_events/{event}/cancellation",
+            spec=InputSpec(
+                {"event": calendly_id("scheduled_events"), "reason": text(10000)},
+                required=("event",),
+            ),
+            body=lambda v, _: pick(v, "reason"),
+            already_done=(
+                answered(403, "already canceled", reason="the event is already canceled"),
+            ),
+            destructive=True,
+        ),
+        Action(
+            name="mark_no_show",
+            summary="Mark an invitee as a no-show",
+            method="POST",
+            path="/invitee_no_shows",
+            spec=InputSpec({"invitee": invitee_uri()}, required=("invitee",)),
+            lookup=_check_no_show,
+            body=lambda v, ctx: {"invitee": ctx.rebase(v["invitee"], "scheduled_events")},
+            already_done=(
+                answered(409, reason="the invitee is already marked as a no-show"),
+                answered(
+                    400, "already", reason="the invitee is already marked as a no-show ({message})"
+                ),
+                answered(
+                    422, "already", reason="the invitee is already marked as a no-show ({message})"
+                ),
+            ),
+        ),
+        Action(
+            name="unmark_no_show",
+            summary="Undo an invitee's no-show (by no-show, or the invitee's current one)",
+            method="DELETE",
+            path="/invitee_no_shows/{no_show}",
+            spec=InputSpec(
+                {"no_show": calendly_id("invitee_no_shows"), "invitee": invitee_uri()},
+                required=(("no_show", "invitee"),),
+            ),
+            lookup=_find_no_show,
+            already_done=(answered(404, reason="no such no-show (already unmarked)"),),
+        ),
+        Action(
+            name="invite_user",
+            summary="Invite an email to the organization",
+            method="POST",
+            path="/organizations/{organization}/invitations",
+            spec=InputSpec({"email": email()}, required=("email",)),
+            body=lambda v, _: {"email": v["email"]},
+            already_done=(
+                answered(409, reason="already invited or already a member: {message}"),
+                answered(400, "already", reason="already invited or already a member: {message}"),
+                answered(422, "already", reason="already invited or already a member: {message}"),
+            ),
+        ),
+        Action(
+            name="revoke_invitation",
+            summary="Revoke a pending invitation (by invitation, or the email's pending one)",
+            method="DELETE",
+            path="/organizations/{organization}/invitations/{invitation}",
+            spec=InputSpec(
+                {"invitation": calendly_id("invitations"), "email": email()},
+                required=(("invitation", "email"),),
+            ),
+            lookup=_find_invitation,
+            already_done=(answered(404, reason="no such invitation (already revoked)"),),
+        ),
+        Action(
+            name="remove_user",
+            summary="Remove a user from the organization (by membership, or the email's)",
+            method="DELETE",
+            path="/organization_memberships/{membership}",
+            spec=InputSpec(
+                {"membership": calendly_id("organization_memberships"), "email": email()},
+                required=(("membership", "email"),),
+            ),
+            lookup=_find_membership,
+            already_done=(answered(404, reason="no such membership (already removed)"),),
+            destructive=True,
+        ),
+        Action(
+            name="create_scheduling_link",
+            summary="Create a single-use scheduling link for an event type",
+            method="POST",
+            path="/scheduling_links",
+            spec=InputSpec(
+                {"event_type": calendly_id("event_types"), "max_event_count": one_of(1)},
+                required=("event_type",),
+                defaults={"max_event_count": 1},
+            ),
+            body=_scheduling_link,
+        ),
+        Action(
+            name="create_share",
+            summary="Create a customized share of a one-on-one event type",
+            method="POST",
+            path="/shares",
+            spec=InputSpec(
+                {
+                    "event_type": calendly_id("event_types"),
+                    "name": text(55),
+                    "duration": _DURATION,
+                    "duration_options": array(_DURATION, max_items=4, unique=True),
+                    "period_type": one_of("available_moving", "moving", "fixed", "unlimited"),
+                    "start_date": date(),
+                    "end_date": date(),
+                    "max_booking_time": integer(1),
+                    "hide_location": boolean(),
+                    "location_configurations": array(_LOCATION),
+                    "availability_rule": _AVAILABILITY_RULE,
+                },
+                required=("event_type",),
+                required_when=(
+                    ("period_type", "fixed", "start_date"),
+                    ("period_type", "fixed", "end_date"),
+                    ("period_type", "moving", "max_booking_time"),
+                    ("period_type", "available_moving", "max_booking_time"),
+                ),
+            ),
+            body=_share,
+        ),
+        Action(
+            name="delete_invitee_data",
+            summary="GDPR: delete all data of invitee emails (batched, Enterprise)",
+            method="POST",
+            path="/data_compliance/deletion/invitees",
+            spec=InputSpec({"email": email()}, required=("email",)),
+            batch_body=_deletion_emails,
+            destructive=True,
+        ),
+        Action(
+            name="delete_event_data",
+            summary="GDPR: delete scheduled-event data in a past time range (Enterprise)",
+            method="POST",
+            path="/data_compliance/deletion/events",
+            spec=InputSpec(
+                {"start_time": date_time(), "end_time": date_time()},
+                required=("start_time", "end_time"),
+            ),
+            body=lambda v, _: pick(v, "start_time", "end_time"),
+            destructive=True,
+        ),
+        Action(
+            name="create_webhook_subscription",
+            summary="Subscribe a URL to Calendly webhook events",
+            method="POST",
+            path="/webhook_subscriptions",
+            spec=InputSpec(
+                {
+                    "url": url(),
+                    "events": array(one_of(*WEBHOOK_EVENTS), unique=True),
+                    "scope": one_of("organization", "user", "group"),
+                    "user": calendly_id("users"),
+                    "group": calendly_id("groups"),
+                    "signing_key": text(),
+                },
+                required=("url", "events", "scope"),
+                required_when=(("scope", "user", "user"), ("scope", "group", "group")),
+            ),
+            body=_webhook,
+            already_done=(
+                answered(409, reason="a webhook subscription for this URL already exists"),
+            ),
+            existing=_existing_webhook,
+        ),
+        Action(
+            name="delete_webhook_subscription",
+            summary="Delete a webhook subscription",
+            method="DELETE",
+            path="/webhook_subscriptions/{webhook_subscription}",
+            spec=InputSpec(
+                {"webhook_subscription": calendly_id("webhook_subscriptions")},
+                required=("webhook_subscription",),
+            ),
+            already_done=(answered(404, reason="no such webhook subscription (already deleted)"),),
+        ),
+        Action(
+            name="book_meeting",
+            summary="Book a meeting for an invitee (Scheduling API, POST /invitees)",
+            method="POST",
+            path="/invitees",
+            spec=InputSpec(
+                {
+                    "event_type": calendly_id("event_types"),
+                    "start_time": date_time(),
+                    "email": email(),
+                    "timezone": text(),
+                    "name": text(),
+                    "first_name": text(),
+                    "last_name": text(),
+                    "text_reminder_number": text(),
+                    "location": obj(
+                        {"kind": one_of(*LOCATION_KINDS), "location": text()}, ["kind"]
+                    ),
+                    "questions_and_answers": array(
+                        obj(
+                            {"question": text(), "answer": text(), "position": integer(0)},
+                            ["question", "answer", "position"],
+                        )
+                    ),
+                    "tracking": obj(),
+                    "event_guests": array(email(), max_items=10),
+                },
+                required=("event_type", "start_time", "email", "timezone", ("name", "first_name")),
+            ),
+            body=_booking,
+        ),
+    )
+}
+
+DESTRUCTIVE_ACTIONS = tuple(name for name, action in ACTIONS.items() if action.destructive)
+
+
+def action_names() -> str:
+    return ", ".join(ACTIONS)
+
+
+__all__ = [
+    "ACTIONS",
+    "DESTRUCTIVE_ACTIONS",
+    "Action",
+    "Context",
+    "LookupFailedError",
+    "Skip",
+    "Write",
+    "action_names",
+]

@@ -1,0 +1,238 @@
+"""Turn one validated record (or one batch) into its Calendly write and its outcome line.
+
+Every path through here ends in exactly one outcome line per record, written before anything is
+raised; `on_error=fail` then stops the run at that record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from singer_sdk.exceptions import MissingKeyPropertiesError
+
+from calendly_http import (
+    AuthenticationError,
+    CalendlyClient,
+    CalendlyError,
+    InsufficientScopeError,
+    PlanRequiredError,
+    json_body,
+)
+from target_calendly.actions import Action, Context, LookupFailedError, Skip, Write
+from target_calendly.checkpoints import StateGate
+from target_calendly.outcomes import Outcome, OutcomeLine, OutcomeWriter, record_key
+from target_calendly.validation import InvalidRecordError, validate
+
+
+class RecordFailedError(Exception):
+    """The run stops at a failed record (its `failed` line is already written)."""
+
+
+class KeyPropertiesMissingError(RecordFailedError, MissingKeyPropertiesError):
+    """A record lacks a key property its stream's SCHEMA declares."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input record on its way to an outcome."""
+
+    stream: str
+    action: str
+    record: Mapping[str, Any]
+    position: int
+    ticket: int
+
+    @property
+    def label(self) -> str:
+        return f"record #{self.position} of stream '{self.stream}' (action {self.action})"
+
+
+class Executor:
+    def __init__(
+        self,
+        client: CalendlyClient,
+        writer: OutcomeWriter,
+        gate: StateGate,
+        *,
+        dry_run: bool,
+        stop_on_error: bool,
+        logger: logging.Logger,
+    ) -> None:
+        self.client = client
+        self.ctx = Context(client)
+        self.writer = writer
+        self.gate = gate
+        self.dry_run = dry_run
+        self.stop_on_error = stop_on_error
+        self.logger = logger
+        self.failures: Counter[str] = Counter()
+        self.done_before = 0
+        self._blocked: dict[str, CalendlyError] = {}
+
+    # -- per record ---------------------------------------------------------------------------
+
+    def admit(
+        self,
+        action: Action,
+        stream: str,
+        record: Mapping[str, Any],
+        position: int,
+        key_properties: Sequence[str],
+    ) -> tuple[Item, dict[str, Any]] | None:
+        """Validate a record; return what to send, or None when it already has its outcome."""
+        item = Item(stream, action.name, record, position, self.gate.record_arrived())
+        if self.writer.ledger.consume(record_key(stream, action.name, record)):
+            self.done_before += 1
+            self.logger.info("%s: done in an earlier run (see the responses file)", item.label)
+            self.gate.record_finished(item.ticket)
+            return None
+        missing = [key for key in key_properties if key not in record]
+        try:
+            if missing:
+                raise InvalidRecordError(
+                    [
+                        f"key property '{key}' (declared by the stream's SCHEMA) is missing"
+                        for key in missing
+                    ]
+                )
+            values = validate(action.spec, record)
+        except InvalidRecordError as exc:
+            problems = "; ".join(exc.problems)
+            message = f"Invalid {item.label}: {problems}"
+            error_class = KeyPropertiesMissingError if missing else RecordFailedError
+            self._fail(item, {"title": "Invalid record", "message": message}, error_class)
+            return None
+        return item, values
+
+    def run(self, action: Action, item: Item, values: Mapping[str, Any]) -> None:
+        try:
+            planned = action.write(values, self.ctx)
+        except LookupFailedError as exc:
+            self._fail(item, {"title": "Cannot apply", "message": f"{item.label}: {exc}"})
+            return
+        except CalendlyError as exc:
+            self._fail_calendly(item, action, exc, during="looking up")
+            return
+        if isinstance(planned, Skip):
+            if self.dry_run:  # a dry run never leaves a final outcome behind for the ledger
+                self._finish(item, "dry_run", reason=f"would be skipped: {planned.reason}")
+            else:
+                self._finish(item, "skipped", reason=planned.reason, response=planned.response)
+            return
+        self._send(action, [item], planned)
+
+    def run_batch(self, action: Action, batch: Sequence[tuple[Item, Mapping[str, Any]]]) -> None:
+        if batch:
+            items = [item for item, _ in batch]
+            self._send(action, items, action.batch_write([values for _, values in batch], self.ctx))
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def _send(self, action: Action, items: list[Item], write: Write) -> None:
+        if self.dry_run:
+            url = self.client.url(write.path)
+            request = {"method": write.method, "url": url, "body": write.body}
+            for item in items:
+                self._finish(item, "dry_run", request=request)
+            return
+        blocked = self._blocked.get(action.name)
+        if blocked is not None:
+            error = blocked.as_outcome()
+            error["message"] = (
+                f"not sent: an earlier {action.name} request was refused: " + (error["message"])
+            )
+            self._fail_all(items, error, blocked.status)
+            return
+        prepared = requests.Request(write.method, self.client.url(write.path), json=write.body)
+        try:
+            response = self.client.send(prepared.prepare())
+        except CalendlyError as exc:
+            reason = action.skip_reason(exc)
+            if reason is None:
+                self._fail_calendly_all(items, action, exc)
+                return
+            existing = self._existing(action, items, exc)
+            for item in items:
+                self._finish(
+                    item, "skipped", http_status=exc.status, reason=reason, response=existing
+                )
+            return
+        body = json_body(response)
+        resource = body.get("resource", body) if isinstance(body, dict) else body
+        for item in items:
+            self._finish(item, "ok", http_status=response.status_code, response=resource)
+
+    def _existing(self, action: Action, items: list[Item], error: CalendlyError) -> Any:
+        if action.existing is None or len(items) != 1:
+            return None
+        try:
+            return action.existing(validate(action.spec, items[0].record), self.ctx)
+        except CalendlyError as exc:
+            self.logger.warning("%s: could not read the existing resource: %s", items[0].label, exc)
+            return None
+
+    # -- outcomes -----------------------------------------------------------------------------
+
+    def _finish(self, item: Item, outcome: Outcome, **fields: Any) -> None:
+        line = OutcomeLine(item.stream, item.action, item.record, outcome, **fields)
+        self.writer.write(line)
+        self.gate.record_finished(item.ticket)
+        if outcome == "skipped":
+            self.logger.info("%s skipped: %s", item.label, fields.get("reason"))
+
+    def _fail_calendly(self, item: Item, action: Action, exc: CalendlyError, during: str) -> None:
+        error = exc.as_outcome()
+        error["message"] = f"{item.label}: {during}: {error['message']}"
+        fatal = isinstance(exc, AuthenticationError)
+        self._fail(item, error, http_status=exc.status, fatal=fatal)
+
+    def _fail_calendly_all(self, items: list[Item], action: Action, exc: CalendlyError) -> None:
+        if isinstance(exc, PlanRequiredError | InsufficientScopeError):
+            self._blocked[action.name] = exc
+        self._fail_all(
+            items, exc.as_outcome(), exc.status, fatal=isinstance(exc, AuthenticationError)
+        )
+
+    def _fail_all(
+        self,
+        items: list[Item],
+        error: dict[str, str],
+        http_status: int | None,
+        *,
+        fatal: bool = False,
+    ) -> None:
+        for item in items[:-1]:
+            self._write_failure(item, error, http_status)
+        self._fail(items[-1], error, http_status=http_status, fatal=fatal)
+
+    def _fail(
+        self,
+        item: Item,
+        error: dict[str, str],
+        error_class: type[RecordFailedError] = RecordFailedError,
+        *,
+        http_status: int | None = None,
+        fatal: bool = False,
+    ) -> None:
+        self._write_failure(item, error, http_status)
+        if fatal or self.stop_on_error:
+            why = "the credentials were refused" if fatal else "on_error is 'fail'"
+            raise error_class(
+                f"Stopped at the first failure ({why}): {_about(item, error['message'])}. "
+                f"Every outcome so far is in {self.writer.path}"
+            ) from None
+
+    def _write_failure(self, item: Item, error: dict[str, str], http_status: int | None) -> None:
+        self.failures[item.stream] += 1
+        self.logger.error("Failed: %s", _about(item, error["message"]))
+        self._finish(item, "failed", http_status=http_status, error=error)
+
+
+def _about(item: Item, message: str) -> str:
+    """The message, prefixed with which record it is about unless it says so already."""
+    return message if item.label in message else f"{item.label}: {message}"

@@ -1,0 +1,72 @@
+"""One sink class for every action; the action table decides what it sends."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk.sinks import Sink
+
+from target_calendly.actions import Action
+from target_calendly.executor import Executor, Item
+
+if TYPE_CHECKING:
+    from target_calendly.target import TargetCalendly
+
+
+class ActionSink(Sink):
+    """Single-record actions are sent inside `process_record`, so their outcome line exists
+    before the next message is read; batchable actions (GDPR email deletion) collect validated
+    records and send one request per `batch_size` records when the SDK drains the sink.
+    """
+
+    def __init__(
+        self,
+        target: TargetCalendly,
+        stream_name: str,
+        schema: dict[str, Any],
+        key_properties: Sequence[str] | None,
+    ) -> None:
+        super().__init__(target, stream_name, schema, key_properties)
+        self.action: Action = target.action_for(stream_name)
+        self.executor: Executor = target.executor
+        self._batch_size: int = target.batch_size
+        self._waiting: list[tuple[Item, dict[str, Any]]] = []
+        self._position = 0
+
+    @property
+    def current_size(self) -> int:
+        return len(self._waiting)
+
+    @property
+    def max_size(self) -> int:
+        return self._batch_size
+
+    def _validate_and_parse(self, record: dict[str, Any]) -> dict[str, Any]:
+        # The action's input spec is the validator (executor.admit): the stream's SCHEMA
+        # describes the source, not what Calendly accepts. The SDK's own check would raise
+        # without an outcome line, and its timestamp repair turns an invalid date into 9999-12-31.
+        return record
+
+    def _singer_validate_message(self, record: dict[str, Any]) -> None:
+        # Missing key properties are checked in executor.admit so the record gets its line.
+        return None
+
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        self._position += 1
+        admitted = self.executor.admit(
+            self.action, self.stream_name, record, self._position, self._key_properties
+        )
+        if admitted is None:
+            return
+        item, values = admitted
+        if self.action.batchable:
+            self._waiting.append((item, values))
+        else:
+            self.executor.run(self.action, item, values)
+
+    def process_batch(self, context: dict[str, Any]) -> None:
+        while self._waiting:
+            batch = self._waiting[: self._batch_size]
+            self._waiting = self._waiting[self._batch_size :]
+            self.executor.run_batch(self.action, batch)

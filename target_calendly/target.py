@@ -1,0 +1,272 @@
+"""target-calendly: each input record becomes one Calendly write (reverse ETL).
+
+A stream's name selects its action (`cancel_event`, `invite_user`, ...); `stream_actions` maps any
+other stream name to one. Every record gets exactly one line in the responses file; stdout carries
+nothing but Singer STATE (Meltano stores every stdout line as state).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, ClassVar
+
+from singer_sdk import typing as th
+from singer_sdk.exceptions import RecordsWithoutSchemaException
+from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
+from singer_sdk.io_base import SingerReader
+from singer_sdk.singerlib.exceptions import InvalidInputLine
+from singer_sdk.singerlib.json import deserialize_json
+from singer_sdk.target_base import Target
+
+from calendly_http import SHARED_SETTINGS, CalendlyClient, ClientSettings, ConfigError
+from target_calendly.actions import ACTIONS, DESTRUCTIVE_ACTIONS, Action, action_names
+from target_calendly.checkpoints import StateGate
+from target_calendly.executor import Executor, RecordFailedError
+from target_calendly.outcomes import OutcomeLine, OutcomeWriter
+from target_calendly.sinks import ActionSink
+
+DEFAULT_RESPONSES_PATH = "calendly_responses.jsonl"
+
+
+class UnknownStreamError(ValueError):
+    """A stream that names no action and is not mapped in `stream_actions`."""
+
+
+class DestructiveActionRefusedError(RuntimeError):
+    """A destructive action without `allow_destructive_actions: true`; raised before any request."""
+
+
+class RunFailedError(RuntimeError):
+    """With `on_error: continue`, the run went to the end but some records failed."""
+
+
+EXPECTED_STOPS = (
+    RecordFailedError,
+    RunFailedError,
+    DestructiveActionRefusedError,
+    UnknownStreamError,
+    ConfigError,
+    InvalidInputLine,
+    RecordsWithoutSchemaException,
+)
+
+
+class _LineCountingReader(SingerReader):
+    """Names the input line at fault, and never echoes a line (it may hold a signing_key)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line_number = 0
+
+    def deserialize_json(self, line: str) -> dict[str, Any]:
+        self.line_number += 1
+        try:
+            return deserialize_json(line)
+        except json.JSONDecodeError as exc:
+            raise InvalidInputLine(
+                f"Input line {self.line_number} is not valid JSON ({exc.msg}, column {exc.colno}). "
+                "The run stops here; the lines before it were processed."
+            ) from None
+
+    def assert_line_requires(self, line_dict: dict[str, Any], requires: set[str]) -> None:  # type: ignore[override]
+        missing = sorted(requires - set(line_dict))
+        if missing:
+            raise InvalidInputLine(
+                f"Input line {self.line_number} ({line_dict.get('type', 'no type')}) is missing "
+                f"the key(s): {', '.join(missing)}"
+            )
+
+
+TARGET_SETTINGS = (
+    th.Property(
+        "responses_path",
+        th.StringType,
+        default=DEFAULT_RESPONSES_PATH,
+        description="JSON Lines file that gets one line per input record (stream, action, input, "
+        "outcome, http_status, response, error). Appended to across runs: records it already "
+        "shows as ok or skipped are not sent again.",
+    ),
+    th.Property(
+        "dry_run",
+        th.BooleanType,
+        default=False,
+        description="Validate and resolve (lookups are reads) but send no write; every record gets "
+        "a dry_run line showing the request it would send.",
+    ),
+    th.Property(
+        "batch_size",
+        th.IntegerType(minimum=1),
+        default=100,
+        description="Emails per GDPR invitee-deletion request (delete_invitee_data).",
+    ),
+    th.Property(
+        "stream_actions",
+        th.ObjectType(additional_properties=th.StringType),
+        description='Maps input stream names to actions, e.g. {"crm_churned": "remove_user"}. '
+        "A stream not listed here must be named after its action. Actions: " + action_names(),
+    ),
+    th.Property(
+        "allow_destructive_actions",
+        th.BooleanType,
+        default=False,
+        description="Must be true to run "
+        + ", ".join(DESTRUCTIVE_ACTIONS)
+        + " (dry runs excepted).",
+    ),
+    th.Property(
+        "on_error",
+        th.StringType,
+        default="fail",
+        allowed_values=["fail", "continue"],
+        description="fail: stop at the first failed record (after writing its line). continue: go "
+        "on, and exit non-zero at the end if any record failed.",
+    ),
+)
+
+
+class TargetCalendly(Target):
+    name = "target-calendly"
+    package_name = "calendly-connectors"
+    config_jsonschema = th.PropertiesList(*SHARED_SETTINGS, *TARGET_SETTINGS).to_dict()
+    default_sink_class = ActionSink
+    # No `validate-records`: the action's input spec always validates (see ActionSink).
+    capabilities: ClassVar[list[CapabilitiesEnum]] = [
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.FLATTENING,
+        PluginCapabilities.STRUCTURED_LOGGING,
+    ]
+    message_reader_class = _LineCountingReader
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.client_settings = ClientSettings.from_config(self.config)
+        self.stream_actions: dict[str, str] = dict(self.config.get("stream_actions") or {})
+        self.dry_run = bool(self.config.get("dry_run", False))
+        self.batch_size = int(self.config.get("batch_size") or 100)
+        for stream, action_name in self.stream_actions.items():
+            if action_name not in ACTIONS:
+                raise ConfigError(
+                    "stream_actions",
+                    f"stream '{stream}' is mapped to '{action_name}', which is not an action. "
+                    f"Actions: {action_names()}",
+                )
+            self._refuse_if_destructive(stream, ACTIONS[action_name])
+        self.client = CalendlyClient(self.client_settings, logger=self.logger)
+        path = Path(self.config.get("responses_path") or DEFAULT_RESPONSES_PATH)
+        self.writer = OutcomeWriter(path, self.logger)
+        self.gate = StateGate(self._write_state_message)
+        self.executor = Executor(
+            self.client,
+            self.writer,
+            self.gate,
+            dry_run=self.dry_run,
+            stop_on_error=self.config.get("on_error", "fail") != "continue",
+            logger=self.logger,
+        )
+        if len(self.writer.ledger):
+            self.logger.info(
+                "%s already holds %d finished record(s); identical input records are not sent "
+                "again.",
+                path,
+                len(self.writer.ledger),
+            )
+
+    @classmethod
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: Any = None,
+        file_input: Any = None,
+    ) -> None:
+        """The SDK's CLI entry, with expected stops reported as one clear line (no traceback)."""
+        try:
+            super().invoke(
+                about=about, about_format=about_format, config=config, file_input=file_input
+            )
+        except EXPECTED_STOPS as exc:
+            cls.logger.error("%s", exc)
+            sys.exit(1)
+
+    # -- routing ------------------------------------------------------------------------------
+
+    def action_for(self, stream_name: str) -> Action:
+        action_name = self.stream_actions.get(stream_name, stream_name)
+        action = ACTIONS.get(action_name)
+        if action is None:
+            raise UnknownStreamError(
+                f"Stream '{stream_name}' selects no action: name the stream after an action or map "
+                f"it in the `stream_actions` setting. Actions: {action_names()}"
+            )
+        return action
+
+    def get_sink_class(self, stream_name: str) -> type[ActionSink]:
+        self._refuse_if_destructive(stream_name, self.action_for(stream_name))
+        return ActionSink
+
+    def _refuse_if_destructive(self, stream_name: str, action: Action) -> None:
+        if (
+            action.destructive
+            and not self.dry_run
+            and not self.config.get("allow_destructive_actions", False)
+        ):
+            raise DestructiveActionRefusedError(
+                f"Stream '{stream_name}' uses the destructive action '{action.name}'. Refusing to "
+                "start: set `allow_destructive_actions: true` in the config to allow "
+                f"{', '.join(DESTRUCTIVE_ACTIONS)} (or set `dry_run: true` to preview)."
+            )
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def _process_record_message(self, message_dict: dict[str, Any]) -> None:
+        try:
+            super()._process_record_message(message_dict)
+        except RecordsWithoutSchemaException as exc:
+            self._record_before_schema(message_dict, exc)
+            raise
+
+    def _record_before_schema(self, message: dict[str, Any], exc: Exception) -> None:
+        stream = str(message.get("stream"))
+        action = ACTIONS.get(self.stream_actions.get(stream, stream))
+        record = message.get("record")
+        self.executor.failures[stream] += 1
+        self.writer.write(
+            OutcomeLine(
+                stream=stream,
+                action=action.name if action else None,
+                input=record if isinstance(record, dict) else {},
+                outcome="failed",
+                error={"title": "Record before schema", "message": str(exc)},
+            )
+        )
+
+    def _process_state_message(self, message_dict: dict[str, Any]) -> None:
+        self._assert_line_requires(message_dict, requires={"value"})
+        self.gate.state_arrived(message_dict["value"])
+
+    def process_endofpipe(self) -> None:
+        super().process_endofpipe()
+        self.writer.close()
+        counts = dict(self.writer.counts)
+        self.logger.info(
+            "Outcomes: %s; %d record(s) done in earlier runs; %d request(s) sent. Responses: %s",
+            counts or "none",
+            self.executor.done_before,
+            self.client.stats.requests,
+            self.writer.path,
+        )
+        failures = self.executor.failures
+        if failures:
+            where = ", ".join(f"{stream}: {n}" for stream, n in sorted(failures.items()))
+            raise RunFailedError(
+                f"{sum(failures.values())} record(s) failed ({where}). Each has a 'failed' line "
+                f"with Calendly's message in {self.writer.path}."
+            )
+
+
+if __name__ == "__main__":
+    TargetCalendly.cli()
