@@ -1,0 +1,276 @@
+"""Derive tap_calendly/schemas/<stream>.json from Calendly's OpenAPI document.
+
+Usage: python scripts/derive_tap_schemas.py [SPEC] [--check]
+
+SPEC defaults to ../shared/calendly/openapi.json beside the repository. With --check, nothing
+is written and the exit code says whether the committed files match the spec.
+
+For each stream the item schema of its list endpoint's 200 response (`collection[*]`) is
+resolved ($ref, allOf, oneOf/anyOf merged into one object with the union of the variants'
+properties) and reduced to the facts a warehouse needs:
+
+- every property, recursively, with its JSON type(s);
+- `format` only where it types a column (date-time, date);
+- nullability: a property is nullable where the spec allows null (3.1 `type: [.., "null"]` or
+  `nullable: true`) and where it is optional (not in `required`), because an absent field
+  reaches a warehouse as null (primary keys are required in the spec, so never nullable);
+- objects allow additional properties, so a field Calendly adds later is passed through
+  instead of being dropped by the SDK;
+- enums, patterns, lengths and prose are left out: they describe the API's validation, and an
+  enum in a tap schema breaks loads the day Calendly adds a value.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SPEC = REPO_ROOT.parent / "shared" / "calendly" / "openapi.json"
+SCHEMA_DIR = REPO_ROOT / "tap_calendly" / "schemas"
+
+# stream name -> (list endpoint, property path inside the collection item: () = the item)
+STREAM_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "activity_log_entries": ("/activity_log_entries", ()),
+    "availability_schedules": ("/user_availability_schedules", ()),
+    "event_type_hosts": ("/event_type_memberships", ()),
+    "event_types": ("/event_types", ()),
+    "group_relationships": ("/group_relationships", ()),
+    "groups": ("/groups", ()),
+    "invitees": ("/scheduled_events/{uuid}/invitees", ()),
+    "organization_invitations": ("/organizations/{uuid}/invitations", ()),
+    "organization_memberships": ("/organization_memberships", ()),
+    "outgoing_communications": ("/outgoing_communications", ()),
+    "routing_form_submissions": ("/routing_form_submissions", ()),
+    "routing_forms": ("/routing_forms", ()),
+    "scheduled_events": ("/scheduled_events", ()),
+    "users": ("/organization_memberships", ("user",)),
+    "webhook_subscriptions": ("/webhook_subscriptions", ()),
+}
+
+KEPT_FORMATS = frozenset({"date-time", "date"})
+TYPE_ORDER = ("object", "array", "string", "integer", "number", "boolean", "null")
+
+
+class SpecError(ValueError):
+    """The spec does not have the shape this script expects."""
+
+
+class Resolver:
+    """Resolves local `$ref`s and composition keywords of one OpenAPI document."""
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        self.spec = spec
+
+    def deref(self, node: Mapping[str, Any], seen: tuple[str, ...] = ()) -> Mapping[str, Any]:
+        while "$ref" in node:
+            ref = node["$ref"]
+            if ref in seen:
+                raise SpecError(f"cyclic $ref {ref}")
+            seen = (*seen, ref)
+            if not ref.startswith("#/"):
+                raise SpecError(f"non-local $ref {ref}")
+            target: Any = self.spec
+            for part in ref[2:].split("/"):
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+            # Sibling keywords of a $ref (3.1) refine the target: nullable/type win.
+            extra = {k: v for k, v in node.items() if k not in ("$ref", "description")}
+            node = {**target, **extra} if extra else target
+        return node
+
+    def variants(self, node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+        """The alternatives a value may take (one for a plain schema)."""
+        node = self.deref(node)
+        alternatives = node.get("oneOf") or node.get("anyOf")
+        if alternatives:
+            own = {k: v for k, v in node.items() if k not in ("oneOf", "anyOf")}
+            for alternative in alternatives:
+                for variant in self.variants(alternative):
+                    yield _merge_all_of([own, variant]) if own.get("properties") else variant
+            return
+        if "allOf" in node:
+            parts = [self.deref(part) for part in node["allOf"]]
+            own = {k: v for k, v in node.items() if k != "allOf"}
+            yield _merge_all_of([own, *parts])
+            return
+        yield node
+
+
+def _merge_all_of(parts: list[Mapping[str, Any]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for part in parts:
+        for key, value in part.items():
+            if key == "properties":
+                properties.update(value)
+            elif key == "required":
+                required.extend(r for r in value if r not in required)
+            else:
+                merged.setdefault(key, value)
+    if properties:
+        merged["properties"] = properties
+        merged.setdefault("type", "object")
+    if required:
+        merged["required"] = required
+    return merged
+
+
+def _types_of(node: Mapping[str, Any]) -> list[str]:
+    declared = node.get("type")
+    types = [declared] if isinstance(declared, str) else list(declared or [])
+    if not types:
+        if "properties" in node:
+            types = ["object"]
+        elif "items" in node:
+            types = ["array"]
+        elif "enum" in node:
+            types = sorted({_json_type(v) for v in node["enum"]}, key=TYPE_ORDER.index)
+        else:
+            # No type at all: any JSON value. Say so explicitly for the SDK.
+            types = ["object", "array", "string", "number", "boolean"]
+    if node.get("nullable") is True and "null" not in types:
+        types.append("null")
+    return types
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return "string"
+
+
+class Deriver:
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        self.resolver = Resolver(spec)
+        self.spec = spec
+
+    def stream_schema(self, path: str, pointer: tuple[str, ...]) -> dict[str, Any]:
+        try:
+            operation = self.spec["paths"][path]["get"]
+            body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        except KeyError as exc:
+            raise SpecError(f"GET {path} has no 200 application/json response") from exc
+        envelope = self.resolver.deref(body)
+        try:
+            item: Mapping[str, Any] = envelope["properties"]["collection"]["items"]
+        except KeyError as exc:
+            raise SpecError(f"GET {path} does not return a `collection`") from exc
+        for name in pointer:
+            merged = self._merge([*self.resolver.variants(item)])
+            item = merged["properties"][name]
+        schema = self.node(item)
+        if schema["type"] != "object":
+            raise SpecError(f"GET {path}: item {'.'.join(pointer)} is not an object")
+        return schema
+
+    def _merge(self, variants: list[Mapping[str, Any]]) -> dict[str, Any]:
+        """One schema that accepts what any of the variants accepts."""
+        if len(variants) == 1:
+            return dict(variants[0])
+        types: list[str] = []
+        properties: dict[str, list[Mapping[str, Any]]] = {}
+        required: set[str] | None = None
+        items: list[Mapping[str, Any]] = []
+        formats: set[str | None] = set()
+        for variant in variants:
+            types.extend(t for t in _types_of(variant) if t not in types)
+            for name, prop in (variant.get("properties") or {}).items():
+                properties.setdefault(name, []).append(prop)
+            if "object" in _types_of(variant):
+                variant_required = set(variant.get("required") or ())
+                required = variant_required if required is None else required & variant_required
+            if "items" in variant:
+                items.append(variant["items"])
+            if "string" in _types_of(variant):
+                formats.add(variant.get("format"))
+        merged: dict[str, Any] = {"type": types}
+        if properties:
+            merged["properties"] = {
+                name: {"oneOf": alternatives} if len(alternatives) > 1 else alternatives[0]
+                for name, alternatives in properties.items()
+            }
+        if required:
+            merged["required"] = sorted(required)
+        if items:
+            merged["items"] = {"oneOf": items} if len(items) > 1 else items[0]
+        if len(formats) == 1 and (only := formats.pop()):
+            merged["format"] = only
+        return merged
+
+    def node(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        source = self._merge([*self.resolver.variants(raw)])
+        types = sorted(_types_of(source), key=TYPE_ORDER.index)
+        out: dict[str, Any] = {"type": types}
+        if source.get("format") in KEPT_FORMATS and "string" in types:
+            out["format"] = source["format"]
+        if "object" in types:
+            required = set(source.get("required") or ())
+            properties: dict[str, Any] = {}
+            for name, prop in (source.get("properties") or {}).items():
+                prop_schema = self.node(prop)
+                if name not in required:
+                    _allow_null(prop_schema)
+                properties[name] = prop_schema
+            out["properties"] = properties
+            out["additionalProperties"] = True
+        if "array" in types:
+            out["items"] = self.node(source["items"]) if "items" in source else {}
+        out["type"] = types[0] if len(types) == 1 else types
+        return out
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _allow_null(schema: dict[str, Any]) -> None:
+    types = _as_list(schema["type"])
+    if "null" not in types:
+        schema["type"] = [*types, "null"]
+
+
+def derive_all(spec: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    deriver = Deriver(spec)
+    return {
+        stream: deriver.stream_schema(path, pointer)
+        for stream, (path, pointer) in sorted(STREAM_SOURCES.items())
+    }
+
+
+def render(schema: Mapping[str, Any]) -> str:
+    return json.dumps(schema, indent=2) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    args = [a for a in argv if a != "--check"]
+    spec_path = Path(args[0]) if args else DEFAULT_SPEC
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    derived = derive_all(spec)
+    drifted = []
+    for stream, schema in derived.items():
+        target = SCHEMA_DIR / f"{stream}.json"
+        text = render(schema)
+        current = target.read_text(encoding="utf-8") if target.exists() else None
+        if current == text:
+            continue
+        drifted.append(stream)
+        if not check:
+            target.write_text(text, encoding="utf-8")
+    verb = "differ from the spec" if check else "written"
+    print(f"{len(drifted)} schema file(s) {verb}: {', '.join(drifted) or '-'}")
+    return 1 if check and drifted else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,363 @@
+"""CalendlyStream: the one base stream. Every request goes through the run's CalendlyClient.
+
+What a stream class declares (see streams.py) and what it means here:
+
+- `path`, `params`, `page_size`, `scoped_to_organization`: the list request. Pages follow
+  `pagination.next_page_token` (never `next_page` URLs).
+- `replication_key`: the bookmark field. Rows are emitted only when their change time
+  (`changed_at`) is after the bookmark the run started with. The SDK keeps the new maximum
+  as a progress marker and promotes it only when the stream has finished, capped at the
+  sync's start time, so a run that stops early is simply read again next time.
+- `sorted_desc_by`: the endpoint is sorted on this timestamp, newest first; paging stops at
+  the first page that reaches the bookmark.
+- Child streams (`CalendlyChildStream`) are fetched per parent row by a few worker threads
+  while the parent pages on; see `_rows_with_children`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+import requests
+from singer_sdk import SchemaDirectory, StreamSchema
+from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
+from singer_sdk.helpers.types import Context, Record
+from singer_sdk.pagination import BaseAPIPaginator
+from singer_sdk.streams import RESTStream
+
+from calendly_http import (
+    CalendlyClient,
+    NotFoundError,
+    PlanRequiredError,
+    json_body,
+    uuid_of,
+)
+from tap_calendly import schemas
+from tap_calendly.fanout import Workers
+
+if TYPE_CHECKING:
+    from tap_calendly.tap import TapCalendly
+
+UTC = timezone.utc
+DEFAULT_LOOKBACK_DAYS = 30
+DEFAULT_CONCURRENCY = 4
+
+_RequestFunc = Callable[[requests.PreparedRequest, Any], requests.Response]
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """An aware datetime from Calendly's RFC 3339 text (or a datetime); None when empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value)
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Calendly's own format: UTC with microseconds and a Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class CalendlyPaginator(BaseAPIPaginator[str | None]):
+    """Follows `pagination.next_page_token`; optionally stops once a page says it is enough."""
+
+    def __init__(self, enough: Callable[[list[dict[str, Any]]], bool] | None = None) -> None:
+        super().__init__(None)
+        self._enough = enough
+
+    def get_next(self, response: requests.Response) -> str | None:
+        body = json_body(response) or {}
+        if self._enough is not None and self._enough(body.get("collection") or []):
+            return None
+        token = (body.get("pagination") or {}).get("next_page_token")
+        return str(token) if token else None
+
+
+def fetch_collection(
+    client: CalendlyClient,
+    path: str,
+    params: Mapping[str, Any],
+    enough: Callable[[list[dict[str, Any]]], bool] | None = None,
+) -> list[dict[str, Any]]:
+    """Every item of a (small, per-parent) collection; stops paging once `enough` says so."""
+    query = dict(params)
+    items: list[dict[str, Any]] = []
+    while True:
+        body = client.request("GET", path, params=query) or {}
+        page = body.get("collection") or []
+        items.extend(page)
+        token = (body.get("pagination") or {}).get("next_page_token")
+        if not token or (enough is not None and enough(page)):
+            return items
+        query["page_token"] = token
+
+
+class CalendlyStream(RESTStream[str | None]):
+    """Base of every stream: URL, params, pagination, bookmarks and HTTP via calendly_http."""
+
+    schema: ClassVar[StreamSchema] = StreamSchema(SchemaDirectory(schemas))
+    records_jsonpath = "$.collection[*]"
+    primary_keys: ClassVar[tuple[str, ...]] = ("uri",)
+    replication_key: ClassVar[str | None] = "updated_at"
+
+    #: Query parameters sent on every page (sort orders, fixed filters).
+    params: ClassVar[Mapping[str, str]] = {}
+    page_size: ClassVar[int] = 100
+    #: Send `organization=<organization uri>`.
+    scoped_to_organization: ClassVar[bool] = True
+    #: Rows are this property of each collection item (users come inside memberships).
+    item_key: ClassVar[str | None] = None
+    #: The endpoint sorts on this timestamp, newest first: stop paging at the bookmark.
+    sorted_desc_by: ClassVar[str | None] = None
+
+    _bookmark_cache: datetime | None
+    _bookmark_read = False
+    skipped = False
+
+    # -- settings and shared objects ------------------------------------------------------------
+
+    @property
+    def calendly_tap(self) -> TapCalendly:
+        return cast("TapCalendly", self._tap)
+
+    @property
+    def client(self) -> CalendlyClient:
+        return self.calendly_tap.calendly
+
+    @property
+    def url_base(self) -> str:
+        return self.client.settings.api_url
+
+    @property
+    def lookback(self) -> timedelta:
+        return timedelta(days=self.config.get("lookback_days", DEFAULT_LOOKBACK_DAYS))
+
+    @property
+    def start_date(self) -> datetime | None:
+        return parse_timestamp(self.config.get("start_date"))
+
+    # -- bookmarks ------------------------------------------------------------------------------
+
+    @property
+    def bookmark(self) -> datetime | None:
+        """The bookmark this run started from (None on a first or full-table run).
+
+        Read from state once: the SDK promotes the new value only after the stream is done.
+        """
+        if not self._bookmark_read:
+            self._bookmark_cache = self._stored_bookmark()
+            self._bookmark_read = True
+        return self._bookmark_cache
+
+    def _stored_bookmark(self) -> datetime | None:
+        if not self.replication_key or self.replication_method != "INCREMENTAL":
+            return None
+        state = self.stream_state
+        if state.get("replication_key") != self.replication_key:
+            return None
+        return parse_timestamp(state.get("replication_key_value"))
+
+    def changed_at(self, row: Record) -> datetime | None:
+        """When the row last changed, as compared with the bookmark."""
+        return parse_timestamp(row.get(self.replication_key)) if self.replication_key else None
+
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        if self.replication_key:
+            row.setdefault(self.replication_key, None)
+        bookmark = self.bookmark
+        if bookmark is None:
+            return row
+        changed = self.changed_at(row)
+        return row if changed is None or changed > bookmark else None
+
+    # -- requests -------------------------------------------------------------------------------
+
+    @property
+    def organization_uri(self) -> str:
+        return self.client.organization_uri
+
+    def get_url(self, context: Context | None) -> str:
+        path = self.path or ""
+        if "{organization_uuid}" in path:
+            path = path.replace("{organization_uuid}", uuid_of(self.organization_uri))
+        return self.client.url(path)
+
+    def query(self, context: Context | None) -> dict[str, Any]:
+        """Filters of this stream's list request (override to add computed ones)."""
+        query: dict[str, Any] = dict(self.params)
+        if self.scoped_to_organization:
+            query["organization"] = self.organization_uri
+        return query
+
+    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
+        params = {**self.query(context), "count": self.page_size}
+        if next_page_token:
+            params["page_token"] = next_page_token
+        return params
+
+    def request_decorator(self, func: _RequestFunc) -> _RequestFunc:
+        """Send through calendly_http (throttle, auth, retries, errors) instead of the SDK's
+        own backoff, which knows nothing of Calendly's rate-limit headers."""
+        client = self.client
+
+        def send(prepared_request: requests.PreparedRequest, context: Any) -> requests.Response:
+            return client.send(prepared_request)
+
+        return send
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        items: list[dict[str, Any]] = (json_body(response) or {}).get("collection") or []
+        if self.item_key is None:
+            return items
+        return [item[self.item_key] for item in items if item.get(self.item_key)]
+
+    def get_new_paginator(self) -> CalendlyPaginator:
+        stop_early = self.sorted_desc_by and self.bookmark and not self._children_to_fetch()
+        return CalendlyPaginator(self._reached_bookmark if stop_early else None)
+
+    def _reached_bookmark(self, page: list[dict[str, Any]]) -> bool:
+        assert self.sorted_desc_by is not None and self.bookmark is not None
+        if not page:
+            return True
+        oldest = parse_timestamp(page[-1].get(self.sorted_desc_by))
+        return oldest is not None and oldest <= self.bookmark
+
+    # -- records --------------------------------------------------------------------------------
+
+    def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
+        try:
+            children = self._children_to_fetch()
+            rows = self.request_records(context)
+            if children:
+                yield from self._rows_with_children(rows, children)
+            else:
+                yield from rows
+        except PlanRequiredError as exc:
+            self.skip_for_plan(exc)
+
+    def skip_for_plan(self, exc: PlanRequiredError) -> None:
+        self.skipped = True
+        self.logger.warning(
+            "Skipping stream '%s': the organization's Calendly plan does not include it (%s). "
+            "The rest of the sync goes on; its bookmark is unchanged.",
+            self.name,
+            exc,
+        )
+
+    def generate_child_contexts(
+        self, record: Record, context: Context | None
+    ) -> Iterable[Context | None]:
+        """None: children are synced batch by batch from `_rows_with_children` instead of
+        once per emitted row, so they also see rows the bookmark filters out."""
+        return ()
+
+    def _children_to_fetch(self) -> list[CalendlyChildStream]:
+        return [
+            child
+            for child in self.child_streams
+            if isinstance(child, CalendlyChildStream) and child.selected and not child.skipped
+        ]
+
+    def _rows_with_children(
+        self, rows: Iterable[dict[str, Any]], children: list[CalendlyChildStream]
+    ) -> Iterator[dict[str, Any]]:
+        """Yield the parent's rows; before each batch of rows, sync the children's rows.
+
+        For every listed parent row (emitted or not) each child's fetch is queued on the
+        workers as soon as the row arrives, so they keep working while this thread pages on.
+        Children are synced once per batch (not per row): one SCHEMA message and at most one
+        STATE message per batch, and a single un-partitioned bookmark per child.
+        """
+        batch = self.page_size
+        ahead = 4 * self.calendly_tap.concurrency
+        for child in children:
+            child.prepare_fetch()
+        window: deque[tuple[dict[str, Any], list[Future[list[dict[str, Any]]]]]] = deque()
+        with Workers(self.calendly_tap.concurrency, f"{self.name}-children") as workers:
+            try:
+                for row in rows:
+                    window.append((row, [workers.submit(c.fetch_for, row) for c in children]))
+                    if len(window) >= batch + ahead:
+                        yield from self._release(window, batch, children)
+                while window:
+                    yield from self._release(window, batch, children)
+            finally:
+                for _, futures in window:
+                    for future in futures:
+                        future.cancel()
+
+    def _release(
+        self,
+        window: deque[tuple[dict[str, Any], list[Future[list[dict[str, Any]]]]]],
+        count: int,
+        children: list[CalendlyChildStream],
+    ) -> Iterator[dict[str, Any]]:
+        released = [window.popleft() for _ in range(min(count, len(window)))]
+        for index, child in enumerate(children):
+            child.sync_batch([futures[index] for _, futures in released])
+        for row, _ in released:
+            yield row
+
+
+class CalendlyChildStream(CalendlyStream):
+    """A collection fetched once per parent row, e.g. the invitees of each event.
+
+    One bookmark for the whole stream (state does not grow with the number of parents).
+    """
+
+    state_partitioning_keys: ClassVar[tuple[str, ...]] = ()
+    scoped_to_organization = False
+    _pending: list[Future[list[dict[str, Any]]]]
+    _batches = 0
+
+    def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Path and query of this child's list for one parent row."""
+        raise NotImplementedError
+
+    def enough(self, page: list[dict[str, Any]]) -> bool:
+        """Whether a fetched page makes further pages pointless (endpoints sorted newest first)."""
+        return False
+
+    def prepare_fetch(self) -> None:
+        """Called on the main thread before workers start: read state here, not in threads."""
+        _ = self.bookmark
+
+    def fetch_for(self, parent: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Runs on a worker thread: only the thread-safe client, no SDK state."""
+        path, params = self.child_request(parent)
+        try:
+            return fetch_collection(self.client, path, {**params}, self.enough)
+        except NotFoundError:
+            self.logger.warning(
+                "'%s' of %s: the parent is gone (404); nothing to read.", self.name, parent["uri"]
+            )
+            return []
+
+    def sync_batch(self, futures: list[Future[list[dict[str, Any]]]]) -> None:
+        self._pending = futures
+        self._batches += 1
+        try:
+            self.sync(context={"batch": self._batches})
+        except (AbortedSyncFailedException, AbortedSyncPausedException):
+            # As the SDK does for children: a capped child (dry runs) leaves the parent going.
+            logging.getLogger(__name__).debug("child sync of %s stopped early", self.name)
+
+    def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
+        pending, self._pending = self._pending, []
+        try:
+            for future in pending:
+                yield from future.result()
+        except PlanRequiredError as exc:
+            self.skip_for_plan(exc)
+        finally:
+            for future in pending:
+                future.cancel()
