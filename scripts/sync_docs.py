@@ -86,11 +86,15 @@ def meltano_kind(schema: Mapping[str, Any]) -> str:
     return "string"
 
 
+_ACRONYMS = {"api": "API", "url": "URL", "id": "ID", "oauth": "OAuth", "uri": "URI"}
+
+
 def label(name: str, schema: Mapping[str, Any]) -> str:
     title = schema.get("title")
     if isinstance(title, str) and title:
         return title
-    return name.replace("_", " ").capitalize()
+    words = [_ACRONYMS.get(word, word) for word in name.split("_")]
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
 
 
 def _yaml_str(text: str) -> str:
@@ -157,11 +161,11 @@ def render_meltano_yml(text: str, abouts: Mapping[str, Mapping[str, Any]]) -> st
 
 
 def readme_section(markdown: str, _indent: str) -> list[str]:
-    """The `--about --format markdown` text, its headings moved under the README's level-3 heading."""
+    """The `--about --format markdown` text, its headings moved under the README's level-2 heading."""
     lines = []
     for line in markdown.strip().splitlines():
         heading = re.match(r"^(#+) (.*)$", line)
-        lines.append(f"###{heading[1]} {heading[2]}" if heading else line.rstrip())
+        lines.append(f"##{heading[1]} {heading[2]}" if heading else line.rstrip())
     return lines
 
 
