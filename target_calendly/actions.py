@@ -431,7 +431,10 @@ ACTIONS: dict[str, Action] = {
                 required=(("invitation", "email"),),
             ),
             lookup=_find_invitation,
-            already_done=(answered(404, reason="no such invitation (already revoked)"),),
+            already_done=(
+                answered(404, reason="no such invitation (already revoked)"),
+                answered(400, "is declined", reason="the invitation was declined"),
+            ),
         ),
         Action(
             name="remove_user",
@@ -452,7 +455,10 @@ ACTIONS: dict[str, Action] = {
             method="POST",
             path="/scheduling_links",
             spec=InputSpec(
-                {"event_type": calendly_id("event_types"), "max_event_count": one_of(1)},
+                {
+                    "event_type": calendly_id("event_types"),
+                    "max_event_count": integer() | one_of(1),
+                },
                 required=("event_type",),
                 defaults={"max_event_count": 1},
             ),

@@ -24,7 +24,7 @@ from calendly_http import SHARED_SETTINGS, CalendlyClient, ClientSettings, Confi
 from target_calendly.actions import ACTIONS, DESTRUCTIVE_ACTIONS, Action, action_names
 from target_calendly.checkpoints import StateGate
 from target_calendly.executor import Executor, RecordFailedError
-from target_calendly.outcomes import OutcomeLine, OutcomeWriter
+from target_calendly.outcomes import OutcomeLine, OutcomeWriter, jsonable
 from target_calendly.sinks import ActionSink
 
 DEFAULT_RESPONSES_PATH = "calendly_responses.jsonl"
@@ -142,7 +142,8 @@ class TargetCalendly(Target):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.client_settings = ClientSettings.from_config(self.config)
+        # The SDK reads a config file's decimals as Decimal, which ClientSettings rejects.
+        self.client_settings = ClientSettings.from_config(jsonable(self.config))
         self.stream_actions: dict[str, str] = dict(self.config.get("stream_actions") or {})
         self.dry_run = bool(self.config.get("dry_run", False))
         self.batch_size = int(self.config.get("batch_size") or 100)
