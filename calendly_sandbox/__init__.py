@@ -1,1 +1,114 @@
-"""calendly_sandbox."""
+"""calendly_sandbox: a local, stateful Calendly API v2 on loopback, built from the official spec.
+
+An independent implementation: it imports nothing from calendly_http, tap_calendly or
+target_calendly, and reads nothing from ../shared at run time (the facts it needs from the spec
+are derived by scripts/derive_sandbox_facts.py into the committed spec_facts.json).
+
+In process::
+
+    from calendly_sandbox import Sandbox
+    with Sandbox(seed=1, events=200, plan="enterprise") as sb:   # every argument is optional
+        sb.base_url            # "http://127.0.0.1:PORT"
+        sb.store               # the in-memory store (below); hold sb.store.lock to read it safely
+        sb.request_log         # [LoggedRequest(method, path, query, status)], one per request
+        sb.configure(rate_limit=..., rate_window_seconds=..., latency_ms=..., fault_rate=...,
+                     fault_kinds=..., stall_seconds=..., plan=...)
+
+Sandbox(...) keywords: seed=1, events=200, plan="enterprise" (enterprise|teams|standard|free),
+token="sandbox-token", member_token="sandbox-member-token", rate_limit=0 (0 = off, None = the
+plan's documented limit: 500/min paid, 50/min free), rate_window_seconds=60, latency_ms=0,
+fault_rate=0.0, fault_kinds=("500","502","503","reset","stall","truncate"), stall_seconds=35,
+fault_oauth=False, host="127.0.0.1", port=0, now=None (data anchor, default real UTC now),
+oauth_client_id="sandbox-client", oauth_client_secret="sandbox-secret",
+oauth_refresh_token="sandbox-refresh-token", access_token_ttl=7200, verbose=False.
+
+Command line: `calendly-sandbox` / `python -m calendly_sandbox` with --host --port --token --seed
+--events --plan --rate-limit (0 off, -1 plan default) --latency-ms --fault-rate --fault-kinds
+--stall-seconds --access-token-ttl --verbose. It prints exactly one stdout line, the base URL,
+when ready; logs go to stderr; SIGINT/SIGTERM stop it cleanly.
+
+Tokens
+    sb.token          personal access token of the organization OWNER (admin rights).
+    sb.member_token   personal access token of a plain member (role "user"); sb.member is that
+                      member's membership resource.
+    sb.token_for(uri) mints a personal access token for any user uri (e.g. an admin).
+    OAuth: POST {base_url}/oauth/token, form-encoded, grant_type=refresh_token, refresh_token,
+    client credentials as HTTP Basic or client_id/client_secret fields. Answers {access_token,
+    token_type, expires_in, refresh_token, scope, created_at, owner, organization}; every
+    success rotates the refresh token (sb.current_refresh_token); a used one answers 400
+    invalid_grant; bad client 401 invalid_client; other grants 400 unsupported_grant_type; the
+    9th token request within 60 s answers 429. Access tokens expire after access_token_ttl;
+    sb.expire_access_tokens() expires all issued ones now (-> 401). sb.oauth_token_requests
+    counts token requests. OAuth tokens act as the owner.
+
+Store (`sb.store`): one dict per kind, uuid -> the resource exactly as served, named after the URL
+collection: users, organizations, organization_memberships, organization_invitations,
+event_types, scheduled_events, invitees, invitee_no_shows, routing_forms,
+routing_form_submissions, activity_log_entries, groups, group_relationships,
+event_type_memberships, webhook_subscriptions, user_availability_schedules,
+outgoing_communications, scheduling_links, shares, data_compliance_requests; plus
+`organization` and `current_user` (the owner). Additions: `lock` (RLock held by every request),
+`base_url`, `uri(*segments)`, `insert/delete/changed/index` (mutations keep indexes right),
+maps `invitees_by_event` (event uuid -> invitee uuids), `event_hosts` (event uuid -> host user
+uris), `membership_by_user`, `event_type_hosts`, `group_members`, `events_by_invitee_email`,
+and `role_of(user_uri)` / `is_admin(user_uri)`. Keys of outgoing_communications,
+scheduling_links, shares and data_compliance_requests are sandbox ids (those resources have no
+uri); data_compliance_requests records each accepted deletion request.
+
+URIs are `{base_url}/{collection}/{uuid}`, except where the real API nests them: invitees are
+`{base_url}/scheduled_events/{event_uuid}/invitees/{uuid}` and invitations
+`{base_url}/organizations/{org_uuid}/invitations/{uuid}`. Booking URLs and scheduling URLs point
+at https://calendly.com (they are not API resources).
+
+Data: seeded (same seed and events -> same uuids, names and anchor-relative times), 70% of
+events in the past and 30% in the future within +-120 days of the anchor; group events with
+several invitees, reschedules (old invitee canceled with rescheduled=true/new_invitee, new
+invitee with old_invitee), cancellations (whole events and single group invitees), no-shows,
+UTM tracking, questions and answers, payments, reconfirmations, routing-form submitters, nulls
+wherever the spec allows them, non-ASCII names. Runtime checks use the real clock.
+
+Behavior
+- Rate limit per user (tokens of one user share a window), fixed windows opened by the user's
+  first request; every API response carries X-RateLimit-Limit/Remaining/Reset (Reset = whole
+  seconds left). Off (0): nothing is refused and the headers show the plan's nominal limit
+  with Remaining equal to it. Over the limit: 429 {"title": "Too Many Requests", ...} with
+  Remaining 0 and no Retry-After (the real API does not document one).
+- Faults (seeded, reproducible for a given seed and request order; sb.faults_injected lists
+  them): 500/503 with the spec's error body and 502 with an HTML body, all before the handler
+  runs (no side effect); "reset" closes the connection with a TCP RST before the handler runs
+  (logged with status 0); "stall" waits stall_seconds (interrupted by stop()) and then answers
+  normally; "truncate" runs the handler (side effects happen) and sends the full Content-Length
+  but half of the body. Faults and the rate limit skip /oauth/token unless fault_oauth=True.
+
+Choices where the spec, the docs or reality disagree (API_NOTES.md section 9 and beyond)
+- Error bodies follow the spec literally: the `title`, and the `message` when the operation pins
+  it with an enum, come from that operation's documented response. Several of those enums are
+  generator artifacts (e.g. a 400 or 401 titled "Internal Server Error"); the real reason is
+  then in `details[0].message` (with `details[0].parameter` for parameter errors). Clients must
+  key on the HTTP status, as API_NOTES.md advises. Statuses an operation does not document
+  (401 on /activity_log_entries and /outgoing_communications, 429, unknown paths) use the
+  generic ErrorResponse shape with natural titles.
+- pagination.count is the number of items in the page; previous_page(_token) are always null.
+  The spec's Pagination caps count at 100 although /activity_log_entries allows count up to
+  1000: pages larger than 100 there do not validate against the spec.
+- Time windows: min_* bounds are inclusive, max_* bounds exclusive.
+- Deleted event types are listed, with deleted_at set (the harder case for a client).
+- Marking a no-show moves the invitee's updated_at but never the event's; a second no-show for
+  the same invitee answers 400. Data-compliance deletions take effect immediately and do not
+  move any remaining resource's updated_at.
+- Inviting a current member or an email with a pending invitation answers 400; only pending
+  invitations can be revoked (revoked ones disappear). Removing the owner answers 403.
+- POST /scheduling_links requires max_event_count as the string "1" (the spec's type).
+- POST /webhook_subscriptions accepts the events of the spec's request enum (which omits
+  event_type.*); a duplicate callback URL in the same scope (and user/group) answers 409.
+- Cancelling an event whose start_time has passed answers 403 "Event in the past".
+- GET /scheduled_events/{uuid} and its invitees need an admin or one of the event's hosts.
+- /event_type_memberships accepts any valid token (the spec lists only personal tokens).
+- /outgoing_communications lists oldest first; activity log total_count is capped at 10,000
+  (exceeds_max_total_count tells).
+- /oauth/token lives on the sandbox's base URL (the real one is on auth.calendly.com).
+"""
+
+from calendly_sandbox.sandbox import Sandbox
+
+__all__ = ["Sandbox"]

@@ -1,0 +1,5 @@
+import sys
+
+from calendly_sandbox.cli import main
+
+sys.exit(main())

@@ -1,0 +1,115 @@
+"""The request context handlers receive, and the shared helpers for list responses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from calendly_sandbox.auth import Principal
+from calendly_sandbox.errors import FORBIDDEN, ApiError
+from calendly_sandbox.paging import SortOrder, TokenCodec, build_index, parse_sort, scan
+from calendly_sandbox.store import Resource, Store, uuid_of
+
+PLAN_RANK = {"free": 0, "standard": 1, "teams": 2, "enterprise": 3}
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any = None  # None -> no body (204)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Ctx:
+    store: Store
+    principal: Principal
+    op_key: str
+    op: Mapping[str, Any]
+    url_path: str
+    query: Mapping[str, list[str]]
+    params: dict[str, Any]
+    path: dict[str, str]
+    body: Any
+    plan: str
+    codec: TokenCodec
+    now: Callable[[], float]
+
+    @property
+    def me(self) -> str:
+        return self.principal.user_uri
+
+    @property
+    def is_admin(self) -> bool:
+        return self.store.is_admin(self.me)
+
+    def require_admin(self, message: str = FORBIDDEN) -> None:
+        if not self.is_admin:
+            raise ApiError(403, message)
+
+    def require_plan(self, minimum: str, message: str) -> None:
+        if PLAN_RANK[self.plan] < PLAN_RANK[minimum]:
+            raise ApiError(403, message)
+
+    def require_own_org(self, uri: str | None, parameter: str = "organization") -> None:
+        if uri is not None and uri != self.store.organization["uri"]:
+            raise ApiError(403, FORBIDDEN, reason=f"{parameter} is not your organization")
+
+    def lookup(self, kind: str, uuid: str, what: str) -> Resource:
+        resource = self.store.kind(kind).get(uuid)
+        if resource is None:
+            raise ApiError(404, reason=f"{what} {uuid} not found")
+        return resource
+
+    def lookup_uri(self, kind: str, uri: str, what: str, parameter: str) -> Resource:
+        resource = self.store.kind(kind).get(uuid_of(uri)) if uri else None
+        if resource is None or not uri.startswith(self.store.base_url + "/"):
+            raise ApiError(404, parameter=parameter, reason=f"{what} {uri} not found")
+        return resource
+
+    def sort_order(self, default: str) -> SortOrder:
+        fact = self.op["params"].get("sort", {})
+        raw = self.query.get("sort", []) + self.query.get("sort[]", [])
+        return parse_sort(raw or None, fact.get("sort_fields") or [default.split(":")[0]], default)
+
+
+def page(
+    ctx: Ctx,
+    kind: str,
+    order: SortOrder,
+    predicate: Callable[[str], bool] | None = None,
+    *,
+    items: Iterable[tuple[str, Resource]] | None = None,
+    window: tuple[Any, Any] = (None, None),
+) -> dict[str, Any]:
+    """A `{collection, pagination}` body: keyset page of `kind` in `order` after page_token."""
+    count: int = ctx.params["count"]
+    fingerprint = TokenCodec.fingerprint(ctx.url_path, ctx.query)
+    token = ctx.query.get("page_token", [""])[-1]
+    after = order.key_from_token(ctx.codec.decode(token, fingerprint)) if token else None
+    index = ctx.store.index(kind, order) if items is None else build_index(items, order)
+    uuids, last = scan(index, order, after, count, predicate, window)
+    table = ctx.store.kind(kind)
+    next_token = ctx.codec.encode(order.token_values(last), fingerprint) if last else None
+    return {
+        "collection": [table[u] for u in uuids],
+        "pagination": {
+            "count": len(uuids),
+            "next_page": next_url(ctx, next_token) if next_token else None,
+            "previous_page": None,
+            "next_page_token": next_token,
+            "previous_page_token": None,
+        },
+    }
+
+
+def next_url(ctx: Ctx, token: str) -> str:
+    query = [(k, v) for k, values in ctx.query.items() if k != "page_token" for v in values]
+    query.append(("page_token", token))
+    return f"{ctx.store.base_url}{ctx.url_path}?{urlencode(query)}"
+
+
+def resource(body: Resource) -> dict[str, Any]:
+    return {"resource": body}

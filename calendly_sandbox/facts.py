@@ -1,0 +1,33 @@
+"""Spec facts (derived by scripts/derive_sandbox_facts.py, committed as spec_facts.json)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+FACTS_PATH = Path(__file__).with_name("spec_facts.json")
+
+
+@lru_cache(maxsize=1)
+def load() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(FACTS_PATH.read_text(encoding="utf-8"))
+    return data
+
+
+def operation(key: str) -> dict[str, Any]:
+    """Facts of one operation, e.g. key='GET /scheduled_events'; empty facts if undocumented."""
+    ops: dict[str, Any] = load()["operations"]
+    return ops.get(key) or {
+        "success": 200,
+        "statuses": [],
+        "params": {},
+        "body": None,
+        "errors": {},
+    }
+
+
+def webhook_events() -> list[str]:
+    events: list[str] = load()["webhook_events"]
+    return events

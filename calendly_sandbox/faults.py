@@ -1,0 +1,112 @@
+"""Rate limiting (per token, fixed windows), injected latency and seeded faults."""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass
+
+FAULT_KINDS = ("500", "502", "503", "reset", "stall", "truncate")
+
+
+@dataclass(frozen=True)
+class Quota:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset: int  # whole seconds until the window resets
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset),
+        }
+
+
+class RateLimiter:
+    """Fixed windows per token, each opened by the token's first request.
+
+    `limit` 0 means off: nothing is refused, and the headers show the plan's nominal limit
+    with Remaining equal to it, so clients that pace themselves by the headers do not slow down.
+    """
+
+    def __init__(self, limit: int, nominal: int, window_seconds: float = 60.0) -> None:
+        self.limit = limit
+        self.nominal = nominal
+        self.window_seconds = window_seconds
+        self._lock = threading.Lock()
+        self._windows: dict[str, tuple[float, int]] = {}
+
+    def take(self, key: str) -> Quota:
+        now = time.monotonic()
+        with self._lock:
+            start, used = self._windows.get(key, (now, 0))
+            if now - start >= self.window_seconds:
+                start, used = now, 0
+            reset = max(1, math.ceil(start + self.window_seconds - now))
+            if self.limit <= 0:
+                self._windows[key] = (start, used)
+                return Quota(True, self.nominal, self.nominal, reset)
+            if used >= self.limit:
+                return Quota(False, self.limit, 0, reset)
+            used += 1
+            self._windows[key] = (start, used)
+            return Quota(True, self.limit, self.limit - used, reset)
+
+    def peek(self, key: str) -> Quota:
+        """Headers for a response that does not count (e.g. a 401 before any token is known)."""
+        now = time.monotonic()
+        with self._lock:
+            start, used = self._windows.get(key, (now, 0))
+        if now - start >= self.window_seconds:
+            start, used = now, 0
+        reset = max(1, math.ceil(start + self.window_seconds - now))
+        limit = self.limit if self.limit > 0 else self.nominal
+        remaining = max(0, limit - used) if self.limit > 0 else self.nominal
+        return Quota(True, limit, remaining, reset)
+
+
+class FaultInjector:
+    """A reproducible sequence of faults: same seed and request order -> same faults."""
+
+    def __init__(
+        self, seed: int, rate: float, kinds: tuple[str, ...], stall_seconds: float
+    ) -> None:
+        self._rng = random.Random(f"faults-{seed}")
+        self._lock = threading.Lock()
+        self.configure(rate=rate, kinds=kinds, stall_seconds=stall_seconds)
+
+    def configure(
+        self,
+        *,
+        rate: float | None = None,
+        kinds: tuple[str, ...] | None = None,
+        stall_seconds: float | None = None,
+    ) -> None:
+        if rate is not None:
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"fault_rate must be within [0, 1], got {rate}")
+            self.rate = rate
+        if kinds is not None:
+            unknown = sorted(set(kinds) - set(FAULT_KINDS))
+            if unknown or not kinds:
+                raise ValueError(
+                    f"fault_kinds must be a non-empty subset of {FAULT_KINDS}, got {kinds}"
+                )
+            self.kinds = tuple(kinds)
+        if stall_seconds is not None:
+            self.stall_seconds = stall_seconds
+
+    def draw(self) -> str | None:
+        with self._lock:
+            roll = self._rng.random()
+            kind = self._rng.choice(self.kinds)
+        return kind if roll < self.rate else None
+
+
+def interruptible_sleep(seconds: float, stop: threading.Event) -> None:
+    if seconds > 0:
+        stop.wait(seconds)

@@ -1,0 +1,733 @@
+"""Seeded data for a realistic organization, generated relative to an anchor time.
+
+Same seed and event count -> same uuids, names and times relative to the anchor. Every other
+resource kind scales with the number of scheduled events (see `Scale`).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid as uuidlib
+from dataclasses import dataclass
+from typing import Any
+
+from calendly_sandbox import names, resources
+from calendly_sandbox.store import Resource, Store
+from calendly_sandbox.timefmt import fmt, parse
+
+DAY = 86_400.0
+HOUR = 3_600.0
+PLAN_FIELDS = {  # --plan -> Organization.plan / Organization.stage
+    "enterprise": ("enterprise", "paid"),
+    "teams": ("teams", "paid"),
+    "standard": ("standard", "paid"),
+    "free": ("basic", "free"),
+}
+PAST_SHARE = 0.7
+WINDOW_DAYS = 120
+LOCATION_KINDS = (
+    "zoom_conference",
+    "google_conference",
+    "physical",
+    "outbound_call",
+    "inbound_call",
+    "microsoft_teams_conference",
+    "custom",
+    "ask_invitee",
+    "webex_conference",
+    "gotomeeting_conference",
+)
+ACTIVITY_ACTIONS = (
+    ("User", "Login"),
+    ("User", "Add"),
+    ("EventType", "Create"),
+    ("EventType", "Update"),
+    ("Organization", "Update"),
+    ("Invitation", "Send"),
+    ("Routing", "Publish"),
+    ("Workflow", "Enable"),
+)
+
+
+@dataclass(frozen=True)
+class Scale:
+    events: int
+    users: int
+    invitations: int
+    groups: int
+    routing_forms: int
+    submissions: int
+    activity: int
+    webhooks: int
+    communications: int
+
+    @classmethod
+    def for_events(cls, events: int) -> Scale:
+        users = max(4, min(300, round(math.sqrt(max(events, 1)))))
+        return cls(
+            events=events,
+            users=users,
+            invitations=users // 3 + 3,
+            groups=max(2, users // 8),
+            routing_forms=max(2, users // 10),
+            submissions=max(5, events // 10),
+            activity=max(20, events // 2),
+            webhooks=max(3, users // 10),
+            communications=max(10, events // 4),
+        )
+
+
+class Generator:
+    def __init__(self, store: Store, seed: int, now: float, plan: str) -> None:
+        self.store = store
+        self.rng = random.Random(seed)
+        self.now = now
+        self.plan = plan
+        self.users: list[Resource] = []
+        self.event_types: list[Resource] = []
+        self.hosts_of: dict[str, list[Resource]] = {}
+        self.admins: list[Resource] = []
+        self.submissions: list[Resource] = []
+
+    # -- helpers -----------------------------------------------------------------------------
+    def uuid(self) -> str:
+        return str(uuidlib.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def past(self, max_days: float, min_days: float = 0.0) -> float:
+        return self.now - self.rng.uniform(min_days, max_days) * DAY
+
+    def person(self, index: int) -> tuple[str, str, str, str]:
+        rng = self.rng
+        first, last = rng.choice(names.FIRST_NAMES), rng.choice(names.LAST_NAMES)
+        slug = names.slugify(f"{first} {last}", "person") + f"-{index}"
+        email = f"{slug}@{rng.choice(names.COMPANIES)}.example.com"
+        return first, last, f"{first} {last}", email
+
+    # -- the organization --------------------------------------------------------------------
+    def run(self, events: int) -> None:
+        scale = Scale.for_events(events)
+        self.organization()
+        self.make_users(scale.users)
+        self.make_invitations(scale.invitations)
+        self.make_groups(scale.groups)
+        self.make_event_types()
+        self.make_availability()
+        self.make_routing_forms(scale.routing_forms, scale.submissions)
+        self.make_events(scale.events)
+        self.make_webhooks(scale.webhooks)
+        self.make_activity(scale.activity)
+        self.make_communications(scale.communications)
+
+    def organization(self) -> None:
+        uuid = self.uuid()
+        plan, stage = PLAN_FIELDS[self.plan]
+        created = fmt(self.past(900, 800))
+        org = {
+            "uri": self.store.uri("organizations", uuid),
+            "kind": "multiple",
+            "name": "Sandbox Ünited Inc.",
+            "plan": plan,
+            "stage": stage,
+            "created_at": created,
+            "updated_at": fmt(self.past(30, 1)),
+        }
+        self.store.organization = org
+        self.store.insert("organizations", uuid, org)
+
+    def make_users(self, count: int) -> None:
+        rng, store = self.rng, self.store
+        for i in range(count):
+            uuid = self.uuid()
+            _first, _last, name, email = self.person(i)
+            slug = email.split("@", 1)[0]
+            created = self.past(800, 200)
+            user = {
+                "uri": store.uri("users", uuid),
+                "name": name,
+                "slug": slug,
+                "email": email,
+                "scheduling_url": f"https://calendly.com/{slug}",
+                "timezone": rng.choice(names.TIMEZONES),
+                "time_notation": rng.choice(("12h", "24h")),
+                "avatar_url": None
+                if rng.random() < 0.4
+                else f"https://avatars.example.com/{uuid}.png",
+                "created_at": fmt(created),
+                "updated_at": fmt(created + rng.uniform(0, 150) * DAY),
+                "current_organization": store.organization["uri"],
+                "resource_type": "User",
+                "locale": rng.choice(("en", "en", "fr", "es", "de", "pt")),
+            }
+            store.insert("users", uuid, user)
+            self.users.append(user)
+            role = "owner" if i == 0 else ("admin" if rng.random() < 0.15 else "user")
+            if role != "user":
+                self.admins.append(user)
+            m_uuid = self.uuid()
+            store.insert(
+                "organization_memberships",
+                m_uuid,
+                {
+                    "uri": store.uri("organization_memberships", m_uuid),
+                    "role": role,
+                    "user": resources.membership_user(user),
+                    "organization": store.organization["uri"],
+                    "updated_at": user["updated_at"],
+                    "created_at": user["created_at"],
+                },
+            )
+        store.current_user = self.users[0]
+
+    def make_invitations(self, count: int) -> None:
+        for i in range(count):
+            status = ("pending", "pending", "accepted", "declined")[i % 4]
+            _f, _l, _n, email = self.person(1000 + i)
+            user_uri = self.rng.choice(self.users)["uri"] if status == "accepted" else None
+            uuid = self.uuid()
+            inv = resources.invitation(self.store, uuid, email, status, self.past(200, 1), user_uri)
+            if status != "pending":
+                inv["updated_at"] = fmt(self.past(1, 0.01))
+            self.store.insert("organization_invitations", uuid, inv)
+
+    def make_groups(self, count: int) -> None:
+        rng, store = self.rng, self.store
+        memberships = list(store.organization_memberships.values())
+        pending = [i for i in store.organization_invitations.values() if i["status"] == "pending"]
+        for g in range(count):
+            uuid = self.uuid()
+            created = self.past(400, 100)
+            group = {
+                "uri": store.uri("groups", uuid),
+                "name": f"{names.GROUP_NAMES[g % len(names.GROUP_NAMES)]} {g // 6 + 1}",
+                "organization": store.organization["uri"],
+                "created_at": fmt(created),
+                "updated_at": fmt(created + rng.uniform(0, 90) * DAY),
+                "member_count": 0,
+            }
+            store.insert("groups", uuid, group)
+            chosen: list[tuple[Resource, str]] = [
+                (m, "OrganizationMembership") for m in memberships if rng.random() < 0.3
+            ]
+            if pending and g == 0:
+                chosen.append((pending[0], "OrganizationInvitation"))
+            for owner, owner_type in chosen:
+                r_uuid = self.uuid()
+                rel_created = fmt(created + rng.uniform(0, 60) * DAY)
+                store.insert(
+                    "group_relationships",
+                    r_uuid,
+                    {
+                        "uri": store.uri("group_relationships", r_uuid),
+                        "role": "admin" if rng.random() < 0.2 else "member",
+                        "owner": {**owner, "type": owner_type},
+                        "organization": store.organization["uri"],
+                        "group": group["uri"],
+                        "created_at": rel_created,
+                        "updated_at": rel_created,
+                    },
+                )
+            group["member_count"] = len(chosen)
+
+    def make_event_types(self) -> None:
+        rng, store = self.rng, self.store
+        position = 0
+        for user in self.users:
+            for _ in range(rng.randint(1, 3)):
+                self.event_type(user, [user], kind="solo", position=position)
+                position += 1
+        hosts = self.users[: max(2, len(self.users) // 4)]
+        for i in range(max(1, len(self.users) // 4)):
+            owner = hosts[i % len(hosts)]
+            self.event_type(owner, [owner], kind="group", position=position)
+            team = rng.sample(self.users, k=min(3, len(self.users)))
+            self.event_type(owner, team, kind="solo", position=position + 1, pooling="round_robin")
+            position += 2
+        # One deleted (inactive) type: listed with deleted_at set, the case hardest for a client.
+        doomed = self.event_types[-1]
+        doomed["active"] = False
+        doomed["deleted_at"] = fmt(self.past(20, 2))
+        doomed["updated_at"] = doomed["deleted_at"]
+        self.event_types.pop()
+        store.changed("event_types")
+
+    def event_type(
+        self,
+        owner: Resource,
+        hosts: list[Resource],
+        *,
+        kind: str,
+        position: int,
+        pooling: str | None = None,
+    ) -> Resource:
+        rng, store = self.rng, self.store
+        uuid = self.uuid()
+        name = rng.choice(names.EVENT_TYPE_NAMES)
+        slug = names.slugify(name, "meeting") + f"-{position}"
+        duration = rng.choice((15, 30, 30, 45, 60, 90))
+        created = self.past(500, 60)
+        loc_kind = rng.choice(LOCATION_KINDS)
+        questions = [
+            {
+                "name": q,
+                "type": qtype,
+                "position": i,
+                "enabled": True,
+                "required": i == 0,
+                "answer_choices": list(names.ANSWERS[qtype]) if "select" in qtype else [],
+                "include_other": qtype == "multi_select",
+            }
+            for i, (q, qtype) in enumerate(rng.sample(names.QUESTIONS, k=rng.randint(0, 3)))
+        ]
+        described = rng.random() < 0.6
+        event_type: Resource = {
+            "active": rng.random() < 0.92,
+            "admin_managed": pooling is not None,
+            "booking_method": "poll" if rng.random() < 0.03 else "instant",
+            "color": f"#{rng.getrandbits(24):06x}",
+            "created_at": fmt(created),
+            "custom_questions": questions,
+            "deleted_at": None,
+            "description_html": f"<p>{name}: agenda &amp; notes</p>" if described else None,
+            "description_plain": f"{name}: agenda & notes" if described else None,
+            "duration": duration,
+            "duration_options": None if rng.random() < 0.7 else sorted({duration, 15, 60}),
+            "internal_note": None if rng.random() < 0.8 else "Bring the Q3 numbers",
+            "is_paid": rng.random() < 0.15,
+            "kind": kind,
+            "locale": rng.choice(("en", "en", "fr", "es", "de", "nl", "pt", "it", "uk")),
+            "locations": None
+            if loc_kind == "custom"
+            else [{"kind": loc_kind, "location": "Main office", "additional_info": ""}]
+            if loc_kind == "physical"
+            else [{"kind": loc_kind}],
+            "name": name,
+            "pooling_type": pooling,
+            "position": position,
+            "profile": {
+                "type": "Team" if pooling else "User",
+                "name": owner["name"] if not pooling else "Sales team",
+                "owner": owner["uri"],
+            },
+            "scheduling_url": f"https://calendly.com/{owner['slug']}/{slug}",
+            "secret": rng.random() < 0.1,
+            "slug": slug,
+            "type": "StandardEventType",
+            "updated_at": fmt(created + rng.uniform(0, 50) * DAY),
+            "uri": store.uri("event_types", uuid),
+        }
+        store.insert("event_types", uuid, event_type)
+        if event_type["active"]:
+            self.event_types.append(event_type)
+        self.hosts_of[event_type["uri"]] = hosts
+        for host in hosts:
+            m_uuid = self.uuid()
+            store.insert(
+                "event_type_memberships",
+                m_uuid,
+                {
+                    "uri": store.uri("event_type_memberships", m_uuid),
+                    "event_type": event_type,
+                    "member": host,
+                    "created_at": event_type["created_at"],
+                    "updated_at": event_type["created_at"],
+                },
+            )
+        return event_type
+
+    def make_availability(self) -> None:
+        rng, store = self.rng, self.store
+        weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday")
+        for user in self.users:
+            for n in range(rng.randint(1, 2)):
+                uuid = self.uuid()
+                start_hour = rng.choice((8, 9, 10))
+                rules: list[Resource] = [
+                    {
+                        "type": "wday",
+                        "wday": day,
+                        "intervals": [{"from": f"{start_hour:02d}:00", "to": "17:00"}],
+                    }
+                    for day in weekdays
+                ]
+                rules.append({"type": "wday", "wday": "sunday", "intervals": []})
+                rules.append({"type": "date", "date": "2026-12-24", "intervals": []})
+                store.insert(
+                    "user_availability_schedules",
+                    uuid,
+                    {
+                        "uri": store.uri("user_availability_schedules", uuid),
+                        "default": n == 0,
+                        "name": "Working hours" if n == 0 else "Horario de verano",
+                        "user": user["uri"],
+                        "timezone": user["timezone"],
+                        "rules": rules,
+                    },
+                )
+
+    def make_routing_forms(self, forms: int, submissions: int) -> None:
+        rng, store = self.rng, self.store
+        form_list: list[Resource] = []
+        for f in range(forms):
+            uuid = self.uuid()
+            created = self.past(300, 120)
+            questions = [
+                {
+                    "uuid": self.uuid(),
+                    "name": "Name",
+                    "type": "name",
+                    "required": True,
+                    "answer_choices": None,
+                },
+                {
+                    "uuid": self.uuid(),
+                    "name": "Email",
+                    "type": "email",
+                    "required": True,
+                    "answer_choices": None,
+                },
+                {
+                    "uuid": self.uuid(),
+                    "name": "Team size",
+                    "type": "select",
+                    "required": False,
+                    "answer_choices": ["1-10", "11-50", "51+"],
+                },
+            ]
+            form = {
+                "uri": store.uri("routing_forms", uuid),
+                "organization": store.organization["uri"],
+                "name": names.ROUTING_FORM_NAMES[f % len(names.ROUTING_FORM_NAMES)],
+                "status": "published" if f % 3 else "draft",
+                "questions": questions,
+                "created_at": fmt(created),
+                "updated_at": fmt(created + rng.uniform(0, 100) * DAY),
+            }
+            store.insert("routing_forms", uuid, form)
+            form_list.append(form)
+        for _ in range(submissions):
+            form = rng.choice(form_list)
+            uuid = self.uuid()
+            at = fmt(self.past(WINDOW_DAYS))
+            _f, _l, name, email = self.person(rng.randint(0, 10**6))
+            q = form["questions"]
+            result: Resource
+            roll = rng.random()
+            if roll < 0.7 and self.event_types:
+                result = {"type": "event_type", "value": rng.choice(self.event_types)["uri"]}
+            elif roll < 0.85:
+                result = {"type": "external_url", "value": "https://example.com/thanks"}
+            else:
+                result = {
+                    "type": "custom_message",
+                    "value": {"headline": "Merci !", "body": "We will reach out shortly."},
+                }
+            submission = {
+                "uri": store.uri("routing_form_submissions", uuid),
+                "routing_form": form["uri"],
+                "questions_and_answers": [
+                    {"question_uuid": q[0]["uuid"], "question": "Name", "answer": name},
+                    {"question_uuid": q[1]["uuid"], "question": "Email", "answer": email},
+                    {"question_uuid": q[2]["uuid"], "question": "Team size", "answer": None},
+                ],
+                "tracking": self.tracking(),
+                "result": result,
+                "submitter": None,
+                "submitter_type": None,
+                "created_at": at,
+                "updated_at": at,
+            }
+            store.insert("routing_form_submissions", uuid, submission)
+            if result["type"] == "event_type":
+                self.submissions.append(submission)
+
+    def tracking(self) -> Resource:
+        rng = self.rng
+        if rng.random() < 0.65:
+            return dict(resources.EMPTY_TRACKING)
+        return {
+            "utm_campaign": rng.choice(names.UTM_CAMPAIGNS),
+            "utm_source": rng.choice(names.UTM_SOURCES),
+            "utm_medium": rng.choice(names.UTM_MEDIUMS),
+            "utm_content": None if rng.random() < 0.5 else "hero-cta",
+            "utm_term": None if rng.random() < 0.7 else "scheduling software",
+            "salesforce_uuid": None if rng.random() < 0.8 else f"00Q{rng.getrandbits(48):012x}",
+        }
+
+    # -- scheduled events and invitees ----------------------------------------------------------
+    def make_events(self, count: int) -> None:
+        made = 0
+        while made < count:
+            made += self.one_event(reschedule=count - made >= 2 and self.rng.random() < 0.05)
+
+    def start_time(self) -> float:
+        rng = self.rng
+        days = rng.uniform(0.05, WINDOW_DAYS)
+        ts = self.now - days * DAY if rng.random() < PAST_SHARE else self.now + days * DAY
+        return ts - ts % 900  # quarter-hour slots
+
+    def one_event(self, *, reschedule: bool) -> int:
+        rng = self.rng
+        event_type = rng.choice(self.event_types)
+        group = event_type["kind"] == "group"
+        if reschedule and group:
+            reschedule = False
+        start = self.start_time()
+        event, invitees = self.book(event_type, start, size=rng.randint(2, 6) if group else 1)
+        if reschedule:
+            self.reschedule_from(event_type, event, invitees[0])
+            return 2
+        roll = rng.random()
+        if roll < 0.1:
+            self.cancel(event, invitees, at=self.cancel_time(event))
+        elif group and roll < 0.3:
+            self.cancel(event, invitees[-1:], at=self.cancel_time(event), whole_event=False)
+        else:
+            self.maybe_no_shows(event, invitees)
+        return 1
+
+    def cancel_time(self, event: Resource) -> float:
+        created = _ts(event["created_at"])
+        latest = min(self.now - 60, _ts(event["start_time"]))
+        return created + self.rng.uniform(0, 1) * max(latest - created, 60)
+
+    def book(
+        self, event_type: Resource, start: float, size: int
+    ) -> tuple[Resource, list[Resource]]:
+        rng, store = self.rng, self.store
+        uuid = self.uuid()
+        created = min(start - rng.uniform(1 * HOUR, 30 * DAY), self.now - rng.uniform(60, 3 * DAY))
+        location_kind = (event_type["locations"] or [{"kind": "custom"}])[0]["kind"]
+        hosts = self.hosts_of[event_type["uri"]]
+        host = [rng.choice(hosts)] if event_type["pooling_type"] else hosts
+        event = resources.scheduled_event(
+            store,
+            uuid,
+            event_type,
+            host,
+            start,
+            created,
+            resources.event_location(location_kind, None, uuid),
+            limit=10 if event_type["kind"] == "group" else 1,
+        )
+        if rng.random() < 0.1:
+            event["meeting_notes_plain"] = "Agenda: intro, démo, Q&A"
+            event["meeting_notes_html"] = "<p>Agenda: intro, démo, Q&amp;A</p>"
+        if rng.random() < 0.1:
+            guest_at = event["created_at"]
+            event["event_guests"] = [
+                {"email": f"guest{n}@example.org", "created_at": guest_at, "updated_at": guest_at}
+                for n in range(rng.randint(1, 3))
+            ]
+        store.insert("scheduled_events", uuid, event)
+        invitees = []
+        for n in range(size):
+            invitees.append(self.add_invitee(event, event_type, created + n * rng.uniform(0, DAY)))
+        return event, invitees
+
+    def add_invitee(self, event: Resource, event_type: Resource, created: float) -> Resource:
+        rng, store = self.rng, self.store
+        created = min(created, self.now - 30)
+        first, last, name, email = self.person(rng.randint(0, 10**7))
+        split_name = rng.random() < 0.5
+        uuid = self.uuid()
+        inv = resources.invitee(
+            store,
+            uuid,
+            event,
+            name=name,
+            first_name=first if split_name else None,
+            last_name=last if split_name else None,
+            email=email,
+            timezone=None if rng.random() < 0.05 else rng.choice(names.TIMEZONES),
+            created=created,
+        )
+        inv["questions_and_answers"] = [
+            {
+                "question": q["name"],
+                "answer": rng.choice(names.ANSWERS[q["type"]]),
+                "position": q["position"],
+            }
+            for q in event_type["custom_questions"]
+            if rng.random() < 0.9
+        ]
+        inv["tracking"] = self.tracking()
+        if rng.random() < 0.2:
+            inv["text_reminder_number"] = f"+1 415 555 {rng.randint(0, 9999):04d}"
+        if event_type["is_paid"]:
+            inv["payment"] = {
+                "external_id": f"ch_{rng.getrandbits(64):016x}",
+                "provider": rng.choice(("stripe", "paypal")),
+                "amount": rng.choice(("25.00", "49.99", "150.00")),
+                "currency": rng.choice(("USD", "EUR", "GBP", "CAD", "AUD")),
+                "terms": None if rng.random() < 0.5 else "Non-refundable within 24 h",
+                "successful": True,
+            }
+        if rng.random() < 0.05:
+            inv["reconfirmation"] = {
+                "created_at": inv["created_at"],
+                "confirmed_at": None if rng.random() < 0.5 else inv["created_at"],
+            }
+        inv["scheduling_method"] = rng.choice((None, None, None, "instant_book", "api"))
+        if inv["scheduling_method"] == "api" and rng.random() < 0.5:
+            inv["invitee_scheduled_by"] = rng.choice(self.users)["uri"]
+        if self.submissions and rng.random() < 0.05:
+            submission = self.submissions.pop()
+            submission["submitter"] = inv["uri"]
+            submission["submitter_type"] = "Invitee"
+            inv["routing_form_submission"] = submission["uri"]
+        store.insert("invitees", uuid, inv)
+        resources.attach_invitee(event, inv)
+        _bump(event, inv["created_at"])
+        return inv
+
+    def cancel(
+        self, event: Resource, invitees: list[Resource], *, at: float, whole_event: bool = True
+    ) -> None:
+        rng = self.rng
+        by_host = rng.random() < 0.4
+        canceler = event["event_memberships"][0]["user_name"] if by_host else invitees[0]["name"]
+        reason = rng.choice(names.CANCEL_REASONS)
+        record = resources.cancellation(canceler, reason, "host" if by_host else "invitee", at)
+        at_s = record["created_at"]
+        if whole_event:
+            event["status"] = "canceled"
+            event["cancellation"] = record
+        for inv in invitees:
+            inv["status"] = "canceled"
+            inv["cancellation"] = dict(record)
+            _bump(inv, at_s)
+            event["invitees_counter"]["active"] -= 1
+        _bump(event, at_s)
+
+    def reschedule_from(self, event_type: Resource, new_event: Resource, new_inv: Resource) -> None:
+        """An earlier booking the invitee moved to `new_event`: canceled, linked both ways."""
+        rng = self.rng
+        old_start = _ts(new_event["start_time"]) - rng.choice((1, 2, 3, 7)) * DAY
+        old_event, (old_inv,) = self.book(event_type, old_start, size=1)
+        for key in ("name", "email", "first_name", "last_name", "timezone"):
+            old_inv[key] = new_inv[key]
+        moved_at = _ts(new_event["created_at"])
+        self.cancel(old_event, [old_inv], at=min(moved_at, self.now - 60))
+        old_inv["cancellation"]["canceler_type"] = "invitee"
+        old_inv["cancellation"]["canceled_by"] = old_inv["name"]
+        old_inv["cancellation"]["reason"] = None
+        old_event["cancellation"] = dict(old_inv["cancellation"])
+        old_inv["rescheduled"] = True
+        old_inv["new_invitee"] = new_inv["uri"]
+        new_inv["old_invitee"] = old_inv["uri"]
+
+    def maybe_no_shows(self, event: Resource, invitees: list[Resource]) -> None:
+        end = _ts(event["end_time"])
+        if end >= self.now:
+            return
+        for inv in invitees:
+            if self.rng.random() < 0.06:
+                uuid = self.uuid()
+                at = fmt(min(end + self.rng.uniform(60, DAY), self.now - 30))
+                no_show = {
+                    "uri": self.store.uri("invitee_no_shows", uuid),
+                    "invitee": inv["uri"],
+                    "created_at": at,
+                }
+                self.store.insert("invitee_no_shows", uuid, no_show)
+                inv["no_show"] = {"uri": no_show["uri"], "created_at": at}
+                _bump(inv, at)  # the invitee changes; the event's updated_at does not
+
+    # -- the rest ------------------------------------------------------------------------------
+    def make_webhooks(self, count: int) -> None:
+        rng, store = self.rng, self.store
+        all_events = ["invitee.created", "invitee.canceled", "invitee_no_show.created"]
+        groups = list(store.groups.values())
+        for i in range(count):
+            scope = ("organization", "user", "group")[i % 3]
+            user = rng.choice(self.users)["uri"] if scope == "user" else None
+            group = rng.choice(groups)["uri"] if scope == "group" else None
+            uuid = self.uuid()
+            events = list(all_events)
+            if scope == "organization":
+                events.append("routing_form_submission.created")
+            hook = resources.webhook_subscription(
+                store,
+                uuid,
+                callback_url=f"https://hooks.example.com/calendly/{i}",
+                events=events,
+                scope=scope,
+                user=user,
+                group=group,
+                creator=rng.choice(self.admins)["uri"],
+                created=self.past(300, 10),
+            )
+            if i % 4 == 3:
+                hook["state"] = "disabled"
+                hook["retry_started_at"] = fmt(self.past(9, 2))
+                hook["updated_at"] = hook["retry_started_at"]
+            store.insert("webhook_subscriptions", uuid, hook)
+
+    def make_activity(self, count: int) -> None:
+        rng, store = self.rng, self.store
+        org_uri = store.organization["uri"]
+        for _ in range(count):
+            uuid = self.uuid()
+            actor = rng.choice(self.users)
+            namespace, action = rng.choice(ACTIVITY_ACTIONS)
+            occurred = fmt(self.past(WINDOW_DAYS))[:23] + "Z"  # the API shows milliseconds here
+            entry: Resource = {
+                "occurred_at": occurred,
+                "actor": {
+                    "uri": actor["uri"],
+                    "type": "User",
+                    "organization": {"uri": org_uri, "role": store.role_of(actor["uri"]) or "user"},
+                    "display_name": actor["name"],
+                    "alternative_identifier": actor["email"],
+                },
+                "details": {"ip_address": f"203.0.113.{rng.randint(1, 254)}", "via": "web"},
+                "fully_qualified_name": f"{namespace}.{action}",
+                "uri": store.uri("activity_log_entries", uuid),
+                "namespace": namespace,
+                "action": action,
+                "organization": org_uri,
+            }
+            if rng.random() < 0.05:
+                entry["actor"] = {"type": "System", "display_name": "Calendly"}
+            store.insert("activity_log_entries", uuid, entry)
+
+    def make_communications(self, count: int) -> None:
+        rng, store = self.rng, self.store
+        events = list(store.scheduled_events.values())
+        for _ in range(count):
+            uuid = self.uuid()
+            event = rng.choice(events)
+            host = event["event_memberships"][0]
+            sent = min(_ts(event["created_at"]) + rng.uniform(1, 600), self.now - 10)
+            sms = rng.random() < 0.3
+            inv_uuid = store.invitees_by_event[event["uri"].rsplit("/", 1)[-1]][0]
+            to = store.invitees[inv_uuid]["email"]
+            comm: dict[str, Any] = {
+                "type": "sms" if sms else "email",
+                "to": "+14155550123" if sms else to,
+                "from": "+14155550100" if sms else "notifications@calendly.com",
+                "subject": None if sms else f"Confirmed: {event['name']}",
+                "body": f"Your meeting {event['name']} is confirmed. À bientôt!",
+                "sender_uri": None if rng.random() < 0.3 else host["user"],
+                "sender_email": None if rng.random() < 0.3 else host["user_email"],
+                "event_type_uri": event["event_type"],
+                "event_uri": event["uri"],
+                "sent_at": fmt(sent),
+                "created_at": fmt(sent - 1),
+                "scheduling_url": "https://calendly.com/" + host["user_email"].split("@")[0],
+            }
+            store.insert("outgoing_communications", uuid, comm)
+
+
+def _ts(text: str) -> float:
+    return parse(text)
+
+
+def _bump(resource: Resource, at: str) -> None:
+    if at > resource["updated_at"]:
+        resource["updated_at"] = at
+
+
+def generate(store: Store, *, seed: int, events: int, now: float, plan: str) -> None:
+    Generator(store, seed, now, plan).run(events)

@@ -1,0 +1,175 @@
+"""In-memory state of the sandbox organization.
+
+One dict per resource kind (named after the URL collection), uuid -> the resource exactly as the
+API serves it. Every read and write of the HTTP server holds `store.lock`; tests may take it too.
+Sorted indexes are built lazily per (kind, sort order) and kept up to date on inserts.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import defaultdict
+from typing import Any
+
+from calendly_sandbox.paging import Key, SortOrder, build_index
+
+Resource = dict[str, Any]
+
+KINDS = (
+    "users",
+    "organizations",
+    "organization_memberships",
+    "organization_invitations",
+    "event_types",
+    "scheduled_events",
+    "invitees",
+    "invitee_no_shows",
+    "routing_forms",
+    "routing_form_submissions",
+    "activity_log_entries",
+    "groups",
+    "group_relationships",
+    "event_type_memberships",
+    "webhook_subscriptions",
+    "user_availability_schedules",
+    "outgoing_communications",
+    "scheduling_links",
+    "shares",
+    "data_compliance_requests",
+)
+
+
+def uuid_of(uri: str) -> str:
+    return uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+class Store:
+    """All resources plus the secondary maps the handlers need."""
+
+    def __init__(self, base_url: str, seed: int = 0) -> None:
+        self.base_url = base_url
+        self.seed = seed
+        self.lock = threading.RLock()
+        self.users: dict[str, Resource] = {}
+        self.organizations: dict[str, Resource] = {}
+        self.organization_memberships: dict[str, Resource] = {}
+        self.organization_invitations: dict[str, Resource] = {}
+        self.event_types: dict[str, Resource] = {}
+        self.scheduled_events: dict[str, Resource] = {}
+        self.invitees: dict[str, Resource] = {}
+        self.invitee_no_shows: dict[str, Resource] = {}
+        self.routing_forms: dict[str, Resource] = {}
+        self.routing_form_submissions: dict[str, Resource] = {}
+        self.activity_log_entries: dict[str, Resource] = {}
+        self.groups: dict[str, Resource] = {}
+        self.group_relationships: dict[str, Resource] = {}
+        self.event_type_memberships: dict[str, Resource] = {}
+        self.webhook_subscriptions: dict[str, Resource] = {}
+        self.user_availability_schedules: dict[str, Resource] = {}
+        self.outgoing_communications: dict[str, Resource] = {}
+        self.scheduling_links: dict[str, Resource] = {}
+        self.shares: dict[str, Resource] = {}
+        self.data_compliance_requests: dict[str, Resource] = {}
+        self.organization: Resource = {}
+        self.current_user: Resource = {}
+        # Secondary maps (uuid lists), maintained by insert/delete.
+        self.invitees_by_event: dict[str, list[str]] = defaultdict(list)
+        self.membership_by_user: dict[str, str] = {}  # user uri -> membership uuid
+        self.event_hosts: dict[str, frozenset[str]] = {}  # event uuid -> host user uris
+        self.group_members: dict[str, set[str]] = defaultdict(set)  # group uri -> user uris
+        self.events_by_invitee_email: dict[str, set[str]] = defaultdict(set)  # -> event uuids
+        self.event_type_hosts: dict[str, set[str]] = defaultdict(set)  # event type uri -> users
+        self._serial = 0
+        self._indexes: dict[tuple[str, SortOrder], list[Key]] = {}
+
+    def next_serial(self) -> int:
+        """A counter for ids minted by writes (deterministic for a given sequence of writes)."""
+        with self.lock:
+            self._serial += 1
+            return self._serial
+
+    def uri(self, *segments: str) -> str:
+        return "/".join((self.base_url, *segments))
+
+    def kind(self, name: str) -> dict[str, Resource]:
+        table: dict[str, Resource] = getattr(self, name)
+        return table
+
+    # -- mutations ---------------------------------------------------------------------------
+    def insert(self, kind: str, uuid: str, resource: Resource) -> Resource:
+        with self.lock:
+            self.kind(kind)[uuid] = resource
+            self._link(kind, uuid, resource)
+            for (indexed_kind, order), index in list(self._indexes.items()):
+                if indexed_kind == kind:
+                    bisect.insort(index, order.key(resource, uuid))
+        return resource
+
+    def delete(self, kind: str, uuid: str) -> Resource | None:
+        with self.lock:
+            resource = self.kind(kind).pop(uuid, None)
+            if resource is not None:
+                self._unlink(kind, uuid, resource)
+                self.changed(kind)
+        return resource
+
+    def changed(self, kind: str, fields: tuple[str, ...] | None = None) -> None:
+        """Drop the indexes of `kind` whose sort fields include any of `fields` (all if None)."""
+        with self.lock:
+            for indexed_kind, order in list(self._indexes):
+                if indexed_kind == kind and (fields is None or set(fields) & set(order.fields)):
+                    del self._indexes[(indexed_kind, order)]
+
+    def index(self, kind: str, order: SortOrder) -> list[Key]:
+        with self.lock:
+            index = self._indexes.get((kind, order))
+            if index is None:
+                index = build_index(self.kind(kind).items(), order)
+                self._indexes[(kind, order)] = index
+            return index
+
+    def _link(self, kind: str, uuid: str, resource: Resource) -> None:
+        if kind == "invitees":
+            self.invitees_by_event[uuid_of(resource["event"])].append(uuid)
+            self.events_by_invitee_email[resource["email"].lower()].add(uuid_of(resource["event"]))
+        elif kind == "organization_memberships":
+            self.membership_by_user[resource["user"]["uri"]] = uuid
+        elif kind == "scheduled_events":
+            self.event_hosts[uuid] = frozenset(m["user"] for m in resource["event_memberships"])
+        elif kind == "event_type_memberships":
+            self.event_type_hosts[resource["event_type"]["uri"]].add(resource["member"]["uri"])
+        elif kind == "group_relationships" and resource["owner"].get("type") == (
+            "OrganizationMembership"
+        ):
+            self.group_members[resource["group"]].add(resource["owner"]["user"]["uri"])
+
+    def _unlink(self, kind: str, uuid: str, resource: Resource) -> None:
+        if kind == "invitees":
+            siblings = self.invitees_by_event.get(uuid_of(resource["event"]), [])
+            if uuid in siblings:
+                siblings.remove(uuid)
+            event_uuid = uuid_of(resource["event"])
+            if not any(
+                self.invitees[i]["email"].lower() == resource["email"].lower() for i in siblings
+            ):
+                self.events_by_invitee_email[resource["email"].lower()].discard(event_uuid)
+        elif kind == "organization_memberships":
+            self.membership_by_user.pop(resource["user"]["uri"], None)
+        elif kind == "scheduled_events":
+            self.event_hosts.pop(uuid, None)
+        elif kind == "group_relationships" and resource["owner"].get("type") == (
+            "OrganizationMembership"
+        ):
+            self.group_members[resource["group"]].discard(resource["owner"]["user"]["uri"])
+
+    # -- lookups -----------------------------------------------------------------------------
+    def role_of(self, user_uri: str) -> str | None:
+        membership = self.organization_memberships.get(self.membership_by_user.get(user_uri, ""))
+        return membership["role"] if membership else None
+
+    def is_admin(self, user_uri: str) -> bool:
+        return self.role_of(user_uri) in ("admin", "owner")
+
+    def find_by_uri(self, kind: str, uri: str) -> Resource | None:
+        return self.kind(kind).get(uuid_of(uri)) if uri else None

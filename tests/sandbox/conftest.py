@@ -1,0 +1,50 @@
+"""Fixtures: one module-scoped sandbox, sessions whose every response is checked against the spec."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from calendly_sandbox import Sandbox
+from tests.sandbox.spec_check import SPEC_PATH, SpecChecker
+
+
+@pytest.fixture(scope="session")
+def spec() -> SpecChecker:
+    if not SPEC_PATH.is_file():
+        pytest.skip(f"Calendly OpenAPI document not found at {SPEC_PATH}")
+    return SpecChecker()
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(seed=7, events=120) as sb:
+        yield sb
+
+
+def checked_session(spec: SpecChecker, token: str | None) -> requests.Session:
+    session = requests.Session()
+    if token is not None:
+        session.headers["Authorization"] = f"Bearer {token}"
+
+    def validate(response: requests.Response, *args: object, **kwargs: object) -> None:
+        spec.check(response)
+
+    session.hooks["response"].append(validate)
+    return session
+
+
+@pytest.fixture
+def api(spec: SpecChecker, sandbox: Sandbox) -> Iterator[requests.Session]:
+    """The org owner's session; every response is validated against the spec."""
+    with checked_session(spec, sandbox.token) as session:
+        yield session
+
+
+@pytest.fixture
+def member_api(spec: SpecChecker, sandbox: Sandbox) -> Iterator[requests.Session]:
+    """A plain (non-admin) member's session, spec-checked."""
+    with checked_session(spec, sandbox.member_token) as session:
+        yield session
