@@ -1,0 +1,264 @@
+"""A sync under injected faults either delivers exactly what the sandbox holds, or fails clearly
+after bounded retries without moving the bookmark of what it did not finish.
+
+Faults are the sandbox's seeded injector (500/502/503, connection resets, stalls past the client
+timeout, bodies cut in half) and its per-user rate limit (429 with X-RateLimit-Reset).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.reliability.harness import Run, run_tap, write_json
+from tests.reliability.sandbox_view import (
+    TOKEN,
+    delivery_problems,
+    tap_config,
+)
+
+ALL_KINDS = ("500", "502", "503", "reset", "stall", "truncate")
+
+
+def emitted(run: Run) -> tuple[dict[str, Counter[str]], dict[str, int]]:
+    output = run.output
+    uris = {
+        stream: output.uris(stream)
+        for stream in output.streams()
+        if stream != "outgoing_communications"
+    }
+    counts = {"outgoing_communications": len(output.records("outgoing_communications"))}
+    return uris, counts
+
+
+def assert_exact(run: Run, sandbox: Any) -> None:
+    assert run.returncode == 0, run.describe()
+    uris, counts = emitted(run)
+    problems = delivery_problems(uris, counts, sandbox)
+    assert not problems, f"{problems}\n{run.describe()}"
+
+
+@pytest.mark.parametrize(
+    ("kinds", "events", "rate"),
+    [
+        pytest.param(("500", "502", "503"), 120, 0.3, id="5xx-30pct"),
+        pytest.param(("reset",), 120, 0.3, id="resets-30pct"),
+        pytest.param(("truncate",), 120, 0.3, id="truncated-bodies-30pct"),
+        pytest.param(("stall",), 30, 0.2, id="stalls-20pct", marks=pytest.mark.slow),
+        pytest.param(ALL_KINDS, 120, 0.3, id="all-kinds-30pct", marks=pytest.mark.slow),
+    ],
+)
+def test_sync_under_faults_delivers_exactly_what_the_sandbox_holds(
+    sandbox_factory: Any,
+    tap_installed: None,
+    tmp_path: Path,
+    kinds: tuple[str, ...],
+    events: int,
+    rate: float,
+) -> None:
+    # 120 events: two pages of scheduled events, so page requests get faults too.
+    sb = sandbox_factory(
+        seed=11, events=events, token=TOKEN, fault_rate=rate, fault_kinds=kinds, stall_seconds=3
+    )
+    # P(13 faults in a row) = 0.3**13 ~ 1.6e-7 per request: "complete" is the only outcome.
+    config = tap_config(tmp_path / "config.json", sb, max_retries=12, request_timeout=1)
+
+    run = run_tap(config)
+
+    assert_exact(run, sb)
+    injected = Counter(kind for _, _, kind in sb.faults_injected)
+    assert set(injected) <= set(kinds)
+    assert sum(injected.values()) >= 5, f"too few faults to prove anything: {injected}"
+    assert len({path for _, path, _ in sb.faults_injected}) >= 3, "faults hit too few endpoints"
+    state = run.output.last_state()
+    assert state is not None
+    assert "replication_key_value" in state["bookmarks"]["scheduled_events"]
+
+
+class QuotaBurner(threading.Thread):
+    """Another integration of the same Calendly user spending its quota (the limit is per user,
+    across integrations): the tap meets 429s it could not have foreseen from its own headers."""
+
+    def __init__(self, base_url: str, until: threading.Event) -> None:
+        super().__init__(daemon=True)
+        self._url = f"{base_url}/users/me"
+        self._until = until
+        self.sent = 0
+
+    def run(self) -> None:
+        with requests.Session() as session:
+            session.headers["Authorization"] = f"Bearer {TOKEN}"
+            while not self._until.is_set():
+                response = session.get(self._url, params={"neighbour": "1"}, timeout=5)
+                self.sent += 1
+                if response.status_code == 429:
+                    self._until.wait(0.05)
+
+
+@pytest.mark.slow
+def test_429_storm_loses_no_record(
+    sandbox_factory: Any, tap_installed: None, tmp_path: Path
+) -> None:
+    sb = sandbox_factory(seed=12, events=60, token=TOKEN, rate_limit=25, rate_window_seconds=1.0)
+    config = tap_config(tmp_path / "config.json", sb, max_retries=12, invitee_concurrency=4)
+    storm_over = threading.Event()
+    burner = QuotaBurner(sb.base_url, storm_over)
+    burner.start()
+    timer = threading.Timer(2.5, storm_over.set)
+    timer.start()
+    try:
+        run = run_tap(config)
+    finally:
+        storm_over.set()
+        timer.cancel()
+        burner.join(timeout=10)
+
+    assert_exact(run, sb)
+    answered_429 = [
+        entry
+        for entry in list(sb.request_log)
+        if entry.status == 429 and entry.query.get("neighbour") != "1"
+    ]
+    assert len(answered_429) >= 3, f"the tap met only {len(answered_429)} 429s: no storm"
+
+
+FAILURE_WORDS = {
+    "503": "HTTP 503",
+    "reset": "connection failed",
+    "stall": "timed out",
+    "truncate": ("malformed JSON body", "cut short"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FAILURE_WORDS))
+def test_outage_fails_clearly_after_bounded_retries(
+    sandbox_factory: Any, tap_installed: None, tmp_path: Path, kind: str
+) -> None:
+    sb = sandbox_factory(
+        seed=13, events=20, token=TOKEN, fault_rate=1.0, fault_kinds=(kind,), stall_seconds=3
+    )
+    config = tap_config(tmp_path / "config.json", sb, max_retries=2, request_timeout=1)
+
+    run = run_tap(config)
+
+    assert run.returncode != 0, run.describe()
+    assert not run.output.records(), "records emitted although every request failed"
+    attempts = Counter(
+        (e.method, e.path, tuple(sorted(map(str, e.query.items())))) for e in sb.request_log
+    )
+    assert attempts, "no request reached the sandbox"
+    assert max(attempts.values()) <= 3, f"more than max_retries + 1 attempts: {attempts}"
+    failed_path = next(iter(attempts))[1]
+    assert failed_path in run.stderr, f"the error does not name the endpoint\n{run.describe()}"
+    words = FAILURE_WORDS[kind]
+    words = (words,) if isinstance(words, str) else words
+    assert any(word in run.stderr for word in words), run.describe()
+    assert "Retries exhausted" in run.stderr or "gave up" in run.stderr, run.describe()
+
+
+def cancel_future_events(sandbox: Any, how_many: int) -> set[str]:
+    """Cancel events through the API (as a user would): their invitees change too."""
+    now_text = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with sandbox.store.lock:
+        future = sorted(
+            event["uri"]
+            for event in sandbox.store.scheduled_events.values()
+            if event["status"] == "active" and event["start_time"] > now_text
+        )[:how_many]
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    for uri in future:
+        uuid = uri.rsplit("/", 1)[-1]
+        response = requests.post(
+            f"{sandbox.base_url}/scheduled_events/{uuid}/cancellation",
+            json={"reason": "reliability test"},
+            headers=headers,
+            timeout=10,
+        )
+        assert response.status_code == 201, response.text
+    assert len(future) == how_many
+    return set(future)
+
+
+class FailFrom(threading.Thread):
+    """Switch the sandbox to a total outage once a request to `path_prefix` has been served."""
+
+    def __init__(self, sandbox: Any, path_prefix: str, kind: str = "503") -> None:
+        super().__init__(daemon=True)
+        self._sandbox = sandbox
+        self._prefix = path_prefix
+        self._kind = kind
+        self.done = threading.Event()
+        self.stop = threading.Event()
+        self._seen = len(sandbox.request_log)  # only requests of the run about to start count
+
+    def run(self) -> None:
+        seen = self._seen
+        while not self.stop.is_set():
+            log = self._sandbox.request_log
+            for entry in log[seen:]:
+                if entry.path.startswith(self._prefix) and entry.status == 200:
+                    self._sandbox.configure(fault_rate=1.0, fault_kinds=(self._kind,))
+                    self.done.set()
+                    return
+            seen = len(log)
+            self.stop.wait(0.001)
+
+
+def bookmark(state: dict[str, Any] | None, stream: str) -> Any:
+    return ((state or {}).get("bookmarks", {}).get(stream) or {}).get("replication_key_value")
+
+
+def test_a_failed_sync_keeps_the_bookmark_and_the_next_run_gets_the_changes(
+    sandbox_factory: Any, tap_installed: None, tmp_path: Path
+) -> None:
+    sb = sandbox_factory(seed=14, events=120, token=TOKEN)
+    config = tap_config(tmp_path / "config.json", sb, max_retries=2, request_timeout=1)
+    first = run_tap(config)
+    assert first.returncode == 0, first.describe()
+    before = first.output.last_state()
+    state_file = write_json(tmp_path / "state.json", before)
+
+    cancelled = cancel_future_events(sb, 3)
+    with sb.store.lock:
+        changed_invitees = {i["uri"] for i in sb.store.invitees.values() if i["event"] in cancelled}
+    # Fail in the middle of scheduled_events + invitees: after the first invitee list is served.
+    outage = FailFrom(sb, "/scheduled_events/")
+    outage.start()
+    failed = run_tap(config, state_file)
+    outage.stop.set()
+    outage.join(timeout=5)
+
+    assert outage.done.is_set(), "the outage never started"
+    assert failed.returncode != 0, failed.describe()
+    assert "/scheduled_events" in failed.stderr, failed.describe()
+    assert "Retries exhausted" in failed.stderr or "gave up" in failed.stderr, failed.describe()
+    after_outage = Counter(
+        (e.method, e.path, tuple(sorted(map(str, e.query.items()))))
+        for e in sb.request_log
+        if e.status == 503
+    )
+    assert after_outage, "no request met the outage"
+    assert max(after_outage.values()) <= 3, f"more than max_retries + 1 attempts: {after_outage}"
+    last = failed.output.last_state() or before
+    for stream in ("scheduled_events", "invitees"):
+        assert bookmark(last, stream) == bookmark(before, stream), (
+            f"{stream}: a failed run moved the bookmark from {bookmark(before, stream)} to "
+            f"{bookmark(last, stream)}"
+        )
+
+    sb.configure(fault_rate=0.0)
+    resumed = run_tap(config, write_json(tmp_path / "state2.json", last))
+    assert resumed.returncode == 0, resumed.describe()
+    got_events = set(resumed.output.uris("scheduled_events")) | set(
+        failed.output.uris("scheduled_events")
+    )
+    got_invitees = set(resumed.output.uris("invitees")) | set(failed.output.uris("invitees"))
+    assert cancelled <= set(resumed.output.uris("scheduled_events")), "cancellations lost"
+    assert changed_invitees <= set(resumed.output.uris("invitees")), "invitee changes lost"
+    assert cancelled <= got_events and changed_invitees <= got_invitees
