@@ -69,9 +69,12 @@ class Layout:
         return {
             "MELTANO_ENVIRONMENT": "sandbox",
             "MELTANO_STATE_BACKEND_URI": self.state.as_uri(),
+            # Set here, not only in meltano.yml, so a developer's .env cannot point a demo elsewhere.
             "TAP_CALENDLY_API_URL": api_url,
+            "TAP_CALENDLY_TOKEN": SANDBOX_TOKEN,
             "TAP_CALENDLY_START_DATE": start_date,
             "TARGET_CALENDLY_API_URL": api_url,
+            "TARGET_CALENDLY_TOKEN": SANDBOX_TOKEN,
             "TARGET_CALENDLY_RESPONSES_PATH": str(self.responses),
             "TARGET_DUCKDB_PATH": str(self.database),
             "TARGET_DUCKDB_RECORD_COUNTS_PATH": str(self.receipt),
