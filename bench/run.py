@@ -1,0 +1,163 @@
+"""`make bench`: measure the tap and the target against the sandbox and write BENCHMARKS.md.
+
+    python -m bench.run [--quick] [--only cpu,requests,rate,scale,target] [--no-profile]
+                        [--output BENCHMARKS.md] [--keep] [--tap-path DIR]
+                        [--save-profile-baseline]
+
+Every section runs even if an earlier one failed; a failed section says why in the report.
+`--tap-path DIR` measures a scratch copy of tap_calendly (DIR/tap_calendly) instead of the
+installed one, to price a proposed change before it is made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import full_sync
+from bench.machine import REPO_ROOT, describe_machine
+from bench.plan import Plan
+from bench.rate_limit import rate_section
+from bench.report import Section, Table, failed_section
+from bench.sandbox import NAGLE_DISABLED_BY_BENCH
+from bench.scale import scale_section
+from bench.target import target_section
+
+SECTIONS = ("cpu", "requests", "rate", "scale", "target")
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def guarded(title: str, measure: Callable[[], list[Section]]) -> list[Section]:
+    started = time.perf_counter()
+    log(f"{title}: start")
+    try:
+        sections = measure()
+    except Exception as exc:  # a broken section must not hide the others
+        traceback.print_exc()
+        sections = [failed_section(title, f"{type(exc).__name__}: {exc}")]
+    log(f"{title}: done in {time.perf_counter() - started:.0f} s")
+    return sections
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (a few minutes)")
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument("--no-profile", action="store_true", help="skip the cProfile run")
+    parser.add_argument("--output", type=Path, default=REPO_ROOT / "BENCHMARKS.md")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--tap-path", type=Path, help="directory holding a tap_calendly copy")
+    parser.add_argument(
+        "--save-profile-baseline",
+        action="store_true",
+        help=f"also save this run's profile as {full_sync.PROFILE_BASELINE.name}",
+    )
+    args = parser.parse_args(argv)
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    unknown = only - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {SECTIONS}")
+    tap_path = args.tap_path.resolve() if args.tap_path else None
+    plan = Plan.quick(tap_path) if args.quick else Plan(name="full", tap_path=tap_path)
+    if args.no_profile:
+        plan = Plan(**{**plan.__dict__, "profile": False})
+    workdir = Path(tempfile.mkdtemp(prefix="calendly-bench-"))
+    log(f"plan {plan.name}; work directory {workdir}")
+    started = time.perf_counter()
+    machine = describe_machine()
+    sections: list[Section] = []
+    try:
+        if only & {"cpu", "requests"}:
+            sections += guarded("full and incremental sync", lambda: _sync(plan, workdir, args))
+        if "rate" in only:
+            sections += guarded("rate limit", lambda: [rate_section(plan, workdir)])
+        if "scale" in only:
+            sections += guarded("scale", lambda: [scale_section(plan, workdir)])
+        if "target" in only:
+            sections += guarded("target", lambda: [target_section(plan, workdir)])
+    finally:
+        if args.keep:
+            log(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    elapsed = time.perf_counter() - started
+    command = "make bench" + (
+        " (python -m bench.run " + " ".join(sys.argv[1:]) + ")" if sys.argv[1:] else ""
+    )
+    args.output.write_text(render(machine.rows(), plan, command, elapsed, sections))
+    log(f"wrote {args.output} after {elapsed / 60:.1f} min")
+    return 0
+
+
+def _sync(plan: Plan, workdir: Path, args: argparse.Namespace) -> list[Section]:
+    results = full_sync.measure(plan, workdir)
+    sections = [
+        full_sync.cpu_section(results),
+        full_sync.profile_section(results),
+        full_sync.requests_section(results),
+    ]
+    if args.save_profile_baseline and results.profile_path is not None:
+        full_sync.PROFILE_BASELINE.parent.mkdir(exist_ok=True)
+        full_sync.PROFILE_BASELINE.write_text(
+            full_sync.profile_markdown(
+                results,
+                f"Profile before the overhead changes ({describe_machine().commit}, "
+                f"{results.events:,} events)",
+            )
+        )
+        log(f"saved {full_sync.PROFILE_BASELINE}")
+    return sections
+
+
+def render(
+    machine: list[tuple[str, str]],
+    plan: Plan,
+    command: str,
+    elapsed: float,
+    sections: list[Section],
+) -> str:
+    summary = [
+        (s.title.split(":")[0], v.target, v.measured, f"**{v.label}**")
+        for s in sections
+        for v in s.verdicts
+    ]
+    parts = [
+        "# Benchmarks",
+        "Generated by `make bench` (`python -m bench.run`): do not edit by hand, run it again. "
+        "Nothing here is asserted by the test suite; these are measurements.",
+        "## Machine and versions",
+        Table(("", ""), machine).markdown(),
+        f"Command: `{command}` (plan `{plan.name}`"
+        + (f", tap_calendly from `{plan.tap_path}`" if plan.tap_path else "")
+        + f"). Total wall time: {elapsed / 60:.1f} min. The machine is shared (other jobs may "
+        "have run at the same time): wall-clock rates vary between runs, CPU seconds much less.",
+        *(
+            [
+                "Note: the sandbox's HTTP handler had Nagle's algorithm on (each keep-alive "
+                "response waited ~40 ms for a delayed ACK); the benchmark turns it off for the "
+                "sandbox it runs (`bench/sandbox.py: disable_nagle`), so the figures measure the "
+                "tap and the target, not that timer."
+            ]
+            if NAGLE_DISABLED_BY_BENCH
+            else []
+        ),
+        "## Summary",
+        Table(("Section", "Target", "Measured", "Verdict"), summary).markdown(),
+        *(s.markdown() for s in sections),
+    ]
+    if full_sync.PROFILE_BASELINE.exists() and any("profile" in s.title.lower() for s in sections):
+        parts.append(full_sync.PROFILE_BASELINE.read_text().strip())
+    return "\n\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
