@@ -16,7 +16,7 @@ install: $(STAMP)
 
 ## The main job: sandbox -> tap-calendly -> DuckDB, analyst questions, reverse ETL through target-calendly.
 demo: $(STAMP)
-	$(BIN)/python -m demo.run
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m demo.run
 
 ## The whole suite: lint, types, unit + integration + end-to-end (real meltano run) tests.
 test: lint typecheck unit
@@ -34,6 +34,7 @@ unit: $(STAMP)
 bench: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.run
 
+## A local Calendly API on its own (Ctrl-C stops it); sample_config.json points at it.
 sandbox: $(STAMP)
 	$(BIN)/calendly-sandbox --port 8080
 
