@@ -1,0 +1,94 @@
+"""The command: one stdout line with the base URL when ready, logs on stderr, clean stop."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def launch(command: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_module_prints_the_base_url_serves_and_stops(sig):
+    proc = launch(
+        [
+            sys.executable,
+            "-m",
+            "calendly_sandbox",
+            "--port",
+            "0",
+            "--events",
+            "25",
+            "--seed",
+            "3",
+            "--token",
+            "cli-token",
+            "--plan",
+            "teams",
+        ]
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        assert line.startswith("http://127.0.0.1:")
+        response = requests.get(
+            line + "/users/me", headers={"Authorization": "Bearer cli-token"}, timeout=30
+        )
+        assert response.status_code == 200
+        org = response.json()["resource"]["current_organization"]
+        assert org.startswith(line + "/organizations/")
+        events = requests.get(
+            line + "/scheduled_events",
+            params={"organization": org, "count": 100},
+            headers={"Authorization": "Bearer cli-token"},
+            timeout=30,
+        ).json()["collection"]
+        assert len(events) == 25
+        proc.send_signal(sig)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
+    assert stdout == ""  # nothing after the one ready line
+    assert "25 events" in stderr
+    assert "cli-token" not in stderr
+
+
+def test_console_script_exists_and_rejects_bad_flags():
+    script = shutil.which("calendly-sandbox", path=str(Path(sys.executable).parent))
+    assert script is not None, "calendly-sandbox console script is not installed"
+    result = subprocess.run(
+        [script, "--fault-rate", "2"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2
+    assert "--fault-rate" in result.stderr
+    assert result.stdout == ""
+    result = subprocess.run(
+        [script, "--fault-kinds", "500,meteor"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "meteor" in result.stderr

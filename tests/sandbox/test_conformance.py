@@ -1,0 +1,782 @@
+"""Conformance table: every route the sandbox serves, its success and each documented error it
+can send, validated against the spec. The last test proves the table covers every route.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from calendly_sandbox import Sandbox
+from calendly_sandbox.server import ROUTES, match
+from calendly_sandbox.store import uuid_of
+from calendly_sandbox.timefmt import fmt
+from tests.sandbox.conftest import checked_session
+from tests.sandbox.spec_check import SpecChecker
+
+NOWHERE = "00000000-0000-4000-8000-000000000000"
+OBSERVED: set[tuple[str, int]] = set()
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    method: str
+    path: Callable[[Sandbox], str]
+    status: int
+    params: Callable[[Sandbox], dict[str, Any]] = lambda sb: {}
+    body: Callable[[Sandbox], Any] = lambda sb: None
+    who: str = "owner"  # owner | member | none | bad
+
+
+def org(sb: Sandbox) -> str:
+    return sb.store.organization["uri"]
+
+
+def org_uuid(sb: Sandbox) -> str:
+    return uuid_of(org(sb))
+
+
+def first(sb: Sandbox, kind: str, test: Callable[[dict[str, Any]], bool] = lambda r: True) -> str:
+    return next(u for u, r in sb.store.kind(kind).items() if test(r))
+
+
+def future_event(sb: Sandbox) -> str:
+    now = fmt(time.time() + 3600)
+    return first(
+        sb, "scheduled_events", lambda e: e["status"] == "active" and e["start_time"] > now
+    )
+
+
+def past_event(sb: Sandbox) -> str:
+    now = fmt(time.time())
+    return first(
+        sb, "scheduled_events", lambda e: e["status"] == "active" and e["start_time"] < now
+    )
+
+
+def canceled_event(sb: Sandbox) -> str:
+    return first(sb, "scheduled_events", lambda e: e["status"] == "canceled")
+
+
+def an_invitee(sb: Sandbox) -> tuple[str, str]:
+    uuid = first(sb, "invitees", lambda i: i["no_show"] is None and i["status"] == "active")
+    return uuid_of(sb.store.invitees[uuid]["event"]), uuid
+
+
+def solo_type(sb: Sandbox) -> str:
+    return sb.store.event_types[
+        first(
+            sb,
+            "event_types",
+            lambda t: t["kind"] == "solo" and t["active"] and not t["pooling_type"],
+        )
+    ]["uri"]
+
+
+def plain_member(sb: Sandbox) -> str:
+    return first(
+        sb,
+        "organization_memberships",
+        lambda m: m["role"] == "user" and m["uri"] != sb.member["uri"],
+    )
+
+
+def owner_membership(sb: Sandbox) -> str:
+    return first(sb, "organization_memberships", lambda m: m["role"] == "owner")
+
+
+def slot(days: float) -> str:
+    start = time.time() + days * 86_400
+    return fmt(start - start % 900)
+
+
+def hook_body(sb: Sandbox) -> dict[str, Any]:
+    return {
+        "url": "https://hooks.example.org/conformance",
+        "events": ["invitee.created"],
+        "organization": org(sb),
+        "scope": "organization",
+    }
+
+
+def booking(sb: Sandbox, days: float = 4.2) -> dict[str, Any]:
+    return {
+        "event_type": solo_type(sb),
+        "start_time": slot(days),
+        "invitee": {"name": "Ægir Þór", "email": "aegir@example.is", "timezone": "UTC"},
+    }
+
+
+def no_show_of_invitee(sb: Sandbox) -> str:
+    return first(sb, "invitee_no_shows")
+
+
+ORG_Q = lambda sb: {"organization": org(sb)}  # noqa: E731
+
+CASES: list[Case] = [
+    # -- reads: success ------------------------------------------------------------------------
+    Case("me", "GET", lambda sb: "/users/me", 200),
+    Case("user", "GET", lambda sb: f"/users/{first(sb, 'users')}", 200),
+    Case("organization", "GET", lambda sb: f"/organizations/{org_uuid(sb)}", 200),
+    Case("memberships", "GET", lambda sb: "/organization_memberships", 200, ORG_Q),
+    Case("membership", "GET", lambda sb: f"/organization_memberships/{owner_membership(sb)}", 200),
+    Case("invitations", "GET", lambda sb: f"/organizations/{org_uuid(sb)}/invitations", 200),
+    Case(
+        "invitation",
+        "GET",
+        lambda sb: (
+            f"/organizations/{org_uuid(sb)}/invitations/{first(sb, 'organization_invitations')}"
+        ),
+        200,
+    ),
+    Case("event types", "GET", lambda sb: "/event_types", 200, ORG_Q),
+    Case("event type", "GET", lambda sb: f"/event_types/{first(sb, 'event_types')}", 200),
+    Case(
+        "hosts",
+        "GET",
+        lambda sb: "/event_type_memberships",
+        200,
+        lambda sb: {"event_type": solo_type(sb)},
+    ),
+    Case("events", "GET", lambda sb: "/scheduled_events", 200, ORG_Q),
+    Case("event", "GET", lambda sb: f"/scheduled_events/{past_event(sb)}", 200),
+    Case("invitees", "GET", lambda sb: f"/scheduled_events/{past_event(sb)}/invitees", 200),
+    Case(
+        "invitee",
+        "GET",
+        lambda sb: "/scheduled_events/{}/invitees/{}".format(*an_invitee(sb)),
+        200,
+    ),
+    Case("no-show", "GET", lambda sb: f"/invitee_no_shows/{no_show_of_invitee(sb)}", 200),
+    Case("forms", "GET", lambda sb: "/routing_forms", 200, ORG_Q),
+    Case("form", "GET", lambda sb: f"/routing_forms/{first(sb, 'routing_forms')}", 200),
+    Case(
+        "submissions",
+        "GET",
+        lambda sb: "/routing_form_submissions",
+        200,
+        lambda sb: {"form": sb.store.routing_forms[first(sb, "routing_forms")]["uri"]},
+    ),
+    Case(
+        "submission",
+        "GET",
+        lambda sb: f"/routing_form_submissions/{first(sb, 'routing_form_submissions')}",
+        200,
+    ),
+    Case("activity", "GET", lambda sb: "/activity_log_entries", 200, ORG_Q),
+    Case("communications", "GET", lambda sb: "/outgoing_communications", 200, ORG_Q),
+    Case("groups", "GET", lambda sb: "/groups", 200, ORG_Q),
+    Case("group", "GET", lambda sb: f"/groups/{first(sb, 'groups')}", 200),
+    Case("relationships", "GET", lambda sb: "/group_relationships", 200, ORG_Q),
+    Case(
+        "relationship",
+        "GET",
+        lambda sb: f"/group_relationships/{first(sb, 'group_relationships')}",
+        200,
+    ),
+    Case(
+        "webhooks",
+        "GET",
+        lambda sb: "/webhook_subscriptions",
+        200,
+        lambda sb: {"organization": org(sb), "scope": "organization"},
+    ),
+    Case(
+        "webhook",
+        "GET",
+        lambda sb: f"/webhook_subscriptions/{first(sb, 'webhook_subscriptions')}",
+        200,
+    ),
+    Case(
+        "availability",
+        "GET",
+        lambda sb: "/user_availability_schedules",
+        200,
+        lambda sb: {"user": sb.store.current_user["uri"]},
+    ),
+    Case(
+        "schedule",
+        "GET",
+        lambda sb: f"/user_availability_schedules/{first(sb, 'user_availability_schedules')}",
+        200,
+    ),
+    # -- reads: documented errors --------------------------------------------------------------
+    Case(
+        "count too big",
+        "GET",
+        lambda sb: "/scheduled_events",
+        400,
+        lambda sb: {"organization": org(sb), "count": 101},
+    ),
+    Case(
+        "activity count too big",
+        "GET",
+        lambda sb: "/activity_log_entries",
+        400,
+        lambda sb: {"organization": org(sb), "count": 1001},
+    ),
+    Case(
+        "invitees count",
+        "GET",
+        lambda sb: f"/scheduled_events/{past_event(sb)}/invitees",
+        400,
+        lambda sb: {"count": 0},
+    ),
+    Case(
+        "memberships count",
+        "GET",
+        lambda sb: "/organization_memberships",
+        400,
+        lambda sb: {"organization": org(sb), "count": 500},
+    ),
+    Case(
+        "event types sort",
+        "GET",
+        lambda sb: "/event_types",
+        400,
+        lambda sb: {"organization": org(sb), "sort": "colour:asc"},
+    ),
+    Case(
+        "webhooks scope",
+        "GET",
+        lambda sb: "/webhook_subscriptions",
+        400,
+        lambda sb: {"organization": org(sb), "scope": "galaxy"},
+    ),
+    Case(
+        "invitations status",
+        "GET",
+        lambda sb: f"/organizations/{org_uuid(sb)}/invitations",
+        400,
+        lambda sb: {"status": "maybe"},
+    ),
+    Case(
+        "forms count",
+        "GET",
+        lambda sb: "/routing_forms",
+        400,
+        lambda sb: {"organization": org(sb), "count": -1},
+    ),
+    Case("submissions no form", "GET", lambda sb: "/routing_form_submissions", 400),
+    Case(
+        "groups count",
+        "GET",
+        lambda sb: "/groups",
+        400,
+        lambda sb: {"organization": org(sb), "count": 1000},
+    ),
+    Case(
+        "relationships count",
+        "GET",
+        lambda sb: "/group_relationships",
+        400,
+        lambda sb: {"count": 1000},
+    ),
+    Case("hosts no event type", "GET", lambda sb: "/event_type_memberships", 400),
+    Case(
+        "communications count",
+        "GET",
+        lambda sb: "/outgoing_communications",
+        400,
+        lambda sb: {"organization": org(sb), "count": 101},
+    ),
+    Case("availability no user", "GET", lambda sb: "/user_availability_schedules", 400),
+    Case(
+        "events of member, no org",
+        "GET",
+        lambda sb: "/scheduled_events",
+        403,
+        lambda sb: {"user": sb.member["user"]["uri"]},
+    ),
+    Case(
+        "events org-wide as member", "GET", lambda sb: "/scheduled_events", 403, ORG_Q, who="member"
+    ),
+    Case("activity as member", "GET", lambda sb: "/activity_log_entries", 403, ORG_Q, who="member"),
+    Case(
+        "communications as member",
+        "GET",
+        lambda sb: "/outgoing_communications",
+        403,
+        ORG_Q,
+        who="member",
+    ),
+    Case(
+        "invitations as member",
+        "GET",
+        lambda sb: f"/organizations/{org_uuid(sb)}/invitations",
+        403,
+        who="member",
+    ),
+    Case(
+        "org webhooks as member",
+        "GET",
+        lambda sb: "/webhook_subscriptions",
+        403,
+        lambda sb: {"organization": org(sb), "scope": "organization"},
+        who="member",
+    ),
+    Case(
+        "event of others as member",
+        "GET",
+        lambda sb: f"/scheduled_events/{past_event(sb)}",
+        403,
+        who="member",
+    ),
+    Case(
+        "event types of a foreign org",
+        "GET",
+        lambda sb: "/event_types",
+        403,
+        lambda sb: {"organization": sb.base_url + "/organizations/" + NOWHERE},
+    ),
+    Case(
+        "groups of a foreign org",
+        "GET",
+        lambda sb: "/groups",
+        403,
+        lambda sb: {"organization": sb.base_url + "/organizations/" + NOWHERE},
+    ),
+    Case(
+        "forms of a foreign org",
+        "GET",
+        lambda sb: "/routing_forms",
+        403,
+        lambda sb: {"organization": sb.base_url + "/organizations/" + NOWHERE},
+    ),
+    Case(
+        "memberships of a foreign org",
+        "GET",
+        lambda sb: "/organization_memberships",
+        403,
+        lambda sb: {"organization": sb.base_url + "/organizations/" + NOWHERE},
+    ),
+    Case(
+        "relationships of a foreign org",
+        "GET",
+        lambda sb: "/group_relationships",
+        403,
+        lambda sb: {"organization": sb.base_url + "/organizations/" + NOWHERE},
+    ),
+    Case(
+        "availability of a stranger",
+        "GET",
+        lambda sb: "/user_availability_schedules",
+        403,
+        lambda sb: {"user": sb.base_url + "/users/" + NOWHERE},
+    ),
+    Case(
+        "hosts of unknown type",
+        "GET",
+        lambda sb: "/event_type_memberships",
+        404,
+        lambda sb: {"event_type": sb.base_url + "/event_types/" + NOWHERE},
+    ),
+    Case(
+        "submissions of unknown form",
+        "GET",
+        lambda sb: "/routing_form_submissions",
+        404,
+        lambda sb: {"form": sb.base_url + "/routing_forms/" + NOWHERE},
+    ),
+    Case(
+        "invitees of unknown event", "GET", lambda sb: f"/scheduled_events/{NOWHERE}/invitees", 404
+    ),
+    *(
+        Case(f"unknown {template}", "GET", lambda sb, t=template: t.format(NOWHERE), 404)
+        for template in (
+            "/users/{}",
+            "/organizations/{}",
+            "/organization_memberships/{}",
+            "/event_types/{}",
+            "/scheduled_events/{}",
+            "/invitee_no_shows/{}",
+            "/routing_forms/{}",
+            "/routing_form_submissions/{}",
+            "/groups/{}",
+            "/group_relationships/{}",
+            "/webhook_subscriptions/{}",
+            "/user_availability_schedules/{}",
+        )
+    ),
+    Case(
+        "unknown invitation",
+        "GET",
+        lambda sb: f"/organizations/{org_uuid(sb)}/invitations/{NOWHERE}",
+        404,
+    ),
+    Case(
+        "unknown invitee",
+        "GET",
+        lambda sb: f"/scheduled_events/{past_event(sb)}/invitees/{NOWHERE}",
+        404,
+    ),
+    # -- writes: success then documented errors ------------------------------------------------
+    Case(
+        "cancel",
+        "POST",
+        lambda sb: f"/scheduled_events/{future_event(sb)}/cancellation",
+        201,
+        body=lambda sb: {"reason": "Conformance"},
+    ),
+    Case(
+        "cancel canceled",
+        "POST",
+        lambda sb: f"/scheduled_events/{canceled_event(sb)}/cancellation",
+        403,
+    ),
+    Case("cancel past", "POST", lambda sb: f"/scheduled_events/{past_event(sb)}/cancellation", 403),
+    Case("cancel unknown", "POST", lambda sb: f"/scheduled_events/{NOWHERE}/cancellation", 404),
+    Case(
+        "cancel too long reason",
+        "POST",
+        lambda sb: f"/scheduled_events/{future_event(sb)}/cancellation",
+        400,
+        body=lambda sb: {"reason": "x" * 10_001},
+    ),
+    Case(
+        "no-show",
+        "POST",
+        lambda sb: "/invitee_no_shows",
+        201,
+        body=lambda sb: {"invitee": sb.store.invitees[an_invitee(sb)[1]]["uri"]},
+    ),
+    Case(
+        "no-show unknown",
+        "POST",
+        lambda sb: "/invitee_no_shows",
+        404,
+        body=lambda sb: {"invitee": f"{sb.base_url}/scheduled_events/x/invitees/{NOWHERE}"},
+    ),
+    Case("no-show missing", "POST", lambda sb: "/invitee_no_shows", 400, body=lambda sb: {}),
+    Case(
+        "no-show as member",
+        "POST",
+        lambda sb: "/invitee_no_shows",
+        403,
+        who="member",
+        body=lambda sb: {"invitee": sb.store.invitees[an_invitee(sb)[1]]["uri"]},
+    ),
+    Case("undo no-show", "DELETE", lambda sb: f"/invitee_no_shows/{no_show_of_invitee(sb)}", 204),
+    Case("undo unknown no-show", "DELETE", lambda sb: f"/invitee_no_shows/{NOWHERE}", 404),
+    Case(
+        "invite",
+        "POST",
+        lambda sb: f"/organizations/{org_uuid(sb)}/invitations",
+        201,
+        body=lambda sb: {"email": "conformance@example.com"},
+    ),
+    Case(
+        "invite again",
+        "POST",
+        lambda sb: f"/organizations/{org_uuid(sb)}/invitations",
+        400,
+        body=lambda sb: {"email": "conformance@example.com"},
+    ),
+    Case(
+        "invite as member",
+        "POST",
+        lambda sb: f"/organizations/{org_uuid(sb)}/invitations",
+        403,
+        who="member",
+        body=lambda sb: {"email": "nobody@example.com"},
+    ),
+    Case(
+        "invite into unknown org",
+        "POST",
+        lambda sb: f"/organizations/{NOWHERE}/invitations",
+        404,
+        body=lambda sb: {"email": "nobody@example.com"},
+    ),
+    Case(
+        "revoke",
+        "DELETE",
+        lambda sb: (
+            f"/organizations/{org_uuid(sb)}/invitations/"
+            + first(sb, "organization_invitations", lambda i: i["status"] == "pending")
+        ),
+        204,
+    ),
+    Case(
+        "revoke accepted",
+        "DELETE",
+        lambda sb: (
+            f"/organizations/{org_uuid(sb)}/invitations/"
+            + first(sb, "organization_invitations", lambda i: i["status"] == "accepted")
+        ),
+        400,
+    ),
+    Case(
+        "revoke unknown",
+        "DELETE",
+        lambda sb: f"/organizations/{org_uuid(sb)}/invitations/{NOWHERE}",
+        404,
+    ),
+    Case(
+        "revoke as member",
+        "DELETE",
+        lambda sb: (
+            f"/organizations/{org_uuid(sb)}/invitations/"
+            + first(sb, "organization_invitations", lambda i: i["status"] == "pending")
+        ),
+        403,
+        who="member",
+    ),
+    Case(
+        "remove member", "DELETE", lambda sb: f"/organization_memberships/{plain_member(sb)}", 204
+    ),
+    Case(
+        "remove owner",
+        "DELETE",
+        lambda sb: f"/organization_memberships/{owner_membership(sb)}",
+        403,
+    ),
+    Case("remove unknown", "DELETE", lambda sb: f"/organization_memberships/{NOWHERE}", 404),
+    Case(
+        "link",
+        "POST",
+        lambda sb: "/scheduling_links",
+        201,
+        body=lambda sb: {"max_event_count": "1", "owner": solo_type(sb), "owner_type": "EventType"},
+    ),
+    Case(
+        "link with integer count",
+        "POST",
+        lambda sb: "/scheduling_links",
+        400,
+        body=lambda sb: {"max_event_count": 1, "owner": solo_type(sb), "owner_type": "EventType"},
+    ),
+    Case(
+        "link to unknown type",
+        "POST",
+        lambda sb: "/scheduling_links",
+        404,
+        body=lambda sb: {
+            "max_event_count": "1",
+            "owner": f"{sb.base_url}/event_types/{NOWHERE}",
+            "owner_type": "EventType",
+        },
+    ),
+    Case(
+        "link as a stranger to the type",
+        "POST",
+        lambda sb: "/scheduling_links",
+        403,
+        who="member",
+        body=lambda sb: {"max_event_count": "1", "owner": solo_type(sb), "owner_type": "EventType"},
+    ),
+    Case("share", "POST", lambda sb: "/shares", 201, body=lambda sb: {"event_type": solo_type(sb)}),
+    Case(
+        "share bad duration",
+        "POST",
+        lambda sb: "/shares",
+        400,
+        body=lambda sb: {"event_type": solo_type(sb), "duration": 721},
+    ),
+    Case(
+        "share unknown type",
+        "POST",
+        lambda sb: "/shares",
+        404,
+        body=lambda sb: {"event_type": f"{sb.base_url}/event_types/{NOWHERE}"},
+    ),
+    Case(
+        "share as a stranger to the type",
+        "POST",
+        lambda sb: "/shares",
+        403,
+        who="member",
+        body=lambda sb: {"event_type": solo_type(sb)},
+    ),
+    Case(
+        "erase invitees",
+        "POST",
+        lambda sb: "/data_compliance/deletion/invitees",
+        202,
+        body=lambda sb: {"emails": ["nobody-at-all@example.com"]},
+    ),
+    Case(
+        "erase invitees bad body",
+        "POST",
+        lambda sb: "/data_compliance/deletion/invitees",
+        400,
+        body=lambda sb: {"emails": "a@example.com"},
+    ),
+    Case(
+        "erase invitees as member",
+        "POST",
+        lambda sb: "/data_compliance/deletion/invitees",
+        403,
+        who="member",
+        body=lambda sb: {"emails": ["a@example.com"]},
+    ),
+    Case(
+        "erase events",
+        "POST",
+        lambda sb: "/data_compliance/deletion/events",
+        202,
+        body=lambda sb: {
+            "start_time": fmt(time.time() - 400 * 86_400),
+            "end_time": fmt(time.time() - 390 * 86_400),
+        },
+    ),
+    Case(
+        "erase future events",
+        "POST",
+        lambda sb: "/data_compliance/deletion/events",
+        400,
+        body=lambda sb: {"start_time": fmt(time.time()), "end_time": fmt(time.time() + 86_400)},
+    ),
+    Case(
+        "erase events as member",
+        "POST",
+        lambda sb: "/data_compliance/deletion/events",
+        403,
+        who="member",
+        body=lambda sb: {
+            "start_time": fmt(time.time() - 86_400),
+            "end_time": fmt(time.time() - 3600),
+        },
+    ),
+    Case("hook", "POST", lambda sb: "/webhook_subscriptions", 201, body=hook_body),
+    Case("hook duplicate", "POST", lambda sb: "/webhook_subscriptions", 409, body=hook_body),
+    Case(
+        "hook bad scope",
+        "POST",
+        lambda sb: "/webhook_subscriptions",
+        400,
+        body=lambda sb: {**hook_body(sb), "scope": "planet"},
+    ),
+    Case(
+        "hook as member",
+        "POST",
+        lambda sb: "/webhook_subscriptions",
+        403,
+        who="member",
+        body=hook_body,
+    ),
+    Case(
+        "hook for unknown group",
+        "POST",
+        lambda sb: "/webhook_subscriptions",
+        404,
+        body=lambda sb: {
+            **hook_body(sb),
+            "scope": "group",
+            "group": f"{sb.base_url}/groups/{NOWHERE}",
+        },
+    ),
+    Case(
+        "unhook",
+        "DELETE",
+        lambda sb: f"/webhook_subscriptions/{first(sb, 'webhook_subscriptions')}",
+        204,
+    ),
+    Case("unhook unknown", "DELETE", lambda sb: f"/webhook_subscriptions/{NOWHERE}", 404),
+    Case(
+        "unhook org hook as member",
+        "DELETE",
+        lambda sb: (
+            "/webhook_subscriptions/"
+            + first(sb, "webhook_subscriptions", lambda h: h["scope"] == "organization")
+        ),
+        403,
+        who="member",
+    ),
+    Case("book", "POST", lambda sb: "/invitees", 201, body=booking),
+    Case(
+        "book in the past",
+        "POST",
+        lambda sb: "/invitees",
+        400,
+        body=lambda sb: {**booking(sb), "start_time": fmt(time.time() - 86_400)},
+    ),
+    Case(
+        "book unknown type",
+        "POST",
+        lambda sb: "/invitees",
+        404,
+        body=lambda sb: {**booking(sb), "event_type": f"{sb.base_url}/event_types/{NOWHERE}"},
+    ),
+]
+
+ROUTE_TEMPLATES = {
+    # One concrete path per route for the unauthenticated sweep (401 comes before any lookup).
+    route.op_key: route.template.replace("{org_uuid}", NOWHERE)
+    .replace("{uuid}", NOWHERE)
+    .replace("{event_uuid}", NOWHERE)
+    .replace("{invitee_uuid}", NOWHERE)
+    .replace("{webhook_uuid}", NOWHERE)
+    for route in ROUTES
+}
+
+
+@pytest.fixture(scope="module")
+def conformance_sandbox():
+    with Sandbox(seed=11, events=150) as sb:
+        yield sb
+
+
+def token_for(sb: Sandbox, who: str) -> str | None:
+    return {"owner": sb.token, "member": sb.member_token, "none": None, "bad": "not-a-token"}[who]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case(case: Case, spec: SpecChecker, conformance_sandbox: Sandbox) -> None:
+    sb = conformance_sandbox
+    path = case.path(sb)
+    with checked_session(spec, token_for(sb, case.who)) as session:
+        response = session.request(
+            case.method, sb.base_url + path, params=case.params(sb), json=case.body(sb), timeout=30
+        )
+    assert response.status_code == case.status, response.text
+    route, _ = match(case.method, path.rstrip("/"))
+    assert route is not None
+    OBSERVED.add((route.op_key, case.status))
+
+
+@pytest.mark.parametrize("op_key", sorted(ROUTE_TEMPLATES))
+@pytest.mark.parametrize("who", ["none", "bad"])
+def test_unauthenticated(op_key: str, who: str, spec: SpecChecker, conformance_sandbox) -> None:
+    sb = conformance_sandbox
+    method = op_key.split(" ", 1)[0]
+    with checked_session(spec, token_for(sb, who)) as session:
+        response = session.request(
+            method,
+            sb.base_url + ROUTE_TEMPLATES[op_key],
+            json={} if method != "GET" else None,
+            timeout=30,
+        )
+    assert response.status_code == 401
+    OBSERVED.add((op_key, 401))
+
+
+def test_rate_limited_and_faulted_answers_are_spec_shaped(spec: SpecChecker) -> None:
+    with Sandbox(seed=11, events=10, rate_limit=1, rate_window_seconds=600) as sb:
+        with checked_session(spec, sb.token) as session:
+            assert session.get(sb.base_url + "/users/me", timeout=30).status_code == 200
+            assert session.get(sb.base_url + "/users/me", timeout=30).status_code == 429
+        sb.configure(rate_limit=0, fault_rate=1.0, fault_kinds=("500", "503"))
+        with checked_session(spec, sb.token) as session:
+            statuses = {
+                session.get(sb.base_url + "/scheduled_events", timeout=30).status_code
+                for _ in range(12)
+            }
+        assert statuses == {500, 503}
+
+
+def test_every_route_is_covered_with_success_and_401() -> None:
+    """Runs last in this module: the table above must exercise every route."""
+    if not OBSERVED:
+        pytest.skip("the cases did not run (spec absent)")
+    only_auth_can_fail = {"GET /users/me"}  # nothing else about that request can be wrong
+    for route in ROUTES:
+        codes = {status for op, status in OBSERVED if op == route.op_key}
+        assert 401 in codes, route.op_key
+        assert codes & {200, 201, 202, 204}, f"{route.op_key}: no success covered"
+        if route.op_key not in only_auth_can_fail:
+            assert codes - {200, 201, 202, 204, 401}, f"{route.op_key}: no error case covered"

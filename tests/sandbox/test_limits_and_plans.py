@@ -1,0 +1,170 @@
+"""Rate limiting (headers, 429, window reset) and plan gating with the documented messages."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from calendly_sandbox import Sandbox
+from calendly_sandbox.timefmt import fmt
+from tests.sandbox.conftest import checked_session
+
+ENTERPRISE = "Please upgrade your Calendly account to Enterprise."
+STANDARD = "Please upgrade your Calendly account to Standard"
+PAID = (
+    "The Scheduling API is only available on paid Calendly plans. Upgrade your plan to access "
+    "this feature."
+)
+
+
+def test_rate_limit_counts_down_then_429_then_recovers(spec):
+    with Sandbox(seed=2, events=10, rate_limit=3, rate_window_seconds=600) as sb:
+        with checked_session(spec, sb.token) as api:
+            remaining = []
+            for _ in range(3):
+                response = api.get(sb.base_url + "/users/me", timeout=30)
+                assert response.status_code == 200
+                assert response.headers["X-RateLimit-Limit"] == "3"
+                remaining.append(int(response.headers["X-RateLimit-Remaining"]))
+            assert remaining == [2, 1, 0]
+            refused = api.get(sb.base_url + "/users/me", timeout=30)
+            assert refused.status_code == 429
+            assert refused.headers["X-RateLimit-Remaining"] == "0"
+            assert int(refused.headers["X-RateLimit-Reset"]) >= 1
+            assert "Retry-After" not in refused.headers
+            assert refused.json()["title"] == "Too Many Requests"
+            sb.configure(rate_window_seconds=0.5)
+            deadline = time.monotonic() + 60
+            while True:  # the window rolls over; wait for it without assuming a speed
+                response = api.get(sb.base_url + "/users/me", timeout=30)
+                if response.status_code == 200 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert response.status_code == 200
+        statuses = [entry.status for entry in sb.request_log]
+        assert 429 in statuses
+
+
+def test_rate_limit_is_per_user(spec):
+    with Sandbox(seed=2, events=10, rate_limit=1) as sb:
+        owner = requests.get(
+            sb.base_url + "/users/me", headers={"Authorization": f"Bearer {sb.token}"}, timeout=30
+        )
+        member = requests.get(
+            sb.base_url + "/users/me",
+            headers={"Authorization": f"Bearer {sb.member_token}"},
+            timeout=30,
+        )
+        again = requests.get(
+            sb.base_url + "/users/me", headers={"Authorization": f"Bearer {sb.token}"}, timeout=30
+        )
+        assert (owner.status_code, member.status_code, again.status_code) == (200, 200, 429)
+
+
+def test_plan_default_limits_and_off():
+    with Sandbox(seed=2, events=10, plan="free", rate_limit=None) as sb:
+        response = requests.get(
+            sb.base_url + "/users/me", headers={"Authorization": f"Bearer {sb.token}"}, timeout=30
+        )
+        assert response.headers["X-RateLimit-Limit"] == "50"
+        assert response.headers["X-RateLimit-Remaining"] == "49"
+        sb.configure(rate_limit=0)
+        for _ in range(3):
+            response = requests.get(
+                sb.base_url + "/users/me",
+                headers={"Authorization": f"Bearer {sb.token}"},
+                timeout=30,
+            )
+            assert response.headers["X-RateLimit-Remaining"] == "50"
+
+
+@pytest.mark.parametrize("plan", ["teams", "standard"])
+def test_paid_non_enterprise_plans(spec, plan):
+    with Sandbox(seed=4, events=20, plan=plan) as sb, checked_session(spec, sb.token) as api:
+        org = sb.store.organization["uri"]
+        assert (
+            api.get(sb.base_url + f"/organizations/{org.rsplit('/', 1)[1]}").json()["resource"][
+                "plan"
+            ]
+            == plan
+        )
+        for path in ("/activity_log_entries", "/outgoing_communications"):
+            response = api.get(sb.base_url + path, params={"organization": org}, timeout=30)
+            assert response.status_code == 403
+            assert response.json()["message"] == ENTERPRISE
+        deletion = api.post(
+            sb.base_url + "/data_compliance/deletion/invitees", json={"emails": ["a@b.example"]}
+        )
+        assert deletion.status_code == 403
+        assert deletion.json()["message"] == ENTERPRISE
+        hooks = api.get(
+            sb.base_url + "/webhook_subscriptions",
+            params={"organization": org, "scope": "organization"},
+        )
+        assert hooks.status_code == 200
+
+
+def test_free_plan(spec):
+    with Sandbox(seed=4, events=20, plan="free") as sb, checked_session(spec, sb.token) as api:
+        org_resource = sb.store.organization
+        assert (org_resource["plan"], org_resource["stage"]) == ("basic", "free")
+        org = org_resource["uri"]
+        created = api.post(
+            sb.base_url + "/webhook_subscriptions",
+            json={
+                "url": "https://hooks.example.org/free",
+                "events": ["invitee.created"],
+                "organization": org,
+                "scope": "organization",
+            },
+        )
+        assert created.status_code == 403
+        assert created.json()["message"] == STANDARD
+        listed = api.get(
+            sb.base_url + "/webhook_subscriptions",
+            params={"organization": org, "scope": "organization"},
+        )
+        assert listed.status_code == 403
+        assert listed.json()["details"][0]["message"] == STANDARD
+        event_type = next(t for t in sb.store.event_types.values() if t["active"])
+        start = time.time() + 3 * 86_400
+        booked = api.post(
+            sb.base_url + "/invitees",
+            json={
+                "event_type": event_type["uri"],
+                "start_time": fmt(start - start % 900),
+                "invitee": {"name": "Free Rider", "email": "f@example.com", "timezone": "UTC"},
+            },
+        )
+        assert booked.status_code == 403
+        assert booked.json()["message"] == PAID
+        # Reads that every plan has keep working.
+        assert (
+            api.get(sb.base_url + "/scheduled_events", params={"organization": org}).status_code
+            == 200
+        )
+
+
+def test_plan_can_change_at_runtime(spec):
+    with Sandbox(seed=4, events=20) as sb, checked_session(spec, sb.token) as api:
+        org = sb.store.organization["uri"]
+        params = {"organization": org}
+        assert api.get(sb.base_url + "/activity_log_entries", params=params).status_code == 200
+        sb.configure(plan="teams")
+        assert api.get(sb.base_url + "/activity_log_entries", params=params).status_code == 403
+        assert api.get(org).json()["resource"]["plan"] == "teams"
+        sb.configure(plan="enterprise")
+        assert api.get(sb.base_url + "/activity_log_entries", params=params).status_code == 200
+
+
+def test_bad_settings_are_rejected_with_their_name():
+    with pytest.raises(ValueError, match="plan"):
+        Sandbox(plan="platinum")
+    with pytest.raises(ValueError, match="events"):
+        Sandbox(events=0)
+    with pytest.raises(ValueError, match="fault_rate"):
+        Sandbox(fault_rate=1.5)
+    with pytest.raises(ValueError, match="fault_kinds"):
+        Sandbox(fault_kinds=("meteor",))
