@@ -7,9 +7,10 @@ raised; `on_error=fail` then stops the run at that record.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import requests
@@ -46,6 +47,7 @@ class Item:
     record: Mapping[str, Any]
     position: int
     ticket: int
+    values: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -72,7 +74,9 @@ class Executor:
         self.logger = logger
         self.failures: Counter[str] = Counter()
         self.done_before = 0
+        self._positions: Counter[str] = Counter()
         self._blocked: dict[str, CalendlyError] = {}
+        self._lock = threading.Lock()  # batch sinks drain in parallel threads
 
     # -- per record ---------------------------------------------------------------------------
 
@@ -81,13 +85,17 @@ class Executor:
         action: Action,
         stream: str,
         record: Mapping[str, Any],
-        position: int,
         key_properties: Sequence[str],
-    ) -> tuple[Item, dict[str, Any]] | None:
-        """Validate a record; return what to send, or None when it already has its outcome."""
+    ) -> Item | None:
+        """Validate a record; return it with the values to send, or None when it already has
+        its outcome (invalid now, or finished in an earlier run)."""
+        with self._lock:
+            self._positions[stream] += 1
+            position = self._positions[stream]
         item = Item(stream, action.name, record, position, self.gate.record_arrived())
         if self.writer.ledger.consume(record_key(stream, action.name, record)):
-            self.done_before += 1
+            with self._lock:
+                self.done_before += 1
             self.logger.info("%s: done in an earlier run (see the responses file)", item.label)
             self.gate.record_finished(item.ticket)
             return None
@@ -107,11 +115,11 @@ class Executor:
             error_class = KeyPropertiesMissingError if missing else RecordFailedError
             self._fail(item, {"title": "Invalid record", "message": message}, error_class)
             return None
-        return item, values
+        return replace(item, values=values)
 
-    def run(self, action: Action, item: Item, values: Mapping[str, Any]) -> None:
+    def run(self, action: Action, item: Item) -> None:
         try:
-            planned = action.write(values, self.ctx)
+            planned = action.write(item.values, self.ctx)
         except LookupFailedError as exc:
             self._fail(item, {"title": "Cannot apply", "message": f"{item.label}: {exc}"})
             return
@@ -126,10 +134,9 @@ class Executor:
             return
         self._send(action, [item], planned)
 
-    def run_batch(self, action: Action, batch: Sequence[tuple[Item, Mapping[str, Any]]]) -> None:
-        if batch:
-            items = [item for item, _ in batch]
-            self._send(action, items, action.batch_write([values for _, values in batch], self.ctx))
+    def run_batch(self, action: Action, items: list[Item]) -> None:
+        if items:
+            self._send(action, items, action.batch_write([i.values for i in items], self.ctx))
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -140,7 +147,8 @@ class Executor:
             for item in items:
                 self._finish(item, "dry_run", request=request)
             return
-        blocked = self._blocked.get(action.name)
+        with self._lock:
+            blocked = self._blocked.get(action.name)
         if blocked is not None:
             error = blocked.as_outcome()
             error["message"] = (
@@ -156,7 +164,7 @@ class Executor:
             if reason is None:
                 self._fail_calendly_all(items, action, exc)
                 return
-            existing = self._existing(action, items, exc)
+            existing = self._existing(action, items)
             for item in items:
                 self._finish(
                     item, "skipped", http_status=exc.status, reason=reason, response=existing
@@ -167,11 +175,12 @@ class Executor:
         for item in items:
             self._finish(item, "ok", http_status=response.status_code, response=resource)
 
-    def _existing(self, action: Action, items: list[Item], error: CalendlyError) -> Any:
+    def _existing(self, action: Action, items: list[Item]) -> Any:
+        """The resource that made a create unnecessary (e.g. the webhook with the same URL)."""
         if action.existing is None or len(items) != 1:
             return None
         try:
-            return action.existing(validate(action.spec, items[0].record), self.ctx)
+            return action.existing(items[0].values, self.ctx)
         except CalendlyError as exc:
             self.logger.warning("%s: could not read the existing resource: %s", items[0].label, exc)
             return None
@@ -193,7 +202,8 @@ class Executor:
 
     def _fail_calendly_all(self, items: list[Item], action: Action, exc: CalendlyError) -> None:
         if isinstance(exc, PlanRequiredError | InsufficientScopeError):
-            self._blocked[action.name] = exc
+            with self._lock:
+                self._blocked[action.name] = exc
         self._fail_all(
             items, exc.as_outcome(), exc.status, fatal=isinstance(exc, AuthenticationError)
         )
@@ -228,7 +238,8 @@ class Executor:
             ) from None
 
     def _write_failure(self, item: Item, error: dict[str, str], http_status: int | None) -> None:
-        self.failures[item.stream] += 1
+        with self._lock:
+            self.failures[item.stream] += 1
         self.logger.error("Failed: %s", _about(item, error["message"]))
         self._finish(item, "failed", http_status=http_status, error=error)
 

@@ -108,7 +108,7 @@ class OutcomeLine:
 
     def as_json(self) -> str:
         line = {
-            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
+            "at": dt.datetime.now(dt.timezone.utc),
             "stream": self.stream,
             "action": self.action,
             "outcome": self.outcome,
@@ -119,7 +119,6 @@ class OutcomeLine:
             "reason": self.reason,
             "request": redact(self.request),
         }
-        line["at"] = str(line["at"]).replace("+00:00", "Z")
         return json.dumps(jsonable(line), ensure_ascii=False, separators=(",", ":"))
 
 

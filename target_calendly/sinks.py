@@ -31,8 +31,7 @@ class ActionSink(Sink):
         self.action: Action = target.action_for(stream_name)
         self.executor: Executor = target.executor
         self._batch_size: int = target.batch_size
-        self._waiting: list[tuple[Item, dict[str, Any]]] = []
-        self._position = 0
+        self._waiting: list[Item] = []
 
     @property
     def current_size(self) -> int:
@@ -53,17 +52,13 @@ class ActionSink(Sink):
         return None
 
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
-        self._position += 1
-        admitted = self.executor.admit(
-            self.action, self.stream_name, record, self._position, self._key_properties
-        )
-        if admitted is None:
+        item = self.executor.admit(self.action, self.stream_name, record, self._key_properties)
+        if item is None:
             return
-        item, values = admitted
         if self.action.batchable:
-            self._waiting.append((item, values))
+            self._waiting.append(item)
         else:
-            self.executor.run(self.action, item, values)
+            self.executor.run(self.action, item)
 
     def process_batch(self, context: dict[str, Any]) -> None:
         while self._waiting:
