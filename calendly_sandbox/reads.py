@@ -14,7 +14,7 @@ from calendly_sandbox.errors import (
     ApiError,
     bad_request,
 )
-from calendly_sandbox.paging import SortOrder, field_value
+from calendly_sandbox.paging import SortOrder, TokenCodec
 from calendly_sandbox.store import Resource, uuid_of
 from calendly_sandbox.timefmt import fmt, parse
 
@@ -326,11 +326,20 @@ def list_activity_log(ctx: Ctx) -> Any:
     )
     order = ctx.sort_order("occurred_at:desc")
     body = page(ctx, "activity_log_entries", order, predicate, window=window)
-    total = sum(1 for u in table if predicate is None or predicate(u))
+    total = filtered_total(ctx, "activity_log_entries", predicate)
     body["last_event_time"] = max((e["occurred_at"] for e in body["collection"]), default=None)
     body["total_count"] = min(total, ACTIVITY_MAX_TOTAL)
     body["exceeds_max_total_count"] = total > ACTIVITY_MAX_TOTAL
     return body
+
+
+def filtered_total(ctx: Ctx, kind: str, predicate: Predicate | None) -> int:
+    """Matches for the request's filters, cached per filter set until the kind changes."""
+    table = ctx.store.kind(kind)
+    key = TokenCodec.fingerprint(ctx.url_path, ctx.query)
+    return ctx.store.count(
+        kind, key, lambda: sum(1 for u in table if predicate is None or predicate(u))
+    )
 
 
 def list_outgoing_communications(ctx: Ctx) -> Any:
@@ -339,7 +348,7 @@ def list_outgoing_communications(ctx: Ctx) -> Any:
     window = time_window(ctx, "min_created_at", "max_created_at")
     predicate = in_window(table, "created_at", window)
     body = page(ctx, "outgoing_communications", CREATED_ASC, predicate, window=window)
-    body["total_count"] = sum(1 for u in table if predicate is None or predicate(u))
+    body["total_count"] = filtered_total(ctx, "outgoing_communications", predicate)
     return body
 
 
@@ -447,5 +456,3 @@ READ_ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
     ("GET", "/user_availability_schedules", list_availability),
     ("GET", "/user_availability_schedules/{uuid}", get_availability),
 )
-
-__all__ = ["READ_ROUTES", "field_value"]

@@ -216,7 +216,7 @@ class Sandbox:
 
     def oauth_token(self, body: bytes, authorization: str | None) -> Outgoing:
         status, payload = self.tokens.token_request(body, authorization)
-        headers = {"Cache-Control": "no-store"}
+        headers = {"Cache-Control": "no-store", **self.limiter.peek("oauth").headers()}
         return Outgoing(status, encode(payload), headers)
 
     # -- helpers used by the server ----------------------------------------------------------

@@ -173,7 +173,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         if path == "/oauth/token" and method == "POST":
             outgoing = sandbox.oauth_token(raw_body, self.headers.get("Authorization"))
         elif route is None:
-            outgoing = Outgoing(404, encode(NOT_FOUND_BODY))
+            quota = sandbox.limiter.peek("anonymous")
+            outgoing = Outgoing(404, encode(NOT_FOUND_BODY), quota.headers())
         else:
             outgoing = self.dispatch(route, path_params, query, raw_body, path)
         self.respond(outgoing, truncate=fault == "truncate")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from calendly_sandbox.paging import Key, SortOrder, build_index
@@ -82,6 +83,7 @@ class Store:
         self.event_type_hosts: dict[str, set[str]] = defaultdict(set)  # event type uri -> users
         self._serial = 0
         self._indexes: dict[tuple[str, SortOrder], list[Key]] = {}
+        self._counts: dict[tuple[str, str], int] = {}
 
     def next_serial(self) -> int:
         """A counter for ids minted by writes (deterministic for a given sequence of writes)."""
@@ -101,6 +103,7 @@ class Store:
         with self.lock:
             self.kind(kind)[uuid] = resource
             self._link(kind, uuid, resource)
+            self._forget_counts(kind)
             for (indexed_kind, order), index in list(self._indexes.items()):
                 if indexed_kind == kind:
                     bisect.insort(index, order.key(resource, uuid))
@@ -117,6 +120,7 @@ class Store:
     def changed(self, kind: str, fields: tuple[str, ...] | None = None) -> None:
         """Drop the indexes of `kind` whose sort fields include any of `fields` (all if None)."""
         with self.lock:
+            self._forget_counts(kind)
             for indexed_kind, order in list(self._indexes):
                 if indexed_kind == kind and (fields is None or set(fields) & set(order.fields)):
                     del self._indexes[(indexed_kind, order)]
@@ -128,6 +132,17 @@ class Store:
                 index = build_index(self.kind(kind).items(), order)
                 self._indexes[(kind, order)] = index
             return index
+
+    def count(self, kind: str, key: str, compute: Callable[[], int]) -> int:
+        """A cached count over `kind` (e.g. a filtered total), recomputed after any change."""
+        with self.lock:
+            if (kind, key) not in self._counts:
+                self._counts[(kind, key)] = compute()
+            return self._counts[(kind, key)]
+
+    def _forget_counts(self, kind: str) -> None:
+        for cached in [k for k in self._counts if k[0] == kind]:
+            del self._counts[cached]
 
     def _link(self, kind: str, uuid: str, resource: Resource) -> None:
         if kind == "invitees":
