@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -193,8 +193,26 @@ def run_target_killed_after_outcomes(
     Event-driven: polls the file (the target writes a line per outcome) rather than sleeping
     for a time that assumes a speed.
     """
-    argv = [str(TARGET), "--config", str(config)]
     before = count_lines(responses_path)
+
+    def enough_lines(process: subprocess.Popen[str]) -> bool:
+        if count_lines(responses_path) - before >= kill_after:
+            process.send_signal(signal.SIGKILL)
+            return True
+        return False
+
+    return run_target_watched(config, singer_input, enough_lines)
+
+
+def run_target_watched(
+    config: Path,
+    singer_input: str,
+    watch: Callable[[subprocess.Popen[str]], bool],
+    poll_seconds: float = 0.002,
+) -> Run:
+    """Run the target, calling `watch(process)` until it exits or `watch` returns True (it
+    killed the process)."""
+    argv = [str(TARGET), "--config", str(config)]
     process = subprocess.Popen(
         argv,
         stdin=subprocess.PIPE,
@@ -221,14 +239,13 @@ def run_target_killed_after_outcomes(
     killed = False
     deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
     while process.poll() is None:
-        if count_lines(responses_path) - before >= kill_after:
-            process.send_signal(signal.SIGKILL)
+        if watch(process):
             killed = True
             break
         if time.monotonic() > deadline:
             process.kill()
             raise TimeoutError(f"{argv} ran past {RUN_TIMEOUT_SECONDS}s")
-        time.sleep(0.002)
+        time.sleep(poll_seconds)
     returncode = process.wait(timeout=RUN_TIMEOUT_SECONDS)
     io_thread.join(timeout=RUN_TIMEOUT_SECONDS)
     drain.join(timeout=RUN_TIMEOUT_SECONDS)

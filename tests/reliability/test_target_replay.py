@@ -1,0 +1,219 @@
+"""SIGKILL target-calendly after k outcome lines, rerun it on the same input and responses file.
+
+A reverse-ETL job that dies must be safe to rerun as is: a record whose create already came out
+`ok` is not sent again, and when the rerun ends every input record has exactly one final outcome
+(ok or skipped) in the responses file.
+
+Side effects are counted in the sandbox itself (links per event type, invitations per email,
+no-shows per invitee, bookings per email) and write requests in its request log, so a resend
+shows up even when Calendly answers it with "already done".
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.reliability.harness import (
+    read_jsonl,
+    run_target,
+    run_target_killed_after_outcomes,
+    run_target_watched,
+)
+from tests.reliability.sandbox_view import TOKEN, target_config
+from tests.reliability.target_inputs import create_records, identity, singer_input
+
+PER_ACTION = 6
+KILL_POINTS = 6
+SEED = 4242
+FINAL = ("ok", "skipped")
+# Creates whose earlier effect Calendly lets a rerun find (pending invitations by email, the
+# invitee's no_show, scheduled events by invitee_email): a rerun must not repeat them.
+FINDABLE_EFFECTS = {"invite_user", "mark_no_show", "book_meeting"}
+
+WRITE_PATHS = {
+    "create_scheduling_link": ("POST", "/scheduling_links"),
+    "invite_user": ("POST", "/invitations"),  # /organizations/{uuid}/invitations
+    "mark_no_show": ("POST", "/invitee_no_shows"),
+    "book_meeting": ("POST", "/invitees"),
+}
+
+
+def writes_per_action(sandbox: Any) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for entry in list(sandbox.request_log):
+        for action, (method, suffix) in WRITE_PATHS.items():
+            if entry.method == method and entry.path.endswith(suffix):
+                counts[action] += 1
+    return counts
+
+
+def side_effects(sandbox: Any, streams: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
+    """Per input record (by identity): how many resources its create left in the sandbox."""
+    store = sandbox.store
+    with store.lock:
+        links = Counter(link["owner"] for link in store.scheduling_links.values())
+        invitations = Counter(i["email"] for i in store.organization_invitations.values())
+        no_shows = Counter(n["invitee"] for n in store.invitee_no_shows.values())
+        bookings = Counter(i["email"] for i in store.invitees.values())
+    counted = {
+        "create_scheduling_link": lambda r: links[r["event_type"]],
+        "invite_user": lambda r: invitations[r["email"]],
+        "mark_no_show": lambda r: no_shows[r["invitee"]],
+        "book_meeting": lambda r: bookings[r["email"]],
+    }
+    return {
+        identity(stream, record): counted[stream](record)
+        for stream, records in streams.items()
+        for record in records
+    }
+
+
+def outcomes(path: Path) -> list[tuple[str, str]]:
+    return [(identity(line["stream"], line["input"]), line["outcome"]) for line in read_jsonl(path)]
+
+
+@pytest.mark.slow
+def test_rerun_after_sigkill_sends_no_create_twice_and_finishes_every_record(
+    sandbox_factory: Any, target_installed: None, tmp_path: Path
+) -> None:
+    rng = random.Random(SEED)
+    total = PER_ACTION * len(WRITE_PATHS)
+    kill_points = sorted(rng.sample(range(1, total), KILL_POINTS))
+    report = []
+    for trial, kill_after in enumerate(kill_points):
+        sb = sandbox_factory(seed=40 + trial, events=60, token=TOKEN)
+        streams = create_records(sb, PER_ACTION, tag=f"t{trial}")
+        text = singer_input(streams)
+        responses = tmp_path / f"responses-{trial}.jsonl"
+        config = target_config(tmp_path / f"config-{trial}.json", sb, responses)
+        wanted = {identity(s, r) for s, records in streams.items() for r in records}
+
+        killed = run_target_killed_after_outcomes(config, text, responses, kill_after)
+        assert killed.killed, f"trial {trial}: the target finished before {kill_after} outcomes"
+        ok_before = {key for key, outcome in outcomes(responses) if outcome == "ok"}
+        assert len(ok_before) >= kill_after
+
+        rerun = run_target(config, text)
+        assert rerun.returncode == 0, f"trial {trial} (kill after {kill_after}): {rerun.describe()}"
+
+        finals = Counter(key for key, outcome in outcomes(responses) if outcome in FINAL)
+        assert set(finals) == wanted, (
+            f"trial {trial}: records without a final outcome: {wanted - set(finals)}"
+        )
+        repeated = {key: n for key, n in finals.items() if n != 1}
+        assert not repeated, f"trial {trial}: more than one final outcome: {repeated}"
+
+        effects = side_effects(sb, streams)
+        resent = {key: n for key, n in effects.items() if key in ok_before and n != 1}
+        assert not resent, f"trial {trial}: ok before the kill, yet created {resent}"
+        extra = {key: n for key, n in effects.items() if n > 1}
+        assert len(extra) <= 1, (
+            f"trial {trial}: more than the in-flight record created twice: {extra}"
+        )
+        writes = writes_per_action(sb)
+        surplus = sum(writes[a] - len(streams[a]) for a in WRITE_PATHS)
+        assert surplus <= 1, f"trial {trial}: {surplus} extra write requests {dict(writes)}"
+        report.append((kill_after, len(ok_before), surplus))
+    assert len(report) >= 5
+
+
+class KillInTheWindow:
+    """Freeze the target as soon as the sandbox has answered one of `action`'s writes; if the
+    record's outcome line is not on disk yet, that is the window (Calendly did it, the file does
+    not say so): SIGKILL there. Otherwise let it go on and try the next write."""
+
+    def __init__(self, sandbox: Any, action: str, responses: Path) -> None:
+        self._sandbox = sandbox
+        self._method, self._suffix = WRITE_PATHS[action]
+        self._responses = responses
+        self._seen = len(sandbox.request_log)
+        self.served = 0
+        self.window_record: int | None = None
+
+    def __call__(self, process: subprocess.Popen[str]) -> bool:
+        log = self._sandbox.request_log
+        fresh, self._seen = log[self._seen :], len(log)
+        for entry in fresh:
+            if entry.method != self._method or not entry.path.endswith(self._suffix):
+                continue
+            if entry.status not in (200, 201):
+                continue
+            self.served += 1
+            process.send_signal(signal.SIGSTOP)
+            if len(read_jsonl(self._responses)) < self.served:
+                process.send_signal(signal.SIGKILL)
+                self.window_record = self.served
+                return True
+            process.send_signal(signal.SIGCONT)
+        return False
+
+
+@pytest.mark.parametrize("action", sorted(WRITE_PATHS))
+def test_rerun_after_a_kill_between_calendlys_answer_and_the_outcome_line(
+    sandbox_factory: Any, target_installed: None, tmp_path: Path, action: str
+) -> None:
+    sb = sandbox_factory(seed=50, events=60, token=TOKEN)
+    streams = {action: create_records(sb, PER_ACTION, tag=action)[action]}
+    text = singer_input(streams)
+    responses = tmp_path / "responses.jsonl"
+    config = target_config(tmp_path / "config.json", sb, responses)
+
+    watcher = KillInTheWindow(sb, action, responses)
+    first = run_target_watched(config, text, watcher, poll_seconds=0.0002)
+    assert first.killed and watcher.window_record is not None, (
+        f"never caught the target between an answer and its line ({watcher.served} writes)"
+    )
+    ok_before = {key for key, outcome in outcomes(responses) if outcome == "ok"}
+
+    rerun = run_target(config, text)
+
+    assert rerun.returncode == 0, rerun.describe()
+    wanted = [identity(action, record) for record in streams[action]]
+    finals = Counter(key for key, outcome in outcomes(responses) if outcome in FINAL)
+    assert finals == Counter(wanted), f"final outcomes per record: {dict(finals)}"
+    effects = side_effects(sb, streams)
+    assert all(effects[key] == 1 for key in ok_before), effects
+    in_window = wanted[watcher.window_record - 1]
+    if action in FINDABLE_EFFECTS:
+        assert effects[in_window] == 1, (
+            f"Calendly had done {in_window} when the target died; the rerun did it again"
+        )
+    else:  # no way to list earlier links: a resend (an unused single-use link) is allowed
+        assert effects[in_window] <= 2
+
+
+@pytest.mark.parametrize("kind", ["truncate", "stall"])
+def test_target_under_faults_never_creates_a_record_twice(
+    sandbox_factory: Any, target_installed: None, tmp_path: Path, kind: str
+) -> None:
+    """A truncated answer or a stall past the timeout comes after Calendly did the write: sending
+    the POST again creates a second link, invitation attempt, booking... The target is
+    sequential, so the seeded faults land on the same requests every run."""
+    sb = sandbox_factory(
+        seed=60, events=60, token=TOKEN, fault_rate=0.3, fault_kinds=(kind,), stall_seconds=2
+    )
+    streams = create_records(sb, PER_ACTION, tag=kind)
+    responses = tmp_path / "responses.jsonl"
+    config = target_config(
+        tmp_path / "config.json", sb, responses, request_timeout=1, on_error="continue"
+    )
+
+    run = run_target(config, singer_input(streams))
+
+    faulted_writes = [path for method, path, _ in sb.faults_injected if method == "POST"]
+    assert faulted_writes, "no write met a fault: the test proves nothing"
+    effects = side_effects(sb, streams)
+    twice = {key: n for key, n in effects.items() if n > 1}
+    assert not twice, f"created more than once: {twice}\n{run.describe()}"
+    lines = Counter(identity(line["stream"], line["input"]) for line in read_jsonl(responses))
+    assert all(n == 1 for n in lines.values()) and len(lines) == len(effects), lines
+    for line in read_jsonl(responses):
+        if line["outcome"] == "failed":
+            assert line["error"]["message"], line
