@@ -10,7 +10,7 @@ import pytest
 
 from calendly_sandbox import Sandbox
 from demo import counts, reverse_etl, warehouse
-from demo.meltano import RunResult
+from demo.meltano import Meltano, RunResult
 from demo.run import CORE_STREAMS, EXTRACT, REVERSE_ETL, Layout
 from tests.e2e.conftest import meltano_for
 
@@ -129,3 +129,37 @@ def test_reverse_etl_rerun_skips_what_is_already_done(
 
 def _uuid(uri: str) -> str:
     return uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def test_prod_environment_authenticates_with_oauth_from_the_environment(
+    meltano_sys_dir: Path, tmp_path: Path
+) -> None:
+    """`--environment prod` with only CALENDLY_CLIENT_ID/SECRET/REFRESH_TOKEN set: the rotated
+    refresh token is kept in refresh_token_path, so a second run still authenticates."""
+    layout = Layout(tmp_path)
+    token_file = tmp_path / "calendly-refresh-token"
+    with Sandbox(seed=11, events=20) as oauth_sandbox:
+        env = {
+            "MELTANO_ENVIRONMENT": "prod",
+            "MELTANO_SYS_DIR_ROOT": str(meltano_sys_dir),
+            "MELTANO_STATE_BACKEND_URI": layout.state.as_uri(),
+            "CALENDLY_TOKEN": "",
+            "CALENDLY_ORGANIZATION": "",
+            "CALENDLY_CLIENT_ID": "sandbox-client",
+            "CALENDLY_CLIENT_SECRET": "sandbox-secret",
+            "CALENDLY_REFRESH_TOKEN": "sandbox-refresh-token",
+            "TAP_CALENDLY_API_URL": oauth_sandbox.base_url,
+            "TAP_CALENDLY_REFRESH_TOKEN_PATH": str(token_file),
+            "TARGET_DUCKDB_PATH": str(layout.database),
+            "TARGET_DUCKDB_RECORD_COUNTS_PATH": str(layout.receipt),
+        }
+        meltano = Meltano(env=env, say=lambda _line: None)
+
+        first = meltano.run(EXTRACT, layout.log("prod-1"))
+        rotated = token_file.read_text(encoding="utf-8").strip()
+        second = meltano.run(EXTRACT, layout.log("prod-2"), extra=("--full-refresh",))
+
+    assert first.emitted("tap-calendly")["scheduled_events"] == 20
+    assert second.emitted("tap-calendly")["scheduled_events"] == 20
+    assert rotated not in ("", "sandbox-refresh-token")
+    assert token_file.stat().st_mode & 0o777 == 0o600
