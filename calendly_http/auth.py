@@ -71,7 +71,7 @@ class OAuthRefresher:
 
     def authorization(self) -> str:
         with self._lock:
-            if self._header is None or self._clock() >= self._expires_at - EXPIRY_MARGIN_SECONDS:
+            if self._header is None or self._clock() >= self._expires_at:
                 self._refresh()
             assert self._header is not None
             return self._header
@@ -133,7 +133,9 @@ class OAuthRefresher:
             )
         body = response.json()
         self._header = f"Bearer {body['access_token']}"
-        self._expires_at = now + float(body.get("expires_in") or 7200)
+        lifetime = float(body.get("expires_in") or 7200)
+        # Renew a little early, but never so early that a short-lived token is stale on arrival.
+        self._expires_at = now + lifetime - min(EXPIRY_MARGIN_SECONDS, lifetime / 4)
         rotated = body.get("refresh_token")
         if rotated and rotated != self._refresh_token:
             self._refresh_token = rotated
@@ -180,8 +182,11 @@ def _refusal(response: requests.Response) -> str:
 
 
 def credentials_for(
-    settings: ClientSettings, session: requests.Session, logger: logging.Logger
+    settings: ClientSettings,
+    session: requests.Session,
+    logger: logging.Logger,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Credentials:
     if settings.token:
         return PersonalAccessToken(settings.token)
-    return OAuthRefresher(settings, session, logger=logger)
+    return OAuthRefresher(settings, session, logger=logger, clock=clock)

@@ -56,6 +56,7 @@ class CalendlyClient:
         self.stats = ClientStats()
         self._stats_lock = threading.Lock()
         self._sleep = sleep
+        self._clock = clock
         self._policy = retry_policy or RetryPolicy(
             settings.max_retries, settings.retry_initial_wait
         )
@@ -216,7 +217,9 @@ class CalendlyClient:
     def _authorization(self) -> str:
         with self._credentials_lock:
             if self._credentials is None:
-                self._credentials = credentials_for(self.settings, self._session, self.logger)
+                self._credentials = credentials_for(
+                    self.settings, self._session, self.logger, self._clock
+                )
         try:
             return self._credentials.authorization()
         except AuthenticationError as exc:

@@ -342,12 +342,26 @@ def test_oauth_used_refresh_token_names_the_settings(
     assert "refresh_token_path" in text and "refresh-0" not in text and "csecret" not in text
 
 
-def test_oauth_refreshes_before_expiry(requests_mock: rm.Mocker, tmp_path: Path) -> None:
-    requests_mock.post(TOKEN_URL, [token_response(1, expires_in=30), token_response(2)])
+def test_short_lived_tokens_are_used_until_near_their_end(
+    requests_mock: rm.Mocker, tmp_path: Path
+) -> None:
+    requests_mock.post(TOKEN_URL, [token_response(1, expires_in=20), token_response(2)])
     requests_mock.get(f"{API}/groups", json={})
-    client = oauth_client(tmp_path, Sleeps())
+    sleeps = Sleeps()
+    client = oauth_client(tmp_path, sleeps)
+    for _ in range(10):
+        client.request("GET", "/groups")
+    assert sum(r.url == TOKEN_URL for r in requests_mock.request_history) == 1
+
+
+def test_oauth_refreshes_before_expiry(requests_mock: rm.Mocker, tmp_path: Path) -> None:
+    requests_mock.post(TOKEN_URL, [token_response(1, expires_in=3600), token_response(2)])
+    requests_mock.get(f"{API}/groups", json={})
+    sleeps = Sleeps()
+    client = oauth_client(tmp_path, sleeps)
     client.request("GET", "/groups")
-    client.request("GET", "/groups")  # 30 s lifetime is inside the safety margin: refresh first
+    sleeps(3600 - 59)  # inside the last minute of the token's life: renew before sending
+    client.request("GET", "/groups")
     auths = [
         r.headers.get("Authorization") for r in requests_mock.request_history if r.method == "GET"
     ]
