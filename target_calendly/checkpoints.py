@@ -36,6 +36,8 @@ class StateGate:
             self._release()
 
     def state_arrived(self, state: dict[str, Any]) -> None:
+        if not state:  # like the SDK: an empty STATE (taps send one first) is not relayed
+            return
         with self._lock:
             self._held.append((self._arrivals, copy.deepcopy(state)))
             self._release()

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from calendly_sandbox.sandbox import Sandbox
+from calendly_sandbox import Sandbox
 
 
 @pytest.fixture

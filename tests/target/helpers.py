@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from calendly_sandbox.sandbox import Sandbox
+from calendly_sandbox import Sandbox
 from target_calendly.target import TargetCalendly
 
 TOKEN = "sandbox-token"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from calendly_sandbox.sandbox import Sandbox
+from calendly_sandbox import Sandbox
 from tests.target.helpers import config_for, run_target, stream_of, writes
 
 NOW = dt.datetime.now(dt.timezone.utc)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from calendly_sandbox.sandbox import Sandbox
+from calendly_sandbox import Sandbox
 from target_calendly.executor import RecordFailedError
 from target_calendly.target import (
     DestructiveActionRefusedError,

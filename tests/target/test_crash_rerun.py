@@ -8,7 +8,7 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-from calendly_sandbox.sandbox import Sandbox
+from calendly_sandbox import Sandbox
 from tests.target.helpers import (
     TARGET_BIN,
     config_for,

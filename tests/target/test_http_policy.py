@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from calendly_sandbox.sandbox import Sandbox
+from calendly_sandbox import Sandbox
 from target_calendly.executor import RecordFailedError
 from tests.target.helpers import config_for, run_target, stream_of, writes
 

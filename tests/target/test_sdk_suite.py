@@ -30,7 +30,7 @@ from singer_sdk.testing.target_tests import (
 )
 from singer_sdk.testing.templates import TargetFileTestTemplate
 
-from calendly_sandbox.sandbox import Sandbox
+from calendly_sandbox import Sandbox
 from target_calendly.executor import RecordFailedError
 from target_calendly.outcomes import REDACTED
 from target_calendly.target import TargetCalendly

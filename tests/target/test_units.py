@@ -247,6 +247,7 @@ def test_state_with_nothing_outstanding_goes_out_at_once_and_only_once() -> None
     emitted: list[dict] = []
     gate = StateGate(emitted.append)
     gate.record_finished(gate.record_arrived())
+    gate.state_arrived({})
     gate.state_arrived({"n": 1})
     gate.state_arrived({"n": 1})
     assert emitted == [{"n": 1}]
