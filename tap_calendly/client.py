@@ -32,7 +32,9 @@ from singer_sdk.streams import RESTStream
 
 from calendly_http import (
     CalendlyClient,
+    CalendlyError,
     NotFoundError,
+    PermissionDeniedError,
     PlanRequiredError,
     json_body,
     uuid_of,
@@ -48,6 +50,21 @@ DEFAULT_LOOKBACK_DAYS = 30
 DEFAULT_CONCURRENCY = 4
 
 _RequestFunc = Callable[[requests.PreparedRequest, Any], requests.Response]
+
+
+def is_plan_gate(exc: CalendlyError) -> bool:
+    """A 403 because of the organization's plan.
+
+    calendly_http classifies by the error's `message`; Calendly's documented 403 messages for
+    some endpoints (webhook subscriptions) are generic, with "Please upgrade ..." only in
+    `details`, so those arrive as PermissionDeniedError.
+    """
+    if isinstance(exc, PlanRequiredError):
+        return True
+    if not isinstance(exc, PermissionDeniedError):
+        return False
+    texts = [exc.message, *(str(d.get("message", "")) for d in exc.details)]
+    return any("upgrade" in text.lower() for text in texts)
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -241,10 +258,12 @@ class CalendlyStream(RESTStream[str | None]):
                 yield from self._rows_with_children(rows, children)
             else:
                 yield from rows
-        except PlanRequiredError as exc:
+        except (PlanRequiredError, PermissionDeniedError) as exc:
+            if not is_plan_gate(exc):
+                raise
             self.skip_for_plan(exc)
 
-    def skip_for_plan(self, exc: PlanRequiredError) -> None:
+    def skip_for_plan(self, exc: CalendlyError) -> None:
         self.skipped = True
         self.logger.warning(
             "Skipping stream '%s': the organization's Calendly plan does not include it (%s). "
@@ -356,7 +375,9 @@ class CalendlyChildStream(CalendlyStream):
         try:
             for future in pending:
                 yield from future.result()
-        except PlanRequiredError as exc:
+        except (PlanRequiredError, PermissionDeniedError) as exc:
+            if not is_plan_gate(exc):
+                raise
             self.skip_for_plan(exc)
         finally:
             for future in pending:

@@ -1,0 +1,250 @@
+"""Unit tests of the tap's own logic that need no HTTP: windows, bookmarks, paging stops, workers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import requests
+
+from tap_calendly.client import (
+    CalendlyPaginator,
+    fetch_collection,
+    format_timestamp,
+    parse_timestamp,
+)
+from tap_calendly.fanout import Workers
+from tap_calendly.streams import (
+    EventTypesStream,
+    InviteesStream,
+    RoutingFormSubmissionsStream,
+    ScheduledEventsStream,
+)
+from tap_calendly.tap import TapCalendly
+
+UTC = timezone.utc
+CONFIG = {
+    "token": "unit-test-token",
+    "api_url": "http://127.0.0.1:9",
+    "organization": "http://127.0.0.1:9/organizations/ORG",
+    "max_retries": 0,
+}
+
+
+def make_tap(state: dict[str, Any] | None = None, **config: Any) -> TapCalendly:
+    return TapCalendly(config={**CONFIG, **config}, state=state, parse_env_config=False)
+
+
+def bookmarked(stream: str, key: str, value: str) -> dict[str, Any]:
+    return {"bookmarks": {stream: {"replication_key": key, "replication_key_value": value}}}
+
+
+def test_timestamps_round_trip_in_calendlys_format() -> None:
+    moment = parse_timestamp("2020-01-02T03:04:05.678123Z")
+    assert moment == datetime(2020, 1, 2, 3, 4, 5, 678123, tzinfo=UTC)
+    assert format_timestamp(moment) == "2020-01-02T03:04:05.678123Z"
+    assert parse_timestamp("2020-01-02T03:04:05+00:00") == datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert parse_timestamp(None) is None
+    assert parse_timestamp("") is None
+
+
+def test_first_run_window_starts_at_start_date() -> None:
+    tap = make_tap(start_date="2024-01-01T00:00:00Z")
+    events = tap.streams["scheduled_events"]
+    assert isinstance(events, ScheduledEventsStream)
+    assert events.bookmark is None
+    assert events.window_start() == datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def test_later_runs_reach_back_lookback_days_from_the_bookmark() -> None:
+    state = bookmarked("scheduled_events", "updated_at", "2024-06-30T12:00:00.000000Z")
+    events = make_tap(state, lookback_days=10).streams["scheduled_events"]
+    assert isinstance(events, ScheduledEventsStream)
+    assert events.window_start() == datetime(2024, 6, 20, 12, tzinfo=UTC)
+    assert events.query(None)["min_start_time"] == "2024-06-20T12:00:00.000000Z"
+    assert "max_start_time" not in events.query(None)  # every future event
+
+
+def test_window_never_reaches_before_start_date() -> None:
+    state = bookmarked("scheduled_events", "updated_at", "2024-06-30T12:00:00Z")
+    events = make_tap(state, lookback_days=60, start_date="2024-06-01T00:00:00Z").streams[
+        "scheduled_events"
+    ]
+    assert isinstance(events, ScheduledEventsStream)
+    assert events.window_start() == datetime(2024, 6, 1, tzinfo=UTC)
+
+
+def test_rows_are_emitted_only_when_changed_after_the_bookmark() -> None:
+    state = bookmarked("event_types", "updated_at", "2024-06-30T12:00:00.000000Z")
+    stream = make_tap(state).streams["event_types"]
+    assert stream.post_process({"uri": "a", "updated_at": "2024-06-30T12:00:00.000000Z"}) is None
+    assert stream.post_process({"uri": "b", "updated_at": "2024-06-30T11:00:00Z"}) is None
+    assert stream.post_process({"uri": "c", "updated_at": "2024-06-30T12:00:00.000001Z"})
+
+
+def test_first_run_emits_rows_older_than_start_date_for_configuration_streams() -> None:
+    stream = make_tap(start_date="2024-01-01T00:00:00Z").streams["event_types"]
+    assert stream.post_process({"uri": "a", "updated_at": "2019-01-01T00:00:00Z"})
+
+
+def test_a_no_show_counts_as_an_invitee_change_even_if_updated_at_did_not_move() -> None:
+    state = bookmarked("invitees", "updated_at", "2024-06-30T12:00:00Z")
+    invitees = make_tap(state).streams["invitees"]
+    assert isinstance(invitees, InviteesStream)
+    old = "2024-06-01T00:00:00Z"
+    unchanged = {"uri": "i1", "updated_at": old, "no_show": None, "cancellation": None}
+    no_show = {**unchanged, "no_show": {"uri": "n", "created_at": "2024-07-01T00:00:00Z"}}
+    canceled = {**unchanged, "cancellation": {"created_at": "2024-07-01T00:00:00Z"}}
+    assert invitees.post_process(dict(unchanged)) is None
+    assert invitees.post_process(dict(no_show)) is not None
+    assert invitees.post_process(dict(canceled)) is not None
+
+
+def test_forced_full_table_ignores_the_bookmark() -> None:
+    state = bookmarked("event_types", "updated_at", "2024-06-30T12:00:00Z")
+    stream = make_tap(state).streams["event_types"]
+    stream.forced_replication_method = "FULL_TABLE"
+    assert stream.post_process({"uri": "a", "updated_at": "2019-01-01T00:00:00Z"})
+
+
+def test_server_side_filters_start_from_the_bookmark_else_start_date() -> None:
+    log = make_tap(start_date="2024-01-01T00:00:00Z").streams["activity_log_entries"]
+    query = log.get_url_params(None, None)
+    assert query["min_occurred_at"] == "2024-01-01T00:00:00.000000Z"
+    assert query["sort"] == "occurred_at:asc" and query["count"] == 1000
+    state = bookmarked("activity_log_entries", "occurred_at", "2024-05-05T05:05:05.500Z")
+    later = make_tap(state, start_date="2024-01-01T00:00:00Z").streams["activity_log_entries"]
+    assert later.get_url_params(None, "TOKEN") == {
+        "organization": CONFIG["organization"],
+        "sort": "occurred_at:asc",
+        "min_occurred_at": "2024-05-05T05:05:05.500000Z",
+        "count": 1000,
+        "page_token": "TOKEN",
+    }
+    comms = make_tap(bookmarked("outgoing_communications", "created_at", "2024-05-05T00:00:00Z"))
+    assert comms.streams["outgoing_communications"].get_url_params(None, None)[
+        "min_created_at"
+    ] == ("2024-05-05T00:00:00.000000Z")
+
+
+def response_with(body: bytes) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 200
+    response._content = body
+    return response
+
+
+def test_paginator_follows_next_page_token_and_not_next_page_urls() -> None:
+    paginator = CalendlyPaginator()
+    paginator.advance(
+        response_with(
+            b'{"collection": [{"uri": "x"}], "pagination": {"next_page_token": "T2",'
+            b' "next_page": "https://elsewhere.example/x?page_token=T2"}}'
+        )
+    )
+    assert paginator.current_value == "T2" and not paginator.finished
+    paginator.advance(response_with(b'{"collection": [], "pagination": {"next_page_token": null}}'))
+    assert paginator.finished
+
+
+def test_sorted_desc_stream_stops_paging_at_the_bookmark() -> None:
+    state = bookmarked("event_types", "updated_at", "2024-06-30T12:00:00Z")
+    tap = make_tap(state)
+    stream = tap.streams["event_types"]
+    assert isinstance(stream, EventTypesStream)
+    stream.child_streams[0].selected = False  # with hosts selected every type must be listed
+    paginator = stream.get_new_paginator()
+    newer_only = b'{"collection": [{"updated_at": "2024-07-02T00:00:00Z"}, {"updated_at": "2024-07-01T00:00:00Z"}], "pagination": {"next_page_token": "A"}}'
+    paginator.advance(response_with(newer_only))
+    assert paginator.current_value == "A"
+    reaches = b'{"collection": [{"updated_at": "2024-07-01T00:00:00Z"}, {"updated_at": "2024-06-01T00:00:00Z"}], "pagination": {"next_page_token": "B"}}'
+    paginator.advance(response_with(reaches))
+    assert paginator.finished
+
+
+def test_sorted_desc_stream_lists_everything_while_a_child_needs_every_row() -> None:
+    state = bookmarked("event_types", "updated_at", "2024-06-30T12:00:00Z")
+    stream = make_tap(state).streams["event_types"]
+    paginator = stream.get_new_paginator()
+    old = b'{"collection": [{"updated_at": "2020-01-01T00:00:00Z"}], "pagination": {"next_page_token": "B"}}'
+    paginator.advance(response_with(old))
+    assert not paginator.finished
+
+
+class PagedClient:
+    """Serves fixed pages by page_token and records the queries it was sent."""
+
+    def __init__(self, pages: list[list[dict[str, Any]]]) -> None:
+        self.pages = pages
+        self.queries: list[dict[str, Any]] = []
+
+    def request(self, method: str, path: str, *, params: dict[str, Any]) -> dict[str, Any]:
+        self.queries.append(dict(params))
+        index = int(params.get("page_token", 0))
+        token = str(index + 1) if index + 1 < len(self.pages) else None
+        return {"collection": self.pages[index], "pagination": {"next_page_token": token}}
+
+
+def test_fetch_collection_reads_every_page_then_stops_where_told() -> None:
+    client = PagedClient([[{"n": 1}], [{"n": 2}], [{"n": 3}]])
+    assert fetch_collection(client, "/x", {"a": 1}) == [{"n": 1}, {"n": 2}, {"n": 3}]  # type: ignore[arg-type]
+    assert [q.get("page_token") for q in client.queries] == [None, "1", "2"]
+    client = PagedClient([[{"n": 1}], [{"n": 2}], [{"n": 3}]])
+    got = fetch_collection(client, "/x", {}, enough=lambda page: page[-1]["n"] >= 2)  # type: ignore[arg-type]
+    assert got == [{"n": 1}, {"n": 2}] and len(client.queries) == 2
+
+
+def test_submissions_stop_once_older_than_lookback_before_the_bookmark() -> None:
+    state = bookmarked("routing_form_submissions", "updated_at", "2024-06-30T00:00:00Z")
+    stream = make_tap(state, lookback_days=10).streams["routing_form_submissions"]
+    assert isinstance(stream, RoutingFormSubmissionsStream)
+    assert not stream.enough([{"created_at": "2024-06-21T00:00:00Z"}])
+    assert stream.enough([{"created_at": "2024-06-19T00:00:00Z"}])
+    first_run = make_tap().streams["routing_form_submissions"]
+    assert isinstance(first_run, RoutingFormSubmissionsStream)
+    assert not first_run.enough([{"created_at": "2001-01-01T00:00:00Z"}])
+
+
+def test_workers_run_concurrently_and_hand_back_results_and_errors() -> None:
+    both_running = threading.Barrier(2, timeout=30)
+
+    def meet(value: int) -> int:
+        both_running.wait()  # fails (BrokenBarrierError) unless two calls overlap
+        return value * 10
+
+    def boom() -> None:
+        raise ValueError("no")
+
+    with Workers(2, "test") as workers:
+        futures = [workers.submit(meet, 1), workers.submit(meet, 2)]
+        assert [f.result(timeout=30) for f in futures] == [10, 20]
+        failed = workers.submit(boom)
+        with pytest.raises(ValueError, match="no"):
+            failed.result(timeout=30)
+
+
+def test_cancelled_work_is_never_run() -> None:
+    started = threading.Event()
+    release = threading.Event()
+    ran: list[int] = []
+
+    def hold() -> None:
+        started.set()
+        release.wait(30)
+
+    with Workers(1, "test") as workers:
+        workers.submit(hold)
+        started.wait(30)
+        queued = workers.submit(ran.append, 1)
+        assert queued.cancel()
+        release.set()
+        last = workers.submit(ran.append, 2)
+        last.result(timeout=30)
+    assert ran == [2]
+
+
+def test_lookback_setting_is_days() -> None:
+    stream = make_tap(lookback_days=3).streams["scheduled_events"]
+    assert stream.lookback == timedelta(days=3)
