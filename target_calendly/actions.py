@@ -98,15 +98,21 @@ def no_body(_values: Values, _ctx: Context) -> None:
 
 
 def answered(status: int, *phrases: str, reason: str) -> Rule:
-    """Rule: Calendly answered `status` (and, if given, a message containing one of `phrases`)."""
+    """Rule: Calendly answered `status` and (if phrases are given) said one of them, in its
+    message or in a `details` entry (where a 400 names the parameter and what is wrong)."""
 
     def rule(error: CalendlyError) -> str | None:
-        message = (error.message or "").lower()
-        if error.status == status and (not phrases or any(p in message for p in phrases)):
-            return reason.format(message=error.message)
+        said = what_calendly_said(error)
+        if error.status == status and (not phrases or any(p in said.lower() for p in phrases)):
+            return reason.format(message=said)
         return None
 
     return rule
+
+
+def what_calendly_said(error: CalendlyError) -> str:
+    details = [str(d.get("message", "")) for d in error.details if d.get("message")]
+    return "; ".join(details) or error.message or ""
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,48 @@ def test_invite_user_then_revoke_by_email(sandbox: Sandbox, tmp_path: Path) -> N
     assert uuid(line["response"]["uri"]) not in sandbox.store.organization_invitations
 
 
+def test_invite_user_already_invited_or_member_is_skipped(sandbox: Sandbox, tmp_path: Path) -> None:
+    (member,) = members(sandbox)
+    result = run(
+        sandbox,
+        tmp_path,
+        "invite_user",
+        {"email": "twice@example.com"},
+        {"email": "twice@example.com"},
+        {"email": member["user"]["email"]},
+    )
+    assert result.outcomes() == ["ok", "skipped", "skipped"]
+    assert "already has a pending invitation" in result.lines[1]["reason"]
+    assert "already a member" in result.lines[2]["reason"]
+    assert [i["email"] for i in sandbox.store.organization_invitations.values()].count(
+        "twice@example.com"
+    ) == 1
+
+
+def test_revoke_invitation_of_declined_is_skipped_of_accepted_fails(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    by_status = {i["status"]: i for i in sandbox.store.organization_invitations.values()}
+    declined, accepted = by_status["declined"], by_status["accepted"]
+    result = run(
+        sandbox,
+        tmp_path,
+        "revoke_invitation",
+        {"email": declined["email"]},
+        {"invitation": declined["uri"]},
+        {"email": accepted["email"]},
+        {"invitation": accepted["uri"]},
+        on_error="continue",
+    )
+    assert result.outcomes() == ["skipped", "skipped", "failed", "failed"]
+    assert result.lines[0]["reason"] == "the invitation for this email was declined"
+    assert result.lines[1]["http_status"] == 400
+    assert "use the remove_user action" in result.lines[2]["error"]["message"]
+    assert "accepted" in result.lines[3]["error"]["message"]
+    assert declined["uri"].rsplit("/", 1)[-1] in sandbox.store.organization_invitations
+    assert [w.method for w in writes(sandbox)] == ["DELETE", "DELETE"]
+
+
 def test_revoke_invitation_by_uri_then_already_revoked(sandbox: Sandbox, tmp_path: Path) -> None:
     (invitation,) = pending_invitations(sandbox)
     result = run(
