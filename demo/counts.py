@@ -108,4 +108,4 @@ def as_rows(counts: list[StreamCount]) -> list[tuple[Any, ...]]:
     ]
 
 
-COLUMNS = ("stream", "tap emitted", "loader received", "distinct uri", "rows in DuckDB", "check")
+COLUMNS = ("stream", "tap emitted", "loader received", "distinct keys", "rows in DuckDB", "check")

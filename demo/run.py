@@ -137,7 +137,7 @@ def reverse_etl_run(meltano: Meltano, layout: Layout) -> dict[str, dict[str, Any
 
 def show_outcomes(layout: Layout, chosen: dict[str, dict[str, Any]], api_url: str) -> None:
     outcomes = reverse_etl.read_outcomes(layout.responses)
-    say(f"    {layout.responses.relative_to(REPO_ROOT)} ({len(outcomes)} lines):")
+    say(f"    {layout.responses} ({len(outcomes)} lines):")
     for outcome in outcomes:
         say(f"      {reverse_etl.summary(outcome)}")
     by_action = {o.get("action"): o for o in outcomes}
