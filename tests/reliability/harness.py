@@ -282,18 +282,20 @@ def leaked(secrets: Iterable[str], texts: Mapping[str, str]) -> list[str]:
 
 
 def non_loopback_address() -> str | None:
-    """An IPv4 address of this machine that is not loopback (no packet is sent to find it)."""
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        probe.connect(
-            ("192.0.2.255", 9)
-        )  # TEST-NET: routing lookup only, UDP connect sends nothing
-        address = str(probe.getsockname()[0])
-    except OSError:
-        return None
-    finally:
-        probe.close()
-    return None if address.startswith("127.") or address == "0.0.0.0" else address
+    """An IPv4 address of this machine that is not loopback (no packet is sent to find it:
+    connecting a UDP socket only asks the routing table which local address it would use)."""
+    for probe_target in ("10.255.255.255", "192.0.2.1", "198.51.100.1"):
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            probe.connect((probe_target, 9))
+            address = str(probe.getsockname()[0])
+        except OSError:
+            continue
+        finally:
+            probe.close()
+        if not address.startswith("127.") and address != "0.0.0.0":
+            return address
+    return None
 
 
 class Eavesdropper:
