@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import random
-import uuid as uuidlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,8 @@ PLAN_FIELDS = {  # --plan -> Organization.plan / Organization.stage
     "standard": ("standard", "paid"),
     "free": ("basic", "free"),
 }
+UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+UUID_SET = (0x4000 << 64) | (0x8000 << 48)
 PAST_SHARE = 0.7
 WINDOW_DAYS = 120
 LOCATION_KINDS = (
@@ -92,7 +93,10 @@ class Generator:
 
     # -- helpers -----------------------------------------------------------------------------
     def uuid(self) -> str:
-        return str(uuidlib.UUID(int=self.rng.getrandbits(128), version=4))
+        """A random (version 4, RFC 4122 variant) uuid from the seeded generator."""
+        n = (self.rng.getrandbits(128) & UUID_CLEAR) | UUID_SET
+        h = f"{n:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def past(self, max_days: float, min_days: float = 0.0) -> float:
         return self.now - self.rng.uniform(min_days, max_days) * DAY

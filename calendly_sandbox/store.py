@@ -103,10 +103,12 @@ class Store:
         with self.lock:
             self.kind(kind)[uuid] = resource
             self._link(kind, uuid, resource)
-            self._forget_counts(kind)
-            for (indexed_kind, order), index in list(self._indexes.items()):
-                if indexed_kind == kind:
-                    bisect.insort(index, order.key(resource, uuid))
+            if self._counts:
+                self._forget_counts(kind)
+            if self._indexes:
+                for (indexed_kind, order), index in list(self._indexes.items()):
+                    if indexed_kind == kind:
+                        bisect.insort(index, order.key(resource, uuid))
         return resource
 
     def delete(self, kind: str, uuid: str) -> Resource | None:
