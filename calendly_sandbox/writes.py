@@ -43,6 +43,36 @@ def new_uuid(ctx: Ctx, *parts: object) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+def log_activity(ctx: Ctx, namespace: str, action: str, details: dict[str, Any]) -> None:
+    """Admin actions appear in the activity log, as they do in Calendly."""
+    store = ctx.store
+    actor = store.users[uuid_of(ctx.me)]
+    uuid = new_uuid(ctx, namespace, action)
+    store.insert(
+        "activity_log_entries",
+        uuid,
+        {
+            "occurred_at": fmt(ctx.now())[:23] + "Z",
+            "actor": {
+                "uri": actor["uri"],
+                "type": "User",
+                "organization": {
+                    "uri": store.organization["uri"],
+                    "role": store.role_of(actor["uri"]) or "user",
+                },
+                "display_name": actor["name"],
+                "alternative_identifier": actor["email"],
+            },
+            "details": details,
+            "fully_qualified_name": f"{namespace}.{action}",
+            "uri": store.uri("activity_log_entries", uuid),
+            "namespace": namespace,
+            "action": action,
+            "organization": store.organization["uri"],
+        },
+    )
+
+
 def body_field(ctx: Ctx, name: str) -> Any:
     return ctx.body.get(name) if isinstance(ctx.body, dict) else None
 
@@ -135,6 +165,7 @@ def create_invitation(ctx: Ctx) -> Reply:
     uuid = new_uuid(ctx, lowered)
     invitation = resources.invitation(store, uuid, email, "pending", ctx.now(), None)
     store.insert("organization_invitations", uuid, invitation)
+    log_activity(ctx, "Invitation", "Send", {"email": email})
     return Reply(201, resource(invitation))
 
 
@@ -152,6 +183,7 @@ def revoke_invitation(ctx: Ctx) -> Reply:
         )
     ctx.store.delete("organization_invitations", uuid)
     _drop_group_relationships(ctx, invitation["uri"])
+    log_activity(ctx, "Invitation", "Revoke", {"email": invitation["email"]})
     return Reply(204)
 
 
@@ -163,6 +195,7 @@ def remove_membership(ctx: Ctx) -> Reply:
         raise ApiError(403, "The organization owner cannot be removed from the organization")
     ctx.store.delete("organization_memberships", uuid)
     _drop_group_relationships(ctx, membership["uri"])
+    log_activity(ctx, "User", "Remove", {"user": membership["user"]["uri"]})
     return Reply(204)
 
 
@@ -327,6 +360,7 @@ def delete_event_data(ctx: Ctx) -> Reply:
 
 
 def record_request(ctx: Ctx, kind: str, detail: dict[str, Any]) -> None:
+    log_activity(ctx, "DataCompliance", f"Delete{kind.title()}", detail)
     uuid = new_uuid(ctx, kind, len(ctx.store.data_compliance_requests))
     ctx.store.insert(
         "data_compliance_requests",
@@ -383,6 +417,7 @@ def create_webhook(ctx: Ctx) -> Reply:
         created=ctx.now(),
     )
     store.insert("webhook_subscriptions", uuid, hook)
+    log_activity(ctx, "Webhook", "Create", {"callback_url": hook["callback_url"], "scope": scope})
     return Reply(201, resource(hook))
 
 
@@ -393,6 +428,7 @@ def delete_webhook(ctx: Ctx) -> Reply:
     if hook["scope"] != "user" or hook["user"] != ctx.me:
         ctx.require_admin()
     ctx.store.delete("webhook_subscriptions", uuid)
+    log_activity(ctx, "Webhook", "Delete", {"callback_url": hook["callback_url"]})
     return Reply(204)
 
 

@@ -195,6 +195,16 @@ def test_invitation_create_then_revoke(api, sandbox):
 
     assert api.delete(invitation["uri"]).status_code == 204
     assert read(api, sandbox, base, email="nouvelle.personne@example.com")["collection"] == []
+    recent = read(
+        api,
+        sandbox,
+        "/activity_log_entries",
+        organization=sandbox.store.organization["uri"],
+        namespace="Invitation",
+        count=2,
+    )["collection"]
+    assert {e["action"] for e in recent} == {"Revoke", "Send"}  # may share a millisecond
+    assert all(e["details"]["email"] == "nouvelle.personne@example.com" for e in recent)
     assert api.get(invitation["uri"]).status_code == 404
     assert api.delete(invitation["uri"]).status_code == 404
 
