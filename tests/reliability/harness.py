@@ -102,20 +102,21 @@ def tap_argv(config: Path, state: Path | None = None) -> list[str]:
     return argv
 
 
-def run_tap(config: Path, state: Path | None = None) -> Run:
+def run_tap(config: Path, state: Path | None = None, cwd: Path | None = None) -> Run:
     argv = tap_argv(config, state)
     done = subprocess.run(
         argv,
         capture_output=True,
         text=True,
         env=clean_env(),
+        cwd=cwd,
         timeout=RUN_TIMEOUT_SECONDS,
         check=False,
     )
     return Run(argv, done.returncode, done.stdout, done.stderr)
 
 
-def run_target(config: Path, singer_input: str) -> Run:
+def run_target(config: Path, singer_input: str, cwd: Path | None = None) -> Run:
     argv = [str(TARGET), "--config", str(config)]
     done = subprocess.run(
         argv,
@@ -123,6 +124,7 @@ def run_target(config: Path, singer_input: str) -> Run:
         capture_output=True,
         text=True,
         env=clean_env(),
+        cwd=cwd,
         timeout=RUN_TIMEOUT_SECONDS,
         check=False,
     )
