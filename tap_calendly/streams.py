@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -92,9 +92,14 @@ class ScheduledEventsStream(CalendlyStream):
     params: ClassVar[Mapping[str, str]] = {"sort": "start_time:asc"}
 
     def window_start(self) -> datetime | None:
-        if self.bookmark is None:
+        """From the older bookmark of the two streams this listing feeds: a newly selected
+        invitees stream (no bookmark yet) reads every event from start_date again."""
+        anchors = [
+            stream.bookmark for stream in (self, *self._children_to_fetch()) if stream.selected
+        ]
+        if not anchors or None in anchors:
             return self.start_date
-        reach = self.bookmark - self.lookback
+        reach = min(a for a in anchors if a is not None) - self.lookback
         return max(reach, self.start_date) if self.start_date else reach
 
     def query(self, context: Context | None) -> dict[str, Any]:
@@ -194,11 +199,28 @@ class OutgoingCommunicationsStream(CalendlyStream):
 
 
 class WebhookSubscriptionsStream(CalendlyStream):
-    """Organization-scoped subscriptions (paid plans from Standard up)."""
+    """Subscriptions of every scope (paid plans from Standard up). Calendly lists them per
+    scope: the organization's, then each member's and each group's (one request each)."""
 
     name = "webhook_subscriptions"
     path = "/webhook_subscriptions"
-    params: ClassVar[Mapping[str, str]] = {"scope": "organization"}
+
+    def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
+        for scope in self._scopes():
+            yield from super().get_records(scope)
+            if self.skipped:
+                return
+
+    def _scopes(self) -> Iterator[dict[str, str]]:
+        yield {"scope": "organization"}
+        organization = {"organization": self.organization_uri, "count": self.page_size}
+        for membership in self.client.paginate("/organization_memberships", organization):
+            yield {"scope": "user", "user": membership["user"]["uri"]}
+        for group in self.client.paginate("/groups", organization):
+            yield {"scope": "group", "group": group["uri"]}
+
+    def query(self, context: Context | None) -> dict[str, Any]:
+        return {**super().query(context), **(context or {})}
 
 
 STREAM_TYPES: tuple[type[CalendlyStream], ...] = (

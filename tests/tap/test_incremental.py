@@ -16,6 +16,7 @@ from tests.tap.conftest import (
     Api,
     TapRun,
     changed_keys,
+    key_of,
     run_in_process,
     snapshot,
     tap_config,
@@ -91,6 +92,16 @@ def assert_emits_exactly(second: TapRun, changed: dict[str, set[str]]) -> None:
             f"{stream}: emitted {len(emitted)} rows, {len(expected)} changed; "
             f"missing {sorted(expected - emitted)[:5]}, extra {sorted(emitted - expected)[:5]}"
         )
+
+
+def test_a_first_run_emits_every_resource_of_every_stream_exactly_once(sandbox: Sandbox) -> None:
+    run = run_in_process(tap_config(sandbox))
+    for stream, resources in snapshot(sandbox).items():
+        assert len(run.records[stream]) == len(run.keys(stream)), f"{stream}: duplicates"
+        assert run.keys(stream) == set(resources), stream
+        # Rows are passed on whole: every field the API sent arrives, unchanged.
+        for row in run.records[stream]:
+            assert row == resources[key_of(stream, row)], f"{stream}: {key_of(stream, row)}"
 
 
 def test_a_second_run_without_changes_emits_nothing(sandbox: Sandbox) -> None:

@@ -50,6 +50,15 @@ def test_timestamps_round_trip_in_calendlys_format() -> None:
     assert parse_timestamp("") is None
 
 
+def events_and_invitees_bookmarked(value: str) -> dict[str, Any]:
+    state = bookmarked("scheduled_events", "updated_at", value)
+    state["bookmarks"]["invitees"] = {
+        "replication_key": "updated_at",
+        "replication_key_value": value,
+    }
+    return state
+
+
 def test_first_run_window_starts_at_start_date() -> None:
     tap = make_tap(start_date="2024-01-01T00:00:00Z")
     events = tap.streams["scheduled_events"]
@@ -59,7 +68,7 @@ def test_first_run_window_starts_at_start_date() -> None:
 
 
 def test_later_runs_reach_back_lookback_days_from_the_bookmark() -> None:
-    state = bookmarked("scheduled_events", "updated_at", "2024-06-30T12:00:00.000000Z")
+    state = events_and_invitees_bookmarked("2024-06-30T12:00:00.000000Z")
     events = make_tap(state, lookback_days=10).streams["scheduled_events"]
     assert isinstance(events, ScheduledEventsStream)
     assert events.window_start() == datetime(2024, 6, 20, 12, tzinfo=UTC)
@@ -68,7 +77,7 @@ def test_later_runs_reach_back_lookback_days_from_the_bookmark() -> None:
 
 
 def test_window_never_reaches_before_start_date() -> None:
-    state = bookmarked("scheduled_events", "updated_at", "2024-06-30T12:00:00Z")
+    state = events_and_invitees_bookmarked("2024-06-30T12:00:00Z")
     events = make_tap(state, lookback_days=60, start_date="2024-06-01T00:00:00Z").streams[
         "scheduled_events"
     ]
@@ -248,3 +257,25 @@ def test_cancelled_work_is_never_run() -> None:
 def test_lookback_setting_is_days() -> None:
     stream = make_tap(lookback_days=3).streams["scheduled_events"]
     assert stream.lookback == timedelta(days=3)
+
+
+def test_a_newly_selected_invitees_stream_makes_the_window_start_over() -> None:
+    events_only = bookmarked("scheduled_events", "updated_at", "2024-06-30T12:00:00Z")
+    tap = make_tap(events_only, start_date="2024-01-01T00:00:00Z")
+    events = tap.streams["scheduled_events"]
+    assert isinstance(events, ScheduledEventsStream)
+    assert events.window_start() == datetime(2024, 1, 1, tzinfo=UTC)
+    tap.streams["invitees"].selected = False
+    events._bookmark_read = False
+    assert events.window_start() == datetime(2024, 5, 31, 12, tzinfo=UTC)
+
+
+def test_the_window_reaches_back_from_the_older_of_the_two_bookmarks() -> None:
+    state = bookmarked("scheduled_events", "updated_at", "2024-06-30T12:00:00Z")
+    state["bookmarks"]["invitees"] = {
+        "replication_key": "updated_at",
+        "replication_key_value": "2024-06-10T12:00:00Z",
+    }
+    events = make_tap(state, lookback_days=10).streams["scheduled_events"]
+    assert isinstance(events, ScheduledEventsStream)
+    assert events.window_start() == datetime(2024, 5, 31, 12, tzinfo=UTC)
