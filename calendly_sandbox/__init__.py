@@ -13,6 +13,9 @@ In process::
         sb.request_log         # [LoggedRequest(method, path, query, status)], one per request
         sb.configure(rate_limit=..., rate_window_seconds=..., latency_ms=..., fault_rate=...,
                      fault_kinds=..., stall_seconds=..., plan=...)
+        sb.faults_injected     # [(method, path, kind)] in the order they were injected
+        sb.generation_seconds  # time spent generating the data at start()
+        sb.anchor              # the data's anchor time (epoch seconds); sb.clock() = real now
 
 Sandbox(...) keywords: seed=1, events=200, plan="enterprise" (enterprise|teams|standard|free),
 token="sandbox-token", member_token="sandbox-member-token", rate_limit=0 (0 = off, None = the
@@ -93,6 +96,9 @@ Choices where the spec, the docs or reality disagree (API_NOTES.md section 9 and
   1000: pages larger than 100 there do not validate against the spec.
 - Time windows: min_* bounds are inclusive, max_* bounds exclusive.
 - Deleted event types are listed, with deleted_at set (the harder case for a client).
+- Admin writes (invitation send/revoke, member removal, webhook create/delete, data-compliance
+  deletions) add an activity log entry; the activity log shows milliseconds, so entries of one
+  millisecond tie on occurred_at and are ordered by uri.
 - Marking a no-show moves the invitee's updated_at but never the event's; a second no-show for
   the same invitee answers 400. Data-compliance deletions take effect immediately and do not
   move any remaining resource's updated_at.

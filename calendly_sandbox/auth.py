@@ -82,10 +82,6 @@ class TokenBook:
                 if entry.principal.kind == "oauth":
                     entry.expires_at = 0.0
 
-    def revoke(self, token: str) -> None:
-        with self._lock:
-            self._tokens.pop(token, None)
-
     # -- POST /oauth/token -------------------------------------------------------------------
     def token_request(self, body: bytes, authorization: str | None) -> tuple[int, dict[str, Any]]:
         with self._lock:

@@ -59,10 +59,6 @@ def bad_request(parameter: str, reason: str) -> ApiError:
     return ApiError(400, parameter=parameter, reason=reason)
 
 
-def not_found(what: str) -> ApiError:
-    return ApiError(404, reason=f"{what} not found")
-
-
 def error_body(op_key: str, err: ApiError) -> dict[str, Any]:
     natural_title, natural_message = NATURAL_TITLES.get(err.status, ("Error", "Error"))
     wanted = err.message or natural_message

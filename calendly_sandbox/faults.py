@@ -105,8 +105,3 @@ class FaultInjector:
             roll = self._rng.random()
             kind = self._rng.choice(self.kinds)
         return kind if roll < self.rate else None
-
-
-def interruptible_sleep(seconds: float, stop: threading.Event) -> None:
-    if seconds > 0:
-        stop.wait(seconds)

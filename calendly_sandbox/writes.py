@@ -221,7 +221,7 @@ def event_type_for_link(ctx: Ctx, uri: str, parameter: str) -> Resource:
     return event_type
 
 
-def booking_url(ctx: Ctx, event_type: Resource, key: str) -> str:
+def booking_url(event_type: Resource, key: str) -> str:
     return (
         f"https://calendly.com/d/{key[:4]}-{key[4:8]}-{key[8:11]}/{event_type['slug'] or 'meeting'}"
     )
@@ -231,7 +231,7 @@ def create_scheduling_link(ctx: Ctx) -> Reply:
     event_type = event_type_for_link(ctx, ctx.body["owner"], "owner")
     key = new_uuid(ctx, event_type["uri"], len(ctx.store.scheduling_links)).replace("-", "")
     link = {
-        "booking_url": booking_url(ctx, event_type, key),
+        "booking_url": booking_url(event_type, key),
         "owner": event_type["uri"],
         "owner_type": "EventType",
     }
@@ -269,7 +269,7 @@ def create_share(ctx: Ctx) -> Reply:
     share = {
         "scheduling_links": [
             {
-                "booking_url": booking_url(ctx, event_type, key),
+                "booking_url": booking_url(event_type, key),
                 "owner": event_type["uri"],
                 "owner_type": "EventType",
             }
