@@ -15,9 +15,18 @@ import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-from calendly_http import CalendlyClient, CalendlyError, resource_uri, uuid_of
+from calendly_http import CalendlyError, uuid_of
+from target_calendly.lookups import (
+    Context,
+    Skip,
+    Values,
+    check_no_show,
+    existing_webhook,
+    find_invitation,
+    find_membership,
+    find_no_show,
+)
 from target_calendly.validation import (
     InputSpec,
     array,
@@ -34,8 +43,6 @@ from target_calendly.validation import (
     url,
 )
 
-Values = Mapping[str, Any]
-
 
 @dataclass(frozen=True)
 class Write:
@@ -44,48 +51,6 @@ class Write:
     method: str
     path: str
     body: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class Skip:
-    """Nothing to send: the effect is already there. `response` is the existing resource."""
-
-    reason: str
-    response: Any = None
-
-
-class LookupFailedError(Exception):
-    """A lookup found a state the record's intent cannot be applied to (not "already done")."""
-
-
-class Context:
-    """What resolution needs: the run's client (reads only) and the organization."""
-
-    def __init__(self, client: CalendlyClient) -> None:
-        self.client = client
-
-    @property
-    def api_url(self) -> str:
-        return self.client.settings.api_url
-
-    @property
-    def organization_uri(self) -> str:
-        return self.client.organization_uri
-
-    def uri(self, collection: str, value: str) -> str:
-        """The full URI on api_url for a URI or bare UUID of `collection`."""
-        return resource_uri(self.api_url, collection, uuid_of(value))
-
-    def rebase(self, uri: str, collection: str) -> str:
-        """A nested URI (e.g. an invitee) moved onto api_url, whatever host it was read from."""
-        path = urlsplit(uri).path
-        return self.api_url + path[path.index(f"/{collection}/") :].rstrip("/")
-
-    def get(self, path_or_url: str, **params: Any) -> Any:
-        return self.client.request("GET", path_or_url, params=params)
-
-    def first(self, path: str, **params: Any) -> dict[str, Any] | None:
-        return next(iter(self.client.paginate(path, params)), None)
 
 
 Body = Callable[[Values, Context], "dict[str, Any] | None"]
@@ -103,7 +68,8 @@ def answered(status: int, *phrases: str, reason: str) -> Rule:
 
     def rule(error: CalendlyError) -> str | None:
         said = what_calendly_said(error)
-        if error.status == status and (not phrases or any(p in said.lower() for p in phrases)):
+        heard = f"{error.message} {said}".lower()
+        if error.status == status and (not phrases or any(p in heard for p in phrases)):
             return reason.format(message=said)
         return None
 
@@ -111,6 +77,7 @@ def answered(status: int, *phrases: str, reason: str) -> Rule:
 
 
 def what_calendly_said(error: CalendlyError) -> str:
+    """The specific part of an error: its `details` messages, else its message."""
     details = [str(d.get("message", "")) for d in error.details if d.get("message")]
     return "; ".join(details) or error.message or ""
 
@@ -165,73 +132,6 @@ def _placeholders(template: str) -> set[str]:
 
 def pick(values: Values, *names: str) -> dict[str, Any]:
     return {name: values[name] for name in names if name in values}
-
-
-# -- lookups ------------------------------------------------------------------------------------
-
-
-def _check_no_show(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
-    invitee = ctx.get(ctx.rebase(values["invitee"], "scheduled_events"))["resource"]
-    if invitee.get("no_show"):
-        return Skip("the invitee is already marked as a no-show", invitee["no_show"])
-    return {}
-
-
-def _find_no_show(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
-    if "no_show" in values:
-        return {"no_show": uuid_of(values["no_show"])}
-    invitee = ctx.get(ctx.rebase(values["invitee"], "scheduled_events"))["resource"]
-    if not invitee.get("no_show"):
-        return Skip("the invitee is not marked as a no-show (already unmarked)")
-    return {"no_show": uuid_of(invitee["no_show"]["uri"])}
-
-
-def _find_invitation(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
-    org = uuid_of(ctx.organization_uri)
-    if "invitation" in values:
-        path = urlsplit(values["invitation"]).path
-        if "/organizations/" in path:
-            org = path.split("/organizations/", 1)[1].split("/", 1)[0]
-        return {"organization": org, "invitation": uuid_of(values["invitation"])}
-    invitations = f"/organizations/{org}/invitations"
-    pending = ctx.first(invitations, email=values["email"], status="pending")
-    if pending:
-        return {"organization": org, "invitation": uuid_of(pending["uri"])}
-    latest = ctx.first(invitations, email=values["email"], sort="created_at:desc")
-    if latest and latest.get("status") == "accepted":
-        raise LookupFailedError(
-            "the invitation for this email was already accepted, so it cannot be revoked; "
-            "use the remove_user action to take the user out of the organization"
-        )
-    if latest and latest.get("status") == "declined":
-        return Skip("the invitation for this email was declined", latest)
-    return Skip("no pending invitation for this email (already revoked, or never sent)")
-
-
-def _find_membership(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
-    if "membership" in values:
-        return {"membership": uuid_of(values["membership"])}
-    membership = ctx.first(
-        "/organization_memberships", organization=ctx.organization_uri, email=values["email"]
-    )
-    if membership is None:
-        return Skip("no membership for this email in the organization (already removed)")
-    return {"membership": uuid_of(membership["uri"])}
-
-
-def _existing_webhook(values: Values, ctx: Context) -> Any:
-    params = {"organization": ctx.organization_uri, "scope": values["scope"]}
-    for scope_field in ("user", "group"):
-        if values.get("scope") == scope_field and scope_field in values:
-            params[scope_field] = ctx.uri(f"{scope_field}s", values[scope_field])
-    return next(
-        (
-            hook
-            for hook in ctx.client.paginate("/webhook_subscriptions", params)
-            if hook.get("callback_url") == values["url"]
-        ),
-        None,
-    )
 
 
 # -- bodies -------------------------------------------------------------------------------------
@@ -390,7 +290,7 @@ ACTIONS: dict[str, Action] = {
             method="POST",
             path="/invitee_no_shows",
             spec=InputSpec({"invitee": invitee_uri()}, required=("invitee",)),
-            lookup=_check_no_show,
+            lookup=check_no_show,
             body=lambda v, ctx: {"invitee": ctx.rebase(v["invitee"], "scheduled_events")},
             already_done=(
                 answered(409, reason="the invitee is already marked as a no-show"),
@@ -411,7 +311,7 @@ ACTIONS: dict[str, Action] = {
                 {"no_show": calendly_id("invitee_no_shows"), "invitee": invitee_uri()},
                 required=(("no_show", "invitee"),),
             ),
-            lookup=_find_no_show,
+            lookup=find_no_show,
             already_done=(answered(404, reason="no such no-show (already unmarked)"),),
         ),
         Action(
@@ -436,7 +336,7 @@ ACTIONS: dict[str, Action] = {
                 {"invitation": calendly_id("invitations"), "email": email()},
                 required=(("invitation", "email"),),
             ),
-            lookup=_find_invitation,
+            lookup=find_invitation,
             already_done=(
                 answered(404, reason="no such invitation (already revoked)"),
                 answered(400, "is declined", reason="the invitation was declined"),
@@ -451,7 +351,7 @@ ACTIONS: dict[str, Action] = {
                 {"membership": calendly_id("organization_memberships"), "email": email()},
                 required=(("membership", "email"),),
             ),
-            lookup=_find_membership,
+            lookup=find_membership,
             already_done=(answered(404, reason="no such membership (already removed)"),),
             destructive=True,
         ),
@@ -541,7 +441,7 @@ ACTIONS: dict[str, Action] = {
             already_done=(
                 answered(409, reason="a webhook subscription for this URL already exists"),
             ),
-            existing=_existing_webhook,
+            existing=existing_webhook,
         ),
         Action(
             name="delete_webhook_subscription",
@@ -595,13 +495,4 @@ def action_names() -> str:
     return ", ".join(ACTIONS)
 
 
-__all__ = [
-    "ACTIONS",
-    "DESTRUCTIVE_ACTIONS",
-    "Action",
-    "Context",
-    "LookupFailedError",
-    "Skip",
-    "Write",
-    "action_names",
-]
+__all__ = ["ACTIONS", "DESTRUCTIVE_ACTIONS", "Action", "Write", "action_names"]

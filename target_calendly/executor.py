@@ -20,12 +20,14 @@ from calendly_http import (
     AuthenticationError,
     CalendlyClient,
     CalendlyError,
+    ConfigError,
     InsufficientScopeError,
     PlanRequiredError,
     json_body,
 )
-from target_calendly.actions import Action, Context, LookupFailedError, Skip, Write
+from target_calendly.actions import Action, Write
 from target_calendly.checkpoints import StateGate
+from target_calendly.lookups import Context, LookupFailedError, Skip
 from target_calendly.outcomes import Outcome, OutcomeLine, OutcomeWriter, record_key
 from target_calendly.validation import InvalidRecordError, validate
 
@@ -124,7 +126,11 @@ class Executor:
             self._fail(item, {"title": "Cannot apply", "message": f"{item.label}: {exc}"})
             return
         except CalendlyError as exc:
-            self._fail_calendly(item, action, exc, during="looking up")
+            self._fail_calendly(item, exc, during="looking up")
+            return
+        except (KeyError, ValueError, TypeError) as exc:  # e.g. an id that resolves nowhere
+            message = f"{item.label}: cannot resolve: {type(exc).__name__}: {exc}"
+            self._fail(item, {"title": "Cannot resolve", "message": message})
             return
         if isinstance(planned, Skip):
             if self.dry_run:  # a dry run never leaves a final outcome behind for the ledger
@@ -156,9 +162,12 @@ class Executor:
             )
             self._fail_all(items, error, blocked.status)
             return
-        prepared = requests.Request(write.method, self.client.url(write.path), json=write.body)
         try:
+            prepared = requests.Request(write.method, self.client.url(write.path), json=write.body)
             response = self.client.send(prepared.prepare())
+        except ConfigError as exc:  # e.g. a URI on another host than api_url: never sent
+            self._fail_all(items, {"title": "Not sent", "message": str(exc)}, None)
+            return
         except CalendlyError as exc:
             reason = action.skip_reason(exc)
             if reason is None:
@@ -194,7 +203,7 @@ class Executor:
         if outcome == "skipped":
             self.logger.info("%s skipped: %s", item.label, fields.get("reason"))
 
-    def _fail_calendly(self, item: Item, action: Action, exc: CalendlyError, during: str) -> None:
+    def _fail_calendly(self, item: Item, exc: CalendlyError, during: str) -> None:
         error = exc.as_outcome()
         error["message"] = f"{item.label}: {during}: {error['message']}"
         fatal = isinstance(exc, AuthenticationError)

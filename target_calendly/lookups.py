@@ -1,0 +1,120 @@
+"""Reads that resolve a record before its write: ids found by email or by invitee, and the state
+that shows a write is not needed (the record then comes out `skipped`) or cannot apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from calendly_http import CalendlyClient, resource_uri, uuid_of
+
+Values = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Nothing to send: the effect is already there. `response` is the existing resource."""
+
+    reason: str
+    response: Any = None
+
+
+class LookupFailedError(Exception):
+    """A lookup found a state the record's intent cannot be applied to (not "already done")."""
+
+
+class Context:
+    """What resolution needs: the run's client (reads only) and the organization."""
+
+    def __init__(self, client: CalendlyClient) -> None:
+        self.client = client
+
+    @property
+    def api_url(self) -> str:
+        return self.client.settings.api_url
+
+    @property
+    def organization_uri(self) -> str:
+        return self.client.organization_uri
+
+    def uri(self, collection: str, value: str) -> str:
+        """The full URI on api_url for a URI or bare UUID of `collection`."""
+        return resource_uri(self.api_url, collection, uuid_of(value))
+
+    def rebase(self, uri: str, collection: str) -> str:
+        """A nested URI (e.g. an invitee) moved onto api_url, whatever host it was read from."""
+        path = urlsplit(uri).path
+        return self.api_url + path[path.index(f"/{collection}/") :].rstrip("/")
+
+    def get(self, path_or_url: str, **params: Any) -> Any:
+        return self.client.request("GET", path_or_url, params=params)
+
+    def first(self, path: str, **params: Any) -> dict[str, Any] | None:
+        return next(iter(self.client.paginate(path, params)), None)
+
+
+def check_no_show(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+    invitee = ctx.get(ctx.rebase(values["invitee"], "scheduled_events"))["resource"]
+    if invitee.get("no_show"):
+        return Skip("the invitee is already marked as a no-show", invitee["no_show"])
+    return {}
+
+
+def find_no_show(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+    if "no_show" in values:
+        return {"no_show": uuid_of(values["no_show"])}
+    invitee = ctx.get(ctx.rebase(values["invitee"], "scheduled_events"))["resource"]
+    if not invitee.get("no_show"):
+        return Skip("the invitee is not marked as a no-show (already unmarked)")
+    return {"no_show": uuid_of(invitee["no_show"]["uri"])}
+
+
+def find_invitation(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+    org = uuid_of(ctx.organization_uri)
+    if "invitation" in values:
+        path = urlsplit(values["invitation"]).path
+        if "/organizations/" in path:
+            org = path.split("/organizations/", 1)[1].split("/", 1)[0]
+        return {"organization": org, "invitation": uuid_of(values["invitation"])}
+    invitations = f"/organizations/{org}/invitations"
+    pending = ctx.first(invitations, email=values["email"], status="pending")
+    if pending:
+        return {"organization": org, "invitation": uuid_of(pending["uri"])}
+    latest = ctx.first(invitations, email=values["email"], sort="created_at:desc")
+    if latest and latest.get("status") == "accepted":
+        raise LookupFailedError(
+            "the invitation for this email was already accepted, so it cannot be revoked; "
+            "use the remove_user action to take the user out of the organization"
+        )
+    if latest and latest.get("status") == "declined":
+        return Skip("the invitation for this email was declined", latest)
+    return Skip("no pending invitation for this email (already revoked, or never sent)")
+
+
+def find_membership(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+    if "membership" in values:
+        return {"membership": uuid_of(values["membership"])}
+    membership = ctx.first(
+        "/organization_memberships", organization=ctx.organization_uri, email=values["email"]
+    )
+    if membership is None:
+        return Skip("no membership for this email in the organization (already removed)")
+    return {"membership": uuid_of(membership["uri"])}
+
+
+def existing_webhook(values: Values, ctx: Context) -> Any:
+    params = {"organization": ctx.organization_uri, "scope": values["scope"]}
+    for scope_field in ("user", "group"):
+        if values.get("scope") == scope_field and scope_field in values:
+            params[scope_field] = ctx.uri(f"{scope_field}s", values[scope_field])
+    return next(
+        (
+            hook
+            for hook in ctx.client.paginate("/webhook_subscriptions", params)
+            if hook.get("callback_url") == values["url"]
+        ),
+        None,
+    )
