@@ -31,10 +31,6 @@ def _everything(_: Resource) -> bool:
     return True
 
 
-def _org_scoped(hook: Resource) -> bool:
-    return hook.get("scope") == "organization"
-
-
 # tap stream -> (store collection, which of its resources the stream must deliver)
 STREAM_SOURCES: Mapping[str, tuple[str, Keep]] = {
     "activity_log_entries": ("activity_log_entries", _everything),
@@ -50,7 +46,7 @@ STREAM_SOURCES: Mapping[str, tuple[str, Keep]] = {
     "routing_forms": ("routing_forms", _everything),
     "scheduled_events": ("scheduled_events", _everything),
     "users": ("users", _everything),
-    "webhook_subscriptions": ("webhook_subscriptions", _org_scoped),
+    "webhook_subscriptions": ("webhook_subscriptions", _everything),  # every scope
 }
 # outgoing_communications has no `uri`; it is compared by count.
 COUNTED_STREAMS: Mapping[str, str] = {"outgoing_communications": "outgoing_communications"}

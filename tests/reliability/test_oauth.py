@@ -1,0 +1,172 @@
+"""OAuth: an access token that dies mid-run is refreshed once and the run goes on; the rotated
+refresh token lands in the file the user named, so the next run (same config) authenticates;
+token requests stay within Calendly's 8 per user per minute even when every token is rejected."""
+
+from __future__ import annotations
+
+import stat
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.reliability.harness import Run, run_tap, run_target
+from tests.reliability.sandbox_view import (
+    REFRESH_TOKEN,
+    delivery_problems,
+    oauth_sandbox_options,
+    oauth_settings,
+    requests_to,
+    tap_config,
+    target_config,
+    token_requests,
+)
+from tests.reliability.target_inputs import singer_input
+
+TOKEN_REQUESTS_PER_MINUTE = 8
+
+
+class ExpireAfter(threading.Thread):
+    """Expire every access token once `count` requests matching `path_prefix` were served."""
+
+    def __init__(self, sandbox: Any, path_prefix: str, count: int) -> None:
+        super().__init__(daemon=True)
+        self._sandbox = sandbox
+        self._prefix = path_prefix
+        self._count = count
+        self._seen = len(sandbox.request_log)
+        self.fired = threading.Event()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        matched = 0
+        while not self.stop.is_set():
+            log = self._sandbox.request_log
+            fresh, self._seen = log[self._seen :], len(log)
+            matched += sum(1 for e in fresh if e.path.startswith(self._prefix) and e.status < 300)
+            if matched >= self._count:
+                self._sandbox.expire_access_tokens()
+                self.fired.set()
+                return
+            self.stop.wait(0.001)
+
+
+def emitted(run: Run) -> tuple[dict[str, Counter[str]], dict[str, int]]:
+    output = run.output
+    uris = {s: output.uris(s) for s in output.streams() if s != "outgoing_communications"}
+    return uris, {"outgoing_communications": len(output.records("outgoing_communications"))}
+
+
+def assert_rotated_file(path: Path, sandbox: Any) -> None:
+    assert path.exists(), "the rotated refresh token was not saved"
+    assert path.read_text(encoding="utf-8").strip() == sandbox.current_refresh_token
+    assert sandbox.current_refresh_token != REFRESH_TOKEN
+    assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, "the token file is readable by others"
+    leftovers = [p.name for p in path.parent.iterdir() if p != path]
+    assert not leftovers, f"temporary files left next to the token file: {leftovers}"
+
+
+def test_tap_refreshes_once_when_the_token_dies_mid_run_and_the_next_run_authenticates(
+    sandbox_factory: Any, tap_installed: None, tmp_path: Path
+) -> None:
+    sb = sandbox_factory(seed=100, events=120, **oauth_sandbox_options())
+    token_file = tmp_path / "secrets" / "calendly_refresh_token"
+    config = tap_config(
+        tmp_path / "config.json", sb, invitee_concurrency=4, **oauth_settings(token_file)
+    )
+    # Mid-run, while four workers fetch invitees concurrently: they all meet the 401 together.
+    expiry = ExpireAfter(sb, "/scheduled_events/", 10)
+    expiry.start()
+    run = run_tap(config)
+    expiry.stop.set()
+    expiry.join(timeout=5)
+
+    assert expiry.fired.is_set(), "the tokens never expired: the test proves nothing"
+    assert run.returncode == 0, run.describe()
+    assert not delivery_problems(*emitted(run), sb)
+    rejected = [e for e in sb.request_log if e.status == 401]
+    assert rejected, "no request met the expired token"
+    assert token_requests(sb) == 2, "one token at start, exactly one refresh after the expiry"
+    assert_rotated_file(token_file, sb)
+
+    # Same config file: its refresh_token is the original, already used (revoked) one.
+    second = run_tap(config)
+    assert second.returncode == 0, second.describe()
+    assert token_requests(sb) == 3
+    assert_rotated_file(token_file, sb)
+
+    # Without the file, the configured token is stale: a clear failure, not a loop.
+    token_file.unlink()
+    third = run_tap(config)
+    assert third.returncode != 0
+    assert "refresh_token" in third.stderr, third.describe()
+    assert token_requests(sb) == 4
+
+
+def test_target_refreshes_once_when_the_token_dies_mid_run(
+    sandbox_factory: Any, target_installed: None, tmp_path: Path
+) -> None:
+    sb = sandbox_factory(seed=101, events=60, **oauth_sandbox_options())
+    with sb.store.lock:
+        types = sorted(t["uri"] for t in sb.store.event_types.values() if t["active"])[:10]
+    token_file = tmp_path / "secrets" / "refresh_token"
+    responses = tmp_path / "responses.jsonl"
+    config = target_config(tmp_path / "config.json", sb, responses, **oauth_settings(token_file))
+    expiry = ExpireAfter(sb, "/scheduling_links", 3)
+    expiry.start()
+    run = run_target(
+        config, singer_input({"create_scheduling_link": [{"event_type": t} for t in types]})
+    )
+    expiry.stop.set()
+    expiry.join(timeout=5)
+
+    assert expiry.fired.is_set()
+    assert run.returncode == 0, run.describe()
+    assert len(requests_to(sb, "POST", "/scheduling_links")) >= len(types)
+    with sb.store.lock:
+        assert len(sb.store.scheduling_links) == len(types), (
+            "a link was created twice or not at all"
+        )
+    assert token_requests(sb) == 2
+    assert_rotated_file(token_file, sb)
+
+
+@pytest.mark.parametrize("plugin", ["tap", "target"])
+def test_rejected_access_tokens_fail_clearly_without_a_refresh_loop(
+    sandbox_factory: Any, tap_installed: None, target_installed: None, tmp_path: Path, plugin: str
+) -> None:
+    # access_token_ttl=0: every access token the sandbox issues is already expired.
+    sb = sandbox_factory(seed=102, events=20, **oauth_sandbox_options(access_token_ttl=0))
+    token_file = tmp_path / "refresh_token"
+    settings = oauth_settings(token_file)
+    if plugin == "tap":
+        run = run_tap(tap_config(tmp_path / "config.json", sb, **settings))
+    else:
+        responses = tmp_path / "responses.jsonl"
+        config = target_config(tmp_path / "config.json", sb, responses, **settings)
+        with sb.store.lock:
+            types = sorted(t["uri"] for t in sb.store.event_types.values() if t["active"])[:3]
+        run = run_target(
+            config, singer_input({"create_scheduling_link": [{"event_type": t} for t in types]})
+        )
+
+    assert run.returncode != 0, run.describe()
+    token_calls = requests_to(sb, "POST", "/oauth/token")
+    assert len(token_calls) <= TOKEN_REQUESTS_PER_MINUTE, f"{len(token_calls)} token requests"
+    assert all(e.status != 429 for e in token_calls), "Calendly's token rate limit was hit"
+    assert "client_id" in run.stderr or "credentials" in run.stderr, run.describe()
+    assert "Traceback" not in run.stderr.splitlines()[-1]
+
+
+def test_short_lived_access_tokens_do_not_cause_a_refresh_per_request(
+    sandbox_factory: Any, tap_installed: None, tmp_path: Path
+) -> None:
+    """A token valid for 30 s serves a 3-second sync: one token request, not one per request."""
+    sb = sandbox_factory(seed=103, events=40, **oauth_sandbox_options(access_token_ttl=30))
+    token_file = tmp_path / "refresh_token"
+    run = run_tap(tap_config(tmp_path / "config.json", sb, **oauth_settings(token_file)))
+
+    assert run.returncode == 0, run.describe()
+    assert token_requests(sb) <= 2, f"{token_requests(sb)} token requests for one short sync"
