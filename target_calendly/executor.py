@@ -28,7 +28,7 @@ from calendly_http import (
 from target_calendly.actions import Action, Write
 from target_calendly.checkpoints import StateGate
 from target_calendly.lookups import Context, LookupFailedError, Skip
-from target_calendly.outcomes import Outcome, OutcomeLine, OutcomeWriter, record_key
+from target_calendly.outcomes import Outcome, OutcomeLine, OutcomeWriter, jsonable, record_key
 from target_calendly.validation import InvalidRecordError, validate
 
 
@@ -110,7 +110,7 @@ class Executor:
                         for key in missing
                     ]
                 )
-            values = validate(action.spec, record)
+            values = validate(action.spec, jsonable(record))  # JSON numbers, not Decimal
         except InvalidRecordError as exc:
             problems = "; ".join(exc.problems)
             message = f"Invalid {item.label}: {problems}"

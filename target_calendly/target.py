@@ -127,6 +127,8 @@ TARGET_SETTINGS = (
 
 
 class TargetCalendly(Target):
+    """Singer target for Calendly: each input record becomes one Calendly write (reverse ETL)."""
+
     name = "target-calendly"
     package_name = "calendly-connectors"
     config_jsonschema = th.PropertiesList(*SHARED_SETTINGS, *TARGET_SETTINGS).to_dict()

@@ -114,6 +114,16 @@ def test_csv_strings_are_coerced_and_empty_cells_are_absent() -> None:
     ]
 
 
+def test_json_decimals_from_the_singer_reader_become_numbers() -> None:
+    from decimal import Decimal
+
+    from target_calendly.outcomes import jsonable
+
+    spec = ACTIONS["create_share"].spec
+    values = validate(spec, jsonable({"event_type": "ET1", "duration": Decimal("30.0")}))
+    assert values["duration"] == 30 and isinstance(values["duration"], int)
+
+
 def test_defaults_and_enums() -> None:
     spec = ACTIONS["create_scheduling_link"].spec
     assert validate(spec, {"event_type": "ET1"})["max_event_count"] == 1
