@@ -64,7 +64,9 @@ def in_window(table: dict[str, Resource], field: str, window: tuple[Any, Any]) -
     )
 
 
-def org_member(ctx: Ctx, user_uri: str) -> None:
+def org_member(ctx: Ctx, user_uri: str, parameter: str = "user") -> None:
+    """404 for a user that does not exist, 403 for one outside the organization."""
+    ctx.lookup_uri("users", user_uri, "user", parameter)
     if ctx.store.role_of(user_uri) is None:
         raise ApiError(403, NOT_IN_ORG)
 
@@ -76,9 +78,12 @@ def get_me(ctx: Ctx) -> Any:
 
 def get_user(ctx: Ctx) -> Any:
     uuid = ctx.path["uuid"]
-    return resource(
-        ctx.store.users[uuid_of(ctx.me)] if uuid == "me" else ctx.lookup("users", uuid, "user")
-    )
+    if uuid == "me":
+        return resource(ctx.store.users[uuid_of(ctx.me)])
+    user = ctx.lookup("users", uuid, "user")
+    if user["uri"] != ctx.me and ctx.store.role_of(user["uri"]) is None:
+        raise ApiError(403, FORBIDDEN)  # e.g. a member who was removed from the organization
+    return resource(user)
 
 
 def get_organization(ctx: Ctx) -> Any:
@@ -260,7 +265,11 @@ def get_invitee(ctx: Ctx) -> Any:
 
 
 def get_no_show(ctx: Ctx) -> Any:
-    return resource(ctx.lookup("invitee_no_shows", ctx.path["uuid"], "no-show"))
+    no_show = ctx.lookup("invitee_no_shows", ctx.path["uuid"], "no-show")
+    event_uuid = uuid_of(no_show["invitee"].split("/invitees/")[0])
+    if not ctx.is_admin and ctx.me not in ctx.store.event_hosts.get(event_uuid, frozenset()):
+        raise ApiError(403, FORBIDDEN)
+    return resource(no_show)
 
 
 # -- routing forms -------------------------------------------------------------------------------
@@ -391,6 +400,10 @@ def list_webhooks(ctx: Ctx) -> Any:
         raise bad_request("user", "user is required when scope is user")
     if scope == "group" and not group:
         raise bad_request("group", "group is required when scope is group")
+    if user:
+        org_member(ctx, user)
+    if group:
+        ctx.lookup_uri("groups", group, "group", "group")
     if scope == "organization" or (user and user != ctx.me):
         ctx.require_admin()
     table = ctx.store.webhook_subscriptions
@@ -408,7 +421,10 @@ def list_webhooks(ctx: Ctx) -> Any:
 
 def get_webhook(ctx: Ctx) -> Any:
     ctx.require_plan("standard", UPGRADE_STANDARD)
-    return resource(ctx.lookup("webhook_subscriptions", ctx.path["webhook_uuid"], "webhook"))
+    hook = ctx.lookup("webhook_subscriptions", ctx.path["webhook_uuid"], "webhook")
+    if hook["scope"] != "user" or hook["user"] != ctx.me:
+        ctx.require_admin()
+    return resource(hook)
 
 
 def list_availability(ctx: Ctx) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from calendly_sandbox import Sandbox
+from calendly_sandbox import Sandbox, facts
 from calendly_sandbox.server import ROUTES, match
 from calendly_sandbox.store import uuid_of
 from calendly_sandbox.timefmt import fmt
@@ -19,6 +19,32 @@ from tests.sandbox.conftest import checked_session
 from tests.sandbox.spec_check import SpecChecker
 
 NOWHERE = "00000000-0000-4000-8000-000000000000"
+# Documented statuses this sandbox has no way to produce for an operation, and why.
+SINGLE_ORG = "the sandbox has one organization; a foreign one answers 403, never 404"
+CANNOT_HAPPEN: dict[str, tuple[set[int], str]] = {
+    "GET /users/me": ({403, 404}, "the token's own user always exists and is readable"),
+    "GET /organizations/{uuid}": ({400, 403}, SINGLE_ORG),
+    "GET /organization_memberships": ({404}, SINGLE_ORG),
+    "GET /routing_forms": ({404}, SINGLE_ORG),
+    "GET /activity_log_entries": ({404}, SINGLE_ORG),
+    "GET /outgoing_communications": ({404}, SINGLE_ORG),
+    "GET /groups": ({404}, SINGLE_ORG),
+    "GET /organization_memberships/{uuid}": ({400, 403}, "any member may read memberships"),
+    "GET /organizations/{org_uuid}/invitations/{uuid}": ({400}, "only the path can be wrong: 404"),
+    "GET /event_types/{uuid}": ({400, 403}, "any member may read event types"),
+    "GET /event_type_memberships": ({403}, "any member may read event type hosts"),
+    "GET /scheduled_events/{event_uuid}/invitees/{invitee_uuid}": ({400}, "path only: 404"),
+    "GET /invitee_no_shows/{uuid}": ({400}, "only the path can be wrong: 404"),
+    "GET /routing_forms/{uuid}": ({400, 403}, "any member may read routing forms"),
+    "GET /routing_form_submissions": ({403}, "any member may read routing form submissions"),
+    "GET /routing_form_submissions/{uuid}": ({400, 403}, "any member may read submissions"),
+    "GET /groups/{uuid}": ({403}, "any member may read groups"),
+    "GET /group_relationships/{uuid}": ({400, 403}, "any member may read group relationships"),
+    "GET /user_availability_schedules/{uuid}": ({400, 403}, "any member may read schedules"),
+    "DELETE /organization_memberships/{uuid}": ({400}, "only the path can be wrong: 404"),
+    "POST /data_compliance/deletion/invitees": ({404}, "nothing in the request is looked up"),
+    "POST /data_compliance/deletion/events": ({404}, "nothing in the request is looked up"),
+}
 OBSERVED: set[tuple[str, int]] = set()
 
 
@@ -84,6 +110,29 @@ def plain_member(sb: Sandbox) -> str:
         "organization_memberships",
         lambda m: m["role"] == "user" and m["uri"] != sb.member["uri"],
     )
+
+
+def others_event(sb: Sandbox) -> str:
+    """An event with invitees that the plain member (member_token) does not host."""
+    member = sb.member["user"]["uri"]
+    return next(
+        u
+        for u, hosts in sb.store.event_hosts.items()
+        if member not in hosts and sb.store.invitees_by_event.get(u)
+    )
+
+
+def others_no_show(sb: Sandbox) -> str:
+    member = sb.member["user"]["uri"]
+    return next(
+        u
+        for u, ns in sb.store.invitee_no_shows.items()
+        if member not in sb.store.event_hosts[uuid_of(ns["invitee"].split("/invitees/")[0])]
+    )
+
+
+def removed_user(sb: Sandbox) -> str:
+    return next(u for u, user in sb.store.users.items() if sb.store.role_of(user["uri"]) is None)
 
 
 def owner_membership(sb: Sandbox) -> str:
@@ -363,11 +412,91 @@ CASES: list[Case] = [
         lambda sb: {"organization": sb.base_url + "/organizations/" + NOWHERE},
     ),
     Case(
-        "availability of a stranger",
+        "availability of an unknown user",
         "GET",
         lambda sb: "/user_availability_schedules",
-        403,
+        404,
         lambda sb: {"user": sb.base_url + "/users/" + NOWHERE},
+    ),
+    Case(
+        "event types of an unknown user",
+        "GET",
+        lambda sb: "/event_types",
+        404,
+        lambda sb: {"user": sb.base_url + "/users/" + NOWHERE},
+    ),
+    Case(
+        "events of an unknown group",
+        "GET",
+        lambda sb: "/scheduled_events",
+        404,
+        lambda sb: {"organization": org(sb), "group": sb.base_url + "/groups/" + NOWHERE},
+    ),
+    Case(
+        "user webhooks of an unknown user",
+        "GET",
+        lambda sb: "/webhook_subscriptions",
+        404,
+        lambda sb: {
+            "organization": org(sb),
+            "scope": "user",
+            "user": sb.base_url + "/users/" + NOWHERE,
+        },
+    ),
+    Case(
+        "invitations of an unknown org",
+        "GET",
+        lambda sb: f"/organizations/{NOWHERE}/invitations",
+        404,
+    ),
+    Case(
+        "invitation as member",
+        "GET",
+        lambda sb: (
+            f"/organizations/{org_uuid(sb)}/invitations/{first(sb, 'organization_invitations')}"
+        ),
+        403,
+        who="member",
+    ),
+    Case(
+        "invitees of others' event as member",
+        "GET",
+        lambda sb: f"/scheduled_events/{others_event(sb)}/invitees",
+        403,
+        who="member",
+    ),
+    Case(
+        "invitee of others' event as member",
+        "GET",
+        lambda sb: (
+            f"/scheduled_events/{others_event(sb)}/invitees/{sb.store.invitees_by_event[others_event(sb)][0]}"
+        ),
+        403,
+        who="member",
+    ),
+    Case(
+        "no-show of others' event as member",
+        "GET",
+        lambda sb: f"/invitee_no_shows/{others_no_show(sb)}",
+        403,
+        who="member",
+    ),
+    Case(
+        "undo no-show of others' event as member",
+        "DELETE",
+        lambda sb: f"/invitee_no_shows/{others_no_show(sb)}",
+        403,
+        who="member",
+    ),
+    Case(
+        "org webhook as member",
+        "GET",
+        lambda sb: (
+            "/webhook_subscriptions/"
+            + first(sb, "webhook_subscriptions", lambda h: h["scope"] == "organization")
+        ),
+        403,
+        who="member",
     ),
     Case(
         "hosts of unknown type",
@@ -528,6 +657,14 @@ CASES: list[Case] = [
     ),
     Case(
         "remove member", "DELETE", lambda sb: f"/organization_memberships/{plain_member(sb)}", 204
+    ),
+    Case("removed member's user", "GET", lambda sb: f"/users/{removed_user(sb)}", 403),
+    Case(
+        "availability of a removed member",
+        "GET",
+        lambda sb: "/user_availability_schedules",
+        403,
+        lambda sb: {"user": sb.store.users[removed_user(sb)]["uri"]},
     ),
     Case(
         "remove owner",
@@ -769,14 +906,23 @@ def test_rate_limited_and_faulted_answers_are_spec_shaped(spec: SpecChecker) -> 
         assert statuses == {500, 503}
 
 
+def test_free_plan_refuses_the_scheduling_api(spec: SpecChecker) -> None:
+    with Sandbox(seed=11, events=10, plan="free") as sb, checked_session(spec, sb.token) as api:
+        response = api.post(sb.base_url + "/invitees", json=booking(sb), timeout=30)
+    assert response.status_code == 403
+    OBSERVED.add(("POST /invitees", 403))
+
+
 def test_every_route_is_covered_with_success_and_401() -> None:
     """Runs last in this module: the table above must exercise every route."""
     if not OBSERVED:
         pytest.skip("the cases did not run (spec absent)")
-    only_auth_can_fail = {"GET /users/me"}  # nothing else about that request can be wrong
+    missing = []
     for route in ROUTES:
         codes = {status for op, status in OBSERVED if op == route.op_key}
-        assert 401 in codes, route.op_key
-        assert codes & {200, 201, 202, 204}, f"{route.op_key}: no success covered"
-        if route.op_key not in only_auth_can_fail:
-            assert codes - {200, 201, 202, 204, 401}, f"{route.op_key}: no error case covered"
+        documented = set(facts.operation(route.op_key)["statuses"])
+        expected = {status for status in documented if status < 500} | {401}
+        expected -= CANNOT_HAPPEN.get(route.op_key, (set(), ""))[0]
+        if expected - codes:
+            missing.append(f"{route.op_key}: {sorted(expected - codes)}")
+    assert not missing, "statuses never exercised:\n" + "\n".join(missing)
