@@ -159,7 +159,10 @@ class TargetCalendly(Target):
             self._refuse_if_destructive(stream, ACTIONS[action_name])
         self.client = CalendlyClient(self.client_settings, logger=self.logger)
         path = Path(self.config.get("responses_path") or DEFAULT_RESPONSES_PATH)
-        self.writer = OutcomeWriter(path, self.logger)
+        try:
+            self.writer = OutcomeWriter(path, self.logger)
+        except OSError as exc:
+            raise ConfigError("responses_path", f"cannot write {path}: {exc.strerror}") from None
         self.gate = StateGate(self._write_state_message)
         self.executor = Executor(
             self.client,

@@ -109,6 +109,16 @@ def test_unknown_action_in_stream_actions_is_a_config_error(
     assert "stream_actions" in str(result.error) and "'cancel_meeting'" in str(result.error)
 
 
+def test_unwritable_responses_path_is_a_config_error(sandbox: Sandbox, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    config = config_for(sandbox, blocker / "responses.jsonl")
+    result = run_target(config, stream_of("invite_user", {"email": "a@example.com"}))
+    assert result.error is not None
+    assert "Setting `responses_path`: cannot write" in str(result.error)
+    assert list(sandbox.request_log) == []
+
+
 def test_invalid_records_are_reported_and_nothing_is_sent(sandbox: Sandbox, tmp_path: Path) -> None:
     event_type = solo_event_type(sandbox)
     messages = [
