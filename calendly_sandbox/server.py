@@ -165,7 +165,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         fault = sandbox.faults.draw() if sandbox.faults.rate > 0 else None
         if fault is not None:
             sandbox.faults_injected.append((method, path, fault))
-            if self.inject(fault, path):
+            if self.inject(fault, route.op_key if route else ""):
                 sandbox.log(method, path, query, self.last_status)
                 return
         if sandbox.latency_ms > 0:
@@ -253,7 +253,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     # -- faults ------------------------------------------------------------------------------
-    def inject(self, fault: str, path: str) -> bool:
+    def inject(self, fault: str, op_key: str) -> bool:
         """Apply a fault; True when the request is finished (no normal response follows)."""
         sandbox = self.server.sandbox
         if fault in ("500", "502", "503"):
@@ -262,7 +262,6 @@ class RequestHandler(BaseHTTPRequestHandler):
                 html = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
                 self.respond(Outgoing(502, html, content_type="text/html"))
             else:
-                op_key = next((r.op_key for r in ROUTES if r.pattern.match(path)), "")
                 self.respond(Outgoing(status, encode(error_body(op_key, ApiError(status)))))
             return True
         if fault == "reset":

@@ -906,6 +906,25 @@ def test_rate_limited_and_faulted_answers_are_spec_shaped(spec: SpecChecker) -> 
         assert statuses == {500, 503}
 
 
+@pytest.fixture(scope="module")
+def failing_sandbox():
+    with Sandbox(seed=11, events=10, fault_rate=1.0, fault_kinds=("500", "503")) as sb:
+        yield sb
+
+
+@pytest.mark.parametrize("op_key", sorted(ROUTE_TEMPLATES))
+def test_server_errors_are_spec_shaped_on_every_route(op_key, spec, failing_sandbox) -> None:
+    sb = failing_sandbox
+    method = op_key.split(" ", 1)[0]
+    with checked_session(spec, sb.token) as session:
+        statuses = {
+            session.request(method, sb.base_url + ROUTE_TEMPLATES[op_key], timeout=30).status_code
+            for _ in range(6)
+        }
+    assert statuses <= {500, 503}
+    OBSERVED.update((op_key, status) for status in statuses)
+
+
 def test_free_plan_refuses_the_scheduling_api(spec: SpecChecker) -> None:
     with Sandbox(seed=11, events=10, plan="free") as sb, checked_session(spec, sb.token) as api:
         response = api.post(sb.base_url + "/invitees", json=booking(sb), timeout=30)
