@@ -312,7 +312,9 @@ ACTIONS: dict[str, Action] = {
                 required=(("no_show", "invitee"),),
             ),
             lookup=find_no_show,
-            already_done=(answered(404, reason="no such no-show (already unmarked)"),),
+            already_done=(
+                answered(404, reason="no such no-show: already unmarked (or the id never existed)"),
+            ),
         ),
         Action(
             name="invite_user",
@@ -338,7 +340,9 @@ ACTIONS: dict[str, Action] = {
             ),
             lookup=find_invitation,
             already_done=(
-                answered(404, reason="no such invitation (already revoked)"),
+                answered(
+                    404, reason="no such invitation: already revoked (or the id never existed)"
+                ),
                 answered(400, "is declined", reason="the invitation was declined"),
             ),
         ),
@@ -352,7 +356,11 @@ ACTIONS: dict[str, Action] = {
                 required=(("membership", "email"),),
             ),
             lookup=find_membership,
-            already_done=(answered(404, reason="no such membership (already removed)"),),
+            already_done=(
+                answered(
+                    404, reason="no such membership: already removed (or the id never existed)"
+                ),
+            ),
             destructive=True,
         ),
         Action(
@@ -452,7 +460,12 @@ ACTIONS: dict[str, Action] = {
                 {"webhook_subscription": calendly_id("webhook_subscriptions")},
                 required=("webhook_subscription",),
             ),
-            already_done=(answered(404, reason="no such webhook subscription (already deleted)"),),
+            already_done=(
+                answered(
+                    404,
+                    reason="no such webhook subscription: already deleted (or the id never existed)",
+                ),
+            ),
         ),
         Action(
             name="book_meeting",
