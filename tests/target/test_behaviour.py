@@ -270,3 +270,25 @@ def test_plan_gate_fails_once_then_stops_asking(tmp_path: Path) -> None:
         assert "upgrade" in result.lines[0]["error"]["message"].lower()
         assert "not sent" in result.lines[1]["error"]["message"]
         assert len(writes(sb, "/data_compliance")) == 1
+
+
+def test_tap_shaped_records_adapt_with_stream_maps(sandbox: Sandbox, tmp_path: Path) -> None:
+    """A warehouse or tap stream keeps its own name and columns: `stream_actions` picks the
+    action and the SDK's `stream_maps` derive the action's fields from the columns."""
+    (event,) = future_events(sandbox)
+    config = config_for(
+        sandbox,
+        tmp_path / "r.jsonl",
+        allow_destructive_actions=True,
+        stream_actions={"scheduled_events": "cancel_event"},
+        stream_maps={"scheduled_events": {"event": "uri", "reason": "'Closed-lost in the CRM'"}},
+    )
+    messages = [
+        schema("scheduled_events", "uri", "name", "status", key_properties=["uri"]),
+        record("scheduled_events", uri=event["uri"], name=event["name"], status="active"),
+    ]
+    line = run_target(config, messages).only()
+    assert line["outcome"] == "ok", line
+    canceled = sandbox.store.scheduled_events[uuid(event["uri"])]
+    assert canceled["status"] == "canceled"
+    assert canceled["cancellation"]["reason"] == "Closed-lost in the CRM"
