@@ -165,7 +165,8 @@ class Generator:
             }
             store.insert("users", uuid, user)
             self.users.append(user)
-            role = "owner" if i == 0 else ("admin" if rng.random() < 0.15 else "user")
+            # Index 1 is always a plain member: Sandbox.member_token belongs to them.
+            role = "owner" if i == 0 else ("admin" if i > 1 and rng.random() < 0.15 else "user")
             if role != "user":
                 self.admins.append(user)
             m_uuid = self.uuid()
@@ -514,6 +515,8 @@ class Generator:
             resources.event_location(location_kind, None, uuid),
             limit=10 if event_type["kind"] == "group" else 1,
         )
+        if rng.random() < 0.01:
+            event["name"] = None  # nullable in the spec (e.g. types renamed to nothing)
         if rng.random() < 0.1:
             event["meeting_notes_plain"] = "Agenda: intro, démo, Q&A"
             event["meeting_notes_html"] = "<p>Agenda: intro, démo, Q&amp;A</p>"

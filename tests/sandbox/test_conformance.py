@@ -372,7 +372,7 @@ CASES: list[Case] = [
     Case(
         "event of others as member",
         "GET",
-        lambda sb: f"/scheduled_events/{past_event(sb)}",
+        lambda sb: f"/scheduled_events/{others_event(sb)}",
         403,
         who="member",
     ),

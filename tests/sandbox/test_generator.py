@@ -88,6 +88,7 @@ def test_realistic_shapes(store):
     assert any(i["timezone"] is None for i in invitees)
     assert any(not n.isascii() for n in (u["name"] for u in store.users.values()))
     assert any(t["deleted_at"] for t in store.event_types.values())
+    assert any(e["name"] is None for e in events)
     assert any(s["submitter"] for s in store.routing_form_submissions.values())
 
 
