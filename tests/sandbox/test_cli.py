@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -92,3 +93,14 @@ def test_console_script_exists_and_rejects_bad_flags():
     )
     assert result.returncode == 2
     assert "meteor" in result.stderr
+
+
+def test_measure_reports_consistent_figures(capsys):
+    from calendly_sandbox.measure import main
+
+    assert main(["--events", "45", "--count", "20", "--invitee-sample", "5"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["events"] == 45
+    assert report["pages"] == 3
+    assert report["invitee_requests"] == 5
+    assert report["generation_seconds"] >= 0

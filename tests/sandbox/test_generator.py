@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import datetime, timezone
 
@@ -116,3 +117,18 @@ def test_no_show_does_not_move_the_event(store):
             event = store.scheduled_events[uuid_of(invitee["event"])]
             assert invitee["updated_at"] >= invitee["no_show"]["created_at"]
             assert event["updated_at"] < invitee["no_show"]["created_at"]
+
+
+def test_sandboxes_with_the_same_seed_and_anchor_serve_the_same_data():
+    from calendly_sandbox import Sandbox
+
+    anchor = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+    with (
+        Sandbox(seed=8, events=30, now=anchor) as one,
+        Sandbox(seed=8, events=30, now=anchor) as two,
+    ):
+        strip = lambda sb, res: json.dumps(res).replace(sb.base_url, "")  # noqa: E731
+        for kind in ("users", "scheduled_events", "invitees", "activity_log_entries"):
+            assert [strip(one, r) for r in one.store.kind(kind).values()] == [
+                strip(two, r) for r in two.store.kind(kind).values()
+            ], kind
