@@ -54,6 +54,7 @@ outgoing_communications, scheduling_links, shares, data_compliance_requests; plu
 `base_url`, `uri(*segments)`, `insert/delete/changed/index` (mutations keep indexes right),
 maps `invitees_by_event` (event uuid -> invitee uuids), `event_hosts` (event uuid -> host user
 uris), `membership_by_user`, `event_type_hosts`, `group_members`, `events_by_invitee_email`,
+`events_by_slot` ((event type uri, start_time) -> event uuids),
 and `role_of(user_uri)` / `is_admin(user_uri)`. Keys of outgoing_communications,
 scheduling_links, shares and data_compliance_requests are sandbox ids (those resources have no
 uri); data_compliance_requests records each accepted deletion request.

@@ -81,6 +81,8 @@ class Store:
         self.group_members: dict[str, set[str]] = defaultdict(set)  # group uri -> user uris
         self.events_by_invitee_email: dict[str, set[str]] = defaultdict(set)  # -> event uuids
         self.event_type_hosts: dict[str, set[str]] = defaultdict(set)  # event type uri -> users
+        # (event type uri, start_time) -> event uuids: where a booking joins or collides.
+        self.events_by_slot: dict[tuple[str, str], list[str]] = defaultdict(list)
         self._serial = 0
         self._indexes: dict[tuple[str, SortOrder], list[Key]] = {}
         self._counts: dict[tuple[str, str], int] = {}
@@ -154,6 +156,7 @@ class Store:
             self.membership_by_user[resource["user"]["uri"]] = uuid
         elif kind == "scheduled_events":
             self.event_hosts[uuid] = frozenset(m["user"] for m in resource["event_memberships"])
+            self.events_by_slot[(resource["event_type"], resource["start_time"])].append(uuid)
         elif kind == "event_type_memberships":
             self.event_type_hosts[resource["event_type"]["uri"]].add(resource["member"]["uri"])
         elif kind == "group_relationships" and resource["owner"].get("type") == (
@@ -175,6 +178,9 @@ class Store:
             self.membership_by_user.pop(resource["user"]["uri"], None)
         elif kind == "scheduled_events":
             self.event_hosts.pop(uuid, None)
+            slot = self.events_by_slot.get((resource["event_type"], resource["start_time"]), [])
+            if uuid in slot:
+                slot.remove(uuid)
         elif kind == "group_relationships" and resource["owner"].get("type") == (
             "OrganizationMembership"
         ):

@@ -305,32 +305,40 @@ def delete_invitee_data(ctx: Ctx) -> Reply:
         raise bad_request("emails", "emails must not be empty")
     store = ctx.store
     doomed = [u for u, inv in store.invitees.items() if inv["email"].lower() in emails]
-    for inv_uuid in doomed:
-        remove_invitee(ctx, inv_uuid)
-    for uuid, comm in list(store.outgoing_communications.items()):
-        if comm["to"].lower() in emails:
-            store.delete("outgoing_communications", uuid)
+    remove_invitees(ctx, doomed)
+    drop_communications(ctx, lambda comm: comm["to"].lower() in emails)
     record_request(ctx, "invitees", {"emails": sorted(emails), "invitees_removed": len(doomed)})
     return Reply(202, {})
 
 
-def remove_invitee(ctx: Ctx, inv_uuid: str) -> None:
+def remove_invitees(ctx: Ctx, uuids: list[str]) -> None:
+    """Erase invitees and what points at them; one pass over the other kinds."""
     store = ctx.store
-    invitee = store.delete("invitees", inv_uuid)
-    if invitee is None:
-        return
-    if invitee["no_show"]:
-        store.delete("invitee_no_shows", uuid_of(invitee["no_show"]["uri"]))
-    for sub in store.routing_form_submissions.values():
-        if sub["submitter"] == invitee["uri"]:
-            sub["submitter"] = None
-            sub["submitter_type"] = None
-    event = store.find_by_uri("scheduled_events", invitee["event"])
-    if event is not None:
-        counter = event["invitees_counter"]
-        counter["total"] = max(0, counter["total"] - 1)
-        if invitee["status"] == "active":
-            counter["active"] = max(0, counter["active"] - 1)
+    removed: set[str] = set()
+    for inv_uuid in uuids:
+        invitee = store.delete("invitees", inv_uuid)
+        if invitee is None:
+            continue
+        removed.add(invitee["uri"])
+        if invitee["no_show"]:
+            store.delete("invitee_no_shows", uuid_of(invitee["no_show"]["uri"]))
+        event = store.find_by_uri("scheduled_events", invitee["event"])
+        if event is not None:
+            counter = event["invitees_counter"]
+            counter["total"] = max(0, counter["total"] - 1)
+            if invitee["status"] == "active":
+                counter["active"] = max(0, counter["active"] - 1)
+    for submission in store.routing_form_submissions.values():
+        if submission["submitter"] in removed:
+            submission["submitter"] = None
+            submission["submitter_type"] = None
+
+
+def drop_communications(ctx: Ctx, doomed: Callable[[Resource], bool]) -> None:
+    store = ctx.store
+    for uuid, comm in list(store.outgoing_communications.items()):
+        if doomed(comm):
+            store.delete("outgoing_communications", uuid)
 
 
 def delete_event_data(ctx: Ctx) -> Reply:
@@ -345,14 +353,11 @@ def delete_event_data(ctx: Ctx) -> Reply:
     low, high = fmt(start), fmt(end)
     store = ctx.store
     doomed = [u for u, e in store.scheduled_events.items() if low <= e["start_time"] < high]
+    remove_invitees(ctx, [i for u in doomed for i in store.invitees_by_event.get(u, [])])
+    doomed_uris = {store.scheduled_events[u]["uri"] for u in doomed}
     for uuid in doomed:
-        for inv_uuid in list(store.invitees_by_event.get(uuid, [])):
-            remove_invitee(ctx, inv_uuid)
-        event = store.delete("scheduled_events", uuid)
-        if event is not None:
-            for comm_uuid, comm in list(store.outgoing_communications.items()):
-                if comm["event_uri"] == event["uri"]:
-                    store.delete("outgoing_communications", comm_uuid)
+        store.delete("scheduled_events", uuid)
+    drop_communications(ctx, lambda comm: comm["event_uri"] in doomed_uris)
     record_request(
         ctx, "events", {"start_time": low, "end_time": high, "events_removed": len(doomed)}
     )
@@ -499,11 +504,9 @@ def book_invitee(ctx: Ctx) -> Reply:
 def join_or_create_event(ctx: Ctx, event_type: Resource, start: float, start_s: str) -> Resource:
     store = ctx.store
     same_slot = [
-        e
-        for e in store.scheduled_events.values()
-        if e["event_type"] == event_type["uri"]
-        and e["start_time"] == start_s
-        and e["status"] == "active"
+        store.scheduled_events[u]
+        for u in store.events_by_slot.get((event_type["uri"], start_s), [])
+        if store.scheduled_events[u]["status"] == "active"
     ]
     for event in same_slot:
         counter = event["invitees_counter"]
