@@ -337,6 +337,7 @@ class CalendlyChildStream(CalendlyStream):
     scoped_to_organization = False
     _pending: list[Future[list[dict[str, Any]]]]
     _batches = 0
+    _schema_sent = False
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         """Path and query of this child's list for one parent row."""
@@ -360,6 +361,13 @@ class CalendlyChildStream(CalendlyStream):
                 "'%s' of %s: the parent is gone (404); nothing to read.", self.name, parent["uri"]
             )
             return []
+
+    def _write_schema_message(self) -> None:
+        """Once per run, not once per batch: loaders such as target-duckdb flush the stream
+        and re-sync its table on every SCHEMA message they receive."""
+        if not self._schema_sent:
+            super()._write_schema_message()
+            self._schema_sent = True
 
     def sync_batch(self, futures: list[Future[list[dict[str, Any]]]]) -> None:
         self._pending = futures

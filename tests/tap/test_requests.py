@@ -34,6 +34,9 @@ def test_a_full_sync_makes_the_minimum_number_of_requests() -> None:
     assert calls["/scheduled_events/{uuid}/invitees"] == events  # one per event, no second list
     assert calls["/users/me"] == 1
     assert all(r.status == 200 for r in sandbox.request_log)
+    # Children are synced batch by batch (3 batches here) but described once.
+    schemas = Counter(m["stream"] for m in run.messages if m["type"] == "SCHEMA")
+    assert set(schemas.values()) == {1}
 
 
 @pytest.fixture
