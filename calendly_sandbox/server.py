@@ -156,6 +156,11 @@ class RequestHandler(BaseHTTPRequestHandler):
         path = split.path.rstrip("/") or "/"
         query = parse_qs(split.query, keep_blank_values=True)
         raw_body = self.read_body()
+        if raw_body is None:
+            self.close_connection = True
+            body = {"title": "Invalid Argument", "message": "Content-Length is not a number"}
+            self.respond(Outgoing(400, encode(body)))
+            return
         method = self.command
         if path == "/oauth/token" and method == "POST" and not sandbox.fault_oauth:
             self.respond(sandbox.oauth_token(raw_body, self.headers.get("Authorization")))
@@ -248,8 +253,12 @@ class RequestHandler(BaseHTTPRequestHandler):
         except ValueError as exc:
             raise ApiError(400, parameter="body", reason=f"body is not valid JSON: {exc}") from exc
 
-    def read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+    def read_body(self) -> bytes | None:
+        """The request body, or None when Content-Length is not a number."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return None
         return self.rfile.read(length) if length > 0 else b""
 
     # -- faults ------------------------------------------------------------------------------

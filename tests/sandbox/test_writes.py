@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from typing import Any
 
@@ -592,3 +593,10 @@ def test_malformed_json_body_is_400(api, sandbox):
         url(sandbox, "/invitees"), data=b"{not json", headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 400
+
+
+def test_unparseable_content_length_is_400(sandbox):
+    with socket.create_connection(("127.0.0.1", sandbox.port), timeout=30) as conn:
+        conn.sendall(b"POST /invitees HTTP/1.1\r\nHost: sandbox\r\nContent-Length: abc\r\n\r\n")
+        head = conn.recv(4096).split(b"\r\n", 1)[0]
+    assert head == b"HTTP/1.1 400 Bad Request"
