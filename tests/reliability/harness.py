@@ -148,7 +148,8 @@ def run_tap_killed_at_line(config: Path, state: Path | None, kill_at_line: int) 
     """Run the tap and SIGKILL it as soon as it has printed `kill_at_line` stdout lines.
 
     Only the lines read before the kill count as output: they are all a downstream target could
-    have received. If the tap finishes first, the run is returned as it ended (killed=False).
+    have received. `killed` says whether the run was cut short: the process was still running,
+    or (it outran the reader) it had printed more than those lines.
     """
     argv = tap_argv(config, state)
     process = subprocess.Popen(
@@ -162,13 +163,14 @@ def run_tap_killed_at_line(config: Path, state: Path | None, kill_at_line: int) 
     drain.start()
     assert process.stdout is not None
     lines: list[str] = []
-    killed = False
+    cut_short = False
     deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
     for line in process.stdout:
         lines.append(line)
         if len(lines) >= kill_at_line:
-            killed = process.poll() is None
+            alive = process.poll() is None
             process.send_signal(signal.SIGKILL)
+            cut_short = alive or bool(process.stdout.read().strip())
             break
         if time.monotonic() > deadline:
             process.kill()
@@ -176,7 +178,7 @@ def run_tap_killed_at_line(config: Path, state: Path | None, kill_at_line: int) 
     process.stdout.close()
     returncode = process.wait(timeout=RUN_TIMEOUT_SECONDS)
     drain.join(timeout=RUN_TIMEOUT_SECONDS)
-    return Run(argv, returncode, "".join(lines), drain.text, killed=killed)
+    return Run(argv, returncode, "".join(lines), drain.text, killed=cut_short)
 
 
 def count_lines(path: Path) -> int:

@@ -81,24 +81,43 @@ def test_sync_under_faults_delivers_exactly_what_the_sandbox_holds(
     assert "replication_key_value" in state["bookmarks"]["scheduled_events"]
 
 
+NEIGHBOUR = {"neighbour": "1"}
+
+
+def tap_429s(sandbox: Any) -> int:
+    return sum(
+        1
+        for entry in list(sandbox.request_log)
+        if entry.status == 429 and entry.query.get("neighbour") != "1"
+    )
+
+
 class QuotaBurner(threading.Thread):
     """Another integration of the same Calendly user spending its quota (the limit is per user,
-    across integrations): the tap meets 429s it could not have foreseen from its own headers."""
+    across integrations), so the tap meets 429s it could not foresee from its own headers.
 
-    def __init__(self, base_url: str, until: threading.Event) -> None:
+    Event-driven: burns from the tap's first request until the tap has been refused `storm`
+    times (or the run ends), whatever the machine's speed.
+    """
+
+    def __init__(self, sandbox: Any, storm: int) -> None:
         super().__init__(daemon=True)
-        self._url = f"{base_url}/users/me"
-        self._until = until
-        self.sent = 0
+        self._sandbox = sandbox
+        self._storm = storm
+        self.stop = threading.Event()
 
     def run(self) -> None:
+        url = f"{self._sandbox.base_url}/users/me"
+        while not self.stop.is_set() and not any(
+            e.query.get("neighbour") != "1" for e in list(self._sandbox.request_log)
+        ):
+            self.stop.wait(0.005)
         with requests.Session() as session:
             session.headers["Authorization"] = f"Bearer {TOKEN}"
-            while not self._until.is_set():
-                response = session.get(self._url, params={"neighbour": "1"}, timeout=5)
-                self.sent += 1
+            while not self.stop.is_set() and tap_429s(self._sandbox) < self._storm:
+                response = session.get(url, params=NEIGHBOUR, timeout=5)
                 if response.status_code == 429:
-                    self._until.wait(0.05)
+                    self.stop.wait(0.02)
 
 
 @pytest.mark.slow
@@ -107,25 +126,16 @@ def test_429_storm_loses_no_record(
 ) -> None:
     sb = sandbox_factory(seed=12, events=60, token=TOKEN, rate_limit=25, rate_window_seconds=1.0)
     config = tap_config(tmp_path / "config.json", sb, max_retries=12, invitee_concurrency=4)
-    storm_over = threading.Event()
-    burner = QuotaBurner(sb.base_url, storm_over)
+    burner = QuotaBurner(sb, storm=6)
     burner.start()
-    timer = threading.Timer(2.5, storm_over.set)
-    timer.start()
     try:
         run = run_tap(config)
     finally:
-        storm_over.set()
-        timer.cancel()
+        burner.stop.set()
         burner.join(timeout=10)
 
     assert_exact(run, sb)
-    answered_429 = [
-        entry
-        for entry in list(sb.request_log)
-        if entry.status == 429 and entry.query.get("neighbour") != "1"
-    ]
-    assert len(answered_429) >= 3, f"the tap met only {len(answered_429)} 429s: no storm"
+    assert tap_429s(sb) >= 6, f"the tap met only {tap_429s(sb)} 429s: no storm"
 
 
 FAILURE_WORDS = {

@@ -14,6 +14,7 @@ import pytest
 
 from tests.reliability.harness import Run, run_tap, run_target
 from tests.reliability.sandbox_view import (
+    CLIENT_SECRET,
     REFRESH_TOKEN,
     delivery_problems,
     oauth_sandbox_options,
@@ -170,3 +171,24 @@ def test_short_lived_access_tokens_do_not_cause_a_refresh_per_request(
 
     assert run.returncode == 0, run.describe()
     assert token_requests(sb) <= 2, f"{token_requests(sb)} token requests for one short sync"
+
+
+@pytest.mark.parametrize("kind", ["503", "reset", "truncate"])
+def test_token_endpoint_failure_is_a_clear_error(
+    sandbox_factory: Any, tap_installed: None, tmp_path: Path, kind: str
+) -> None:
+    """The refresh itself fails (an outage, or a rotation answer lost in transit)."""
+    sb = sandbox_factory(
+        seed=104,
+        events=20,
+        **oauth_sandbox_options(fault_rate=1.0, fault_kinds=(kind,), fault_oauth=True),
+    )
+    token_file = tmp_path / "refresh_token"
+    run = run_tap(tap_config(tmp_path / "config.json", sb, **oauth_settings(token_file)))
+
+    assert run.returncode != 0
+    assert token_requests(sb) <= TOKEN_REQUESTS_PER_MINUTE
+    last_line = run.stderr.strip().splitlines()[-1]  # (tracebacks: see test_bad_config)
+    assert "OAuth" in last_line and "/oauth/token" in last_line, run.describe()
+    for secret in (REFRESH_TOKEN, CLIENT_SECRET):
+        assert secret not in run.stderr + run.stdout
