@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from calendly_sandbox import Sandbox
 from tests.reliability.harness import (
     Eavesdropper,
     Run,
@@ -96,10 +97,6 @@ def bad_config_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunOnce
 
     Returns the run and how many requests reached the sandbox during it.
     """
-    pytest.importorskip("tap_calendly.tap")
-    pytest.importorskip("target_calendly.target")
-    from calendly_sandbox import Sandbox
-
     runs: dict[str, tuple[Run, int]] = {}
     with Sandbox(seed=80, events=20, token=TOKEN) as sandbox:
 

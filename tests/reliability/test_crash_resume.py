@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from calendly_sandbox import Sandbox
 from tests.reliability.harness import Run, run_tap, run_tap_killed_at_line, write_json
 from tests.reliability.sandbox_view import TOKEN, expected_counts, expected_uris, tap_config
 
@@ -79,9 +80,6 @@ def kill_points(rng: random.Random, length: int, trial: int) -> list[int]:
 
 @pytest.fixture(scope="module")
 def crash_trials(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trials]:
-    pytest.importorskip("tap_calendly.tap")
-    from calendly_sandbox import Sandbox
-
     workdir = tmp_path_factory.mktemp("crash")
     with Sandbox(seed=31, events=EVENTS, token=TOKEN) as sb:
         config = tap_config(workdir / "config.json", sb)
