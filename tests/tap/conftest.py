@@ -102,17 +102,30 @@ class StopAfter(io.StringIO):
         return super().write(text)
 
 
+def catalog_selecting(config: dict[str, Any], streams: set[str]) -> dict[str, Any]:
+    """The discovered catalog with only `streams` selected, as Meltano would pass it."""
+    catalog: dict[str, Any] = TapCalendly(config=config, parse_env_config=False).catalog_dict
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if item["breadcrumb"] == []:
+                item["metadata"]["selected"] = entry["tap_stream_id"] in streams
+    return catalog
+
+
 def run_in_process(
     config: dict[str, Any],
     state: dict[str, Any] | None = None,
     *,
     stop_after_records: int | None = None,
+    catalog: dict[str, Any] | None = None,
 ) -> TapRun:
     """Sync in this process; with `stop_after_records`, die after that many records."""
     out: io.StringIO = (
         StopAfter(stop_after_records) if stop_after_records is not None else (io.StringIO())
     )
-    tap = TapCalendly(config=config, state=copy.deepcopy(state), parse_env_config=False)
+    tap = TapCalendly(
+        config=config, state=copy.deepcopy(state), catalog=catalog, parse_env_config=False
+    )
     returncode = 0
     with contextlib.redirect_stdout(out):
         try:

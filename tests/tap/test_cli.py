@@ -57,6 +57,7 @@ def test_enterprise_streams_are_skipped_with_a_warning_on_a_teams_plan(tmp_path:
     with Sandbox(seed=1, events=30, plan="teams") as sandbox:
         run = run_cli(tmp_path, tap_config(sandbox))
     assert run.returncode == 0, run.stderr
+    assert sandbox.token not in run.stderr + run.stdout  # type: ignore[attr-defined]
     for stream in ENTERPRISE_ONLY:
         assert not run.records.get(stream)
         warning = next(

@@ -15,6 +15,7 @@ from calendly_sandbox import Sandbox
 from tests.tap.conftest import (
     Api,
     TapRun,
+    catalog_selecting,
     changed_keys,
     key_of,
     run_in_process,
@@ -178,6 +179,24 @@ def test_first_run_reads_from_start_date_including_future_events(sandbox: Sandbo
         i["uri"] for i in sandbox.store.invitees.values() if i["event"] in event_uris
     }
     assert run.keys("invitees") == expected_invitees
+
+
+def test_invitees_alone_are_incremental_too(sandbox: Sandbox) -> None:
+    """With scheduled_events deselected its bookmark never moves; the listing window then
+    follows the invitees' own bookmark."""
+    config = tap_config(sandbox)
+    catalog = catalog_selecting(config, {"invitees"})
+    first = run_in_process(config, catalog=catalog)
+    assert set(first.records) == {"invitees"}
+    assert first.keys("invitees") == set(snapshot(sandbox)["invitees"])
+    invitee = first_free_invitee(sandbox, pick_event(sandbox, started_days_ago=(1, 10)))
+    Api(sandbox).post("/invitee_no_shows", {"invitee": invitee["uri"]})
+    sandbox.request_log.clear()
+    second = run_in_process(config, first.final_state, catalog=catalog)
+    assert second.keys("invitees") == {invitee["uri"]}
+    listing = next(r for r in sandbox.request_log if r.path == "/scheduled_events")
+    reach = ts(first.bookmark("invitees") or "") - timedelta(days=30)
+    assert ts(str(listing.query["min_start_time"])) == reach
 
 
 def test_state_stays_small_whatever_the_number_of_events() -> None:
