@@ -95,3 +95,23 @@ def test_missing_credentials_are_refused_before_any_request(tmp_path: Path) -> N
         assert sandbox.request_log == []
     assert run.returncode != 0
     assert "Setting `token`" in run.stderr
+
+
+def test_oauth_settings_work_and_the_rotated_refresh_token_is_kept(tmp_path: Path) -> None:
+    token_file = tmp_path / "refresh_token"
+    with Sandbox(seed=1, events=20) as sandbox:
+        config = tap_config(sandbox)
+        del config["token"]
+        config.update(
+            client_id="sandbox-client",
+            client_secret="sandbox-secret",
+            refresh_token="sandbox-refresh-token",
+            refresh_token_path=str(token_file),
+        )
+        first = run_cli(tmp_path, config)
+        assert first.returncode == 0, first.stderr
+        assert len(first.records["scheduled_events"]) == 20
+        assert token_file.read_text().strip() == sandbox.current_refresh_token
+        second = run_cli(tmp_path, config, state=first.final_state)  # the old token is spent
+        assert second.returncode == 0, second.stderr
+    assert "sandbox-secret" not in first.stderr + second.stderr
