@@ -75,3 +75,18 @@ def identity(stream: str, record: Mapping[str, Any]) -> str:
     """How a test recognises an input record in the responses file."""
     visible = {k: v for k, v in record.items() if not str(k).startswith("_sdc_")}
     return stream + " " + json.dumps(visible, sort_keys=True)
+
+
+def singer_input_with_states(streams: Mapping[str, list[Record]]) -> str:
+    """Like `singer_input`, with a STATE after every record, as a tap checkpointing per record
+    would send: `{"records_before": n}` means the n records before it are done."""
+    lines: list[dict[str, Any]] = []
+    done = 0
+    for stream, records in streams.items():
+        fields = sorted({key for record in records for key in record})
+        lines.append(schema_message(stream, fields))
+        for record in records:
+            lines.append(record_message(stream, record))
+            done += 1
+            lines.append({"type": "STATE", "value": {"records_before": done}})
+    return "".join(json.dumps(line) + "\n" for line in lines)

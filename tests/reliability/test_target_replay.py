@@ -11,6 +11,7 @@ shows up even when Calendly answers it with "already done".
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import subprocess
@@ -27,7 +28,12 @@ from tests.reliability.harness import (
     run_target_watched,
 )
 from tests.reliability.sandbox_view import TOKEN, target_config
-from tests.reliability.target_inputs import create_records, identity, singer_input
+from tests.reliability.target_inputs import (
+    create_records,
+    identity,
+    singer_input,
+    singer_input_with_states,
+)
 
 PER_ACTION = 6
 KILL_POINTS = 6
@@ -87,18 +93,34 @@ def test_rerun_after_sigkill_sends_no_create_twice_and_finishes_every_record(
     total = PER_ACTION * len(WRITE_PATHS)
     kill_points = sorted(rng.sample(range(1, total), KILL_POINTS))
     report = []
+    states_printed = 0
     for trial, kill_after in enumerate(kill_points):
         sb = sandbox_factory(seed=40 + trial, events=60, token=TOKEN)
         streams = create_records(sb, PER_ACTION, tag=f"t{trial}")
-        text = singer_input(streams)
+        text = singer_input_with_states(streams)
         responses = tmp_path / f"responses-{trial}.jsonl"
         config = target_config(tmp_path / f"config-{trial}.json", sb, responses)
-        wanted = {identity(s, r) for s, records in streams.items() for r in records}
+        in_order = [identity(s, r) for s, records in streams.items() for r in records]
+        wanted = set(in_order)
 
         killed = run_target_killed_after_outcomes(config, text, responses, kill_after)
         assert killed.killed, f"trial {trial}: the target finished before {kill_after} outcomes"
         ok_before = {key for key, outcome in outcomes(responses) if outcome == "ok"}
         assert len(ok_before) >= kill_after
+        # The STATE a target prints is what Meltano resumes the tap from: it may only cover
+        # records that already have their outcome line.
+        printed = [
+            json.loads(line)
+            for line in killed.stdout.splitlines(keepends=True)
+            if line.endswith("\n")
+        ]
+        if printed:
+            states_printed += 1
+            covered = printed[-1]["records_before"]
+            with_lines = {key for key, _ in outcomes(responses)}
+            assert set(in_order[:covered]) <= with_lines, (
+                f"trial {trial}: STATE covers {covered} records, not all have an outcome line"
+            )
 
         rerun = run_target(config, text)
         assert rerun.returncode == 0, f"trial {trial} (kill after {kill_after}): {rerun.describe()}"
@@ -122,6 +144,7 @@ def test_rerun_after_sigkill_sends_no_create_twice_and_finishes_every_record(
         assert surplus <= 1, f"trial {trial}: {surplus} extra write requests {dict(writes)}"
         report.append((kill_after, len(ok_before), surplus))
     assert len(report) >= 5
+    assert states_printed, "no killed run had printed a STATE: the STATE check never ran"
 
 
 class KillInTheWindow:
