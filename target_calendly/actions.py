@@ -11,6 +11,7 @@ is the configured organization (else the token's); lookups may fill the others.
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from target_calendly.lookups import (
     Values,
     check_no_show,
     existing_webhook,
+    find_booking,
     find_invitation,
     find_membership,
     find_no_show,
@@ -37,6 +39,7 @@ from target_calendly.validation import (
     email,
     integer,
     invitee_uri,
+    moment,
     obj,
     one_of,
     text,
@@ -264,6 +267,32 @@ _AVAILABILITY_RULE = obj(
 )
 _DURATION = integer(1, 720)
 
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _past_window_of_24_months(values: Values) -> str | None:
+    start, end = moment(values["start_time"]), moment(values["end_time"])
+    if end <= start:
+        return "field 'end_time' must be after 'start_time'"
+    if end > _now():
+        return "field 'end_time' must be in the past (Calendly deletes past event data only)"
+    try:
+        limit = start.replace(year=start.year + 2)
+    except ValueError:  # 29 February
+        limit = start.replace(year=start.year + 2, day=28)
+    if end > limit:
+        return "fields 'start_time' to 'end_time' must span at most 24 months"
+    return None
+
+
+def _in_the_future(values: Values) -> str | None:
+    if moment(values["start_time"]) <= _now():
+        return "field 'start_time' must be in the future"
+    return None
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 ACTIONS: dict[str, Action] = {
@@ -424,6 +453,7 @@ ACTIONS: dict[str, Action] = {
             spec=InputSpec(
                 {"start_time": date_time(), "end_time": date_time()},
                 required=("start_time", "end_time"),
+                checks=(_past_window_of_24_months,),
             ),
             body=lambda v, _: pick(v, "start_time", "end_time"),
             destructive=True,
@@ -495,7 +525,9 @@ ACTIONS: dict[str, Action] = {
                     "event_guests": array(email(), max_items=10),
                 },
                 required=("event_type", "start_time", "email", "timezone", ("name", "first_name")),
+                checks=(_in_the_future,),
             ),
+            lookup=find_booking,
             body=_booking,
         ),
     )

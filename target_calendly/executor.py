@@ -123,13 +123,13 @@ class Executor:
         try:
             planned = action.write(item.values, self.ctx)
         except LookupFailedError as exc:
-            self._fail(item, {"title": "Cannot apply", "message": f"{item.label}: {exc}"})
+            self._fail(item, {"title": "Cannot apply", "message": str(exc)})
             return
         except CalendlyError as exc:
             self._fail_calendly(item, exc, during="looking up")
             return
         except (KeyError, ValueError, TypeError) as exc:  # e.g. an id that resolves nowhere
-            message = f"{item.label}: cannot resolve: {type(exc).__name__}: {exc}"
+            message = f"cannot resolve: {type(exc).__name__}: {exc}"
             self._fail(item, {"title": "Cannot resolve", "message": message})
             return
         if isinstance(planned, Skip):
@@ -205,7 +205,7 @@ class Executor:
 
     def _fail_calendly(self, item: Item, exc: CalendlyError, during: str) -> None:
         error = exc.as_outcome()
-        error["message"] = f"{item.label}: {during}: {error['message']}"
+        error["message"] = f"{during}: {error['message']}"
         fatal = isinstance(exc, AuthenticationError)
         self._fail(item, error, http_status=exc.status, fatal=fatal)
 
@@ -249,7 +249,8 @@ class Executor:
     def _write_failure(self, item: Item, error: dict[str, str], http_status: int | None) -> None:
         with self._lock:
             self.failures[item.stream] += 1
-        self.logger.error("Failed: %s", _about(item, error["message"]))
+        error = {**error, "message": _about(item, error["message"])}
+        self.logger.error("Failed: %s", error["message"])
         self._finish(item, "failed", http_status=http_status, error=error)
 
 

@@ -4,12 +4,14 @@ that shows a write is not needed (the record then comes out `skipped`) or cannot
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from calendly_http import CalendlyClient, resource_uri, uuid_of
+from calendly_http import CalendlyClient, PermissionDeniedError, resource_uri, uuid_of
+from target_calendly.validation import moment
 
 Values = Mapping[str, Any]
 
@@ -118,3 +120,39 @@ def existing_webhook(values: Values, ctx: Context) -> Any:
         ),
         None,
     )
+
+
+def find_booking(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+    """A booking is findable: the invitee's email on an active event of this type at this time.
+
+    Without this check a rerun after a crash (Calendly booked, the line was not written) would
+    ask again and be refused with "this time slot is no longer available".
+    """
+    start = moment(values["start_time"])
+    event_type = ctx.uri("event_types", values["event_type"])
+    try:
+        events = ctx.client.paginate(
+            "/scheduled_events",
+            {
+                "organization": ctx.organization_uri,
+                "invitee_email": values["email"],
+                "status": "active",
+                "min_start_time": _utc(start),
+                "max_start_time": _utc(start + dt.timedelta(seconds=1)),
+            },
+        )
+        event = next((e for e in events if e.get("event_type") == event_type), None)
+    except PermissionDeniedError:  # listing the organization's events needs an admin token
+        return {}
+    if event is None:
+        return {}
+    invitee = ctx.first(
+        f"/scheduled_events/{uuid_of(event['uri'])}/invitees",
+        email=values["email"],
+        status="active",
+    )
+    return Skip("already booked: this email has this event type at this time", invitee or event)
+
+
+def _utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")

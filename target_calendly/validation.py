@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -101,12 +101,14 @@ class InputSpec:
 
     `required` lists field names, or tuples of alternatives ("no_show" or "invitee").
     `required_when` lists (field, value, needed): `needed` is required when `field == value`.
+    `checks` run on the validated values; each returns a problem (naming its field) or None.
     """
 
     fields: Mapping[str, Schema]
     required: tuple[str | tuple[str, ...], ...] = ()
     required_when: tuple[tuple[str, str, str], ...] = ()
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    checks: tuple[Callable[[Mapping[str, Any]], str | None], ...] = ()
 
     def describe_required(self) -> str:
         names = [" or ".join(r) if isinstance(r, tuple) else r for r in self.required]
@@ -141,10 +143,19 @@ def validate(spec: InputSpec, record: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidRecordError(problems)
     for name, default in spec.defaults.items():
         values.setdefault(name, default)
-    return {
+    values = {
         name: _utc(value) if spec.fields[name].get("format") == "date-time" else value
         for name, value in values.items()
     }
+    problems = [problem for check in spec.checks if (problem := check(values))]
+    if problems:
+        raise InvalidRecordError(problems)
+    return values
+
+
+def moment(value: str) -> dt.datetime:
+    """A validated date-time value as an aware datetime."""
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _missing(spec: InputSpec, values: Mapping[str, Any]) -> Iterable[str]:

@@ -102,6 +102,36 @@ def test_date_times_need_a_zone_and_are_sent_in_utc() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        (
+            "2024-03-01T00:00:00Z",
+            "2024-01-01T00:00:00Z",
+            "field 'end_time' must be after 'start_time'",
+        ),
+        ("2090-01-01T00:00:00Z", "2090-02-01T00:00:00Z", "field 'end_time' must be in the past"),
+        ("2020-01-01T00:00:00Z", "2022-01-02T00:00:00Z", "must span at most 24 months"),
+    ],
+)
+def test_event_deletion_window_is_past_ordered_and_at_most_24_months(
+    start: str, end: str, expected: str
+) -> None:
+    (problem,) = problems("delete_event_data", {"start_time": start, "end_time": end})
+    assert expected in problem
+
+
+def test_a_booking_must_be_in_the_future() -> None:
+    record = {
+        "event_type": "ET1",
+        "start_time": "2020-01-01T10:00:00Z",
+        "email": "a@b.test",
+        "timezone": "UTC",
+        "name": "A",
+    }
+    assert problems("book_meeting", record) == ["field 'start_time' must be in the future"]
+
+
 def test_csv_strings_are_coerced_and_empty_cells_are_absent() -> None:
     spec = ACTIONS["create_share"].spec
     values = validate(
