@@ -93,7 +93,9 @@ class Sandbox:
         collecting = gc.isenabled()
         gc.disable()  # millions of new acyclic containers: cyclic GC passes would only cost time
         try:
-            generate(self.store, seed=self.seed, events=self.events, now=self.anchor, plan=self.plan)
+            generate(
+                self.store, seed=self.seed, events=self.events, now=self.anchor, plan=self.plan
+            )
         finally:
             if collecting:
                 gc.enable()
