@@ -216,10 +216,26 @@ def run_target_watched(
 ) -> Run:
     """Run the target, calling `watch(process)` until it exits or `watch` returns True (it
     killed the process)."""
-    argv = [str(TARGET), "--config", str(config)]
+    return run_watched([str(TARGET), "--config", str(config)], singer_input, watch, poll_seconds)
+
+
+def run_tap_watched(
+    config: Path,
+    watch: Callable[[subprocess.Popen[str]], bool],
+    poll_seconds: float = 0.002,
+) -> Run:
+    return run_watched(tap_argv(config), None, watch, poll_seconds)
+
+
+def run_watched(
+    argv: list[str],
+    stdin_text: str | None,
+    watch: Callable[[subprocess.Popen[str]], bool],
+    poll_seconds: float,
+) -> Run:
     process = subprocess.Popen(
         argv,
-        stdin=subprocess.PIPE,
+        stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -228,12 +244,14 @@ def run_target_watched(
     stdout_box: dict[str, str] = {}
 
     def feed_and_read() -> None:
-        assert process.stdin is not None and process.stdout is not None
-        try:
-            process.stdin.write(singer_input)
-            process.stdin.close()
-        except BrokenPipeError:
-            pass
+        assert process.stdout is not None
+        if stdin_text is not None:
+            assert process.stdin is not None
+            try:
+                process.stdin.write(stdin_text)
+                process.stdin.close()
+            except BrokenPipeError:
+                pass
         stdout_box["text"] = process.stdout.read()
 
     io_thread = threading.Thread(target=feed_and_read, daemon=True)

@@ -4,7 +4,9 @@ token requests stay within Calendly's 8 per user per minute even when every toke
 
 from __future__ import annotations
 
+import signal
 import stat
+import subprocess
 import threading
 from collections import Counter
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.reliability.harness import Run, run_tap, run_target
+from tests.reliability.harness import Run, run_tap, run_tap_watched, run_target
 from tests.reliability.sandbox_view import (
     CLIENT_SECRET,
     REFRESH_TOKEN,
@@ -192,3 +194,27 @@ def test_token_endpoint_failure_is_a_clear_error(
     assert "OAuth" in last_line and "/oauth/token" in last_line, run.describe()
     for secret in (REFRESH_TOKEN, CLIENT_SECRET):
         assert secret not in run.stderr + run.stdout
+
+
+def test_tap_killed_right_after_a_refresh_leaves_a_token_the_next_run_can_use(
+    sandbox_factory: Any, tap_installed: None, tmp_path: Path
+) -> None:
+    """SIGKILL as soon as the sandbox has served a request made with the new access token: the
+    rotated refresh token must already be on disk (persisted before use), or the next run of a
+    crashed pipeline could never authenticate again."""
+    sb = sandbox_factory(seed=105, events=20, **oauth_sandbox_options())
+    token_file = tmp_path / "secrets" / "refresh_token"
+    config = tap_config(tmp_path / "config.json", sb, **oauth_settings(token_file))
+
+    def first_authenticated_request(process: subprocess.Popen[str]) -> bool:
+        if any(e.path != "/oauth/token" and e.status == 200 for e in list(sb.request_log)):
+            process.send_signal(signal.SIGKILL)
+            return True
+        return False
+
+    killed = run_tap_watched(config, first_authenticated_request, poll_seconds=0.0005)
+    assert killed.killed, killed.describe()
+
+    rerun = run_tap(config)
+    assert rerun.returncode == 0, rerun.describe()
+    assert_rotated_file(token_file, sb)

@@ -212,6 +212,31 @@ def test_rerun_after_a_kill_between_calendlys_answer_and_the_outcome_line(
         assert effects[in_window] <= 2
 
 
+def test_target_under_faults_that_precede_the_write_completes_every_record_once(
+    sandbox_factory: Any, target_installed: None, tmp_path: Path
+) -> None:
+    """500/502/503 and resets come before Calendly does anything: retrying is safe and every
+    record must come out ok, each created exactly once."""
+    sb = sandbox_factory(
+        seed=61,
+        events=60,
+        token=TOKEN,
+        fault_rate=0.3,
+        fault_kinds=("500", "502", "503", "reset"),
+    )
+    streams = create_records(sb, PER_ACTION, tag="5xx")
+    responses = tmp_path / "responses.jsonl"
+    config = target_config(tmp_path / "config.json", sb, responses, max_retries=12)
+
+    run = run_target(config, singer_input(streams))
+
+    assert run.returncode == 0, run.describe()
+    assert any(method == "POST" for method, _, _ in sb.faults_injected), "no write met a fault"
+    assert all(n == 1 for n in side_effects(sb, streams).values())
+    results = Counter(line["outcome"] for line in read_jsonl(responses))
+    assert results == Counter({"ok": PER_ACTION * len(WRITE_PATHS)}), results
+
+
 @pytest.mark.parametrize("kind", ["truncate", "stall"])
 def test_target_under_faults_never_creates_a_record_twice(
     sandbox_factory: Any, target_installed: None, tmp_path: Path, kind: str
