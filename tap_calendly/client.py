@@ -260,8 +260,20 @@ class CalendlyStream(RESTStream[str | None]):
                 yield from rows
         except (PlanRequiredError, PermissionDeniedError) as exc:
             if not is_plan_gate(exc):
-                raise
+                raise self.permission_error(exc) from exc
             self.skip_for_plan(exc)
+
+    def permission_error(self, exc: CalendlyError) -> CalendlyError:
+        """The same error, naming the stream and what to do about it."""
+        return type(exc)(
+            f"{exc.message} Stream '{self.name}' reads the whole organization: use the token "
+            "of an organization owner or admin, or deselect the stream.",
+            status=exc.status,
+            title=exc.title,
+            details=exc.details,
+            method=exc.method,
+            url=exc.url,
+        )
 
     def skip_for_plan(self, exc: CalendlyError) -> None:
         self.skipped = True
@@ -385,7 +397,7 @@ class CalendlyChildStream(CalendlyStream):
                 yield from future.result()
         except (PlanRequiredError, PermissionDeniedError) as exc:
             if not is_plan_gate(exc):
-                raise
+                raise self.permission_error(exc) from exc
             self.skip_for_plan(exc)
         finally:
             for future in pending:

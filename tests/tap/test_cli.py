@@ -115,3 +115,11 @@ def test_oauth_settings_work_and_the_rotated_refresh_token_is_kept(tmp_path: Pat
         second = run_cli(tmp_path, config, state=first.final_state)  # the old token is spent
         assert second.returncode == 0, second.stderr
     assert "sandbox-secret" not in first.stderr + second.stderr
+
+
+def test_a_plain_members_token_fails_naming_the_stream_and_the_fix(tmp_path: Path) -> None:
+    with Sandbox(seed=1, events=20) as sandbox:
+        run = run_cli(tmp_path, tap_config(sandbox, token=sandbox.member_token))
+    assert run.returncode != 0
+    assert "Stream 'activity_log_entries' reads the whole organization" in run.stderr
+    assert "owner or admin" in run.stderr
