@@ -119,7 +119,7 @@ def test_a_second_run_without_changes_emits_nothing(sandbox: Sandbox) -> None:
     )
 
 
-def test_book_cancel_and_no_shows_arrive_in_the_next_run_and_nothing_else(
+def test_bookings_cancellations_no_shows_invitations_and_hooks_arrive_in_the_next_run_only(
     sandbox: Sandbox,
 ) -> None:
     config = tap_config(sandbox)
@@ -137,7 +137,26 @@ def test_book_cancel_and_no_shows_arrive_in_the_next_run_and_nothing_else(
     # Undoing a no-show that run 1 did not see (made and undone between the runs).
     api.delete(f"/invitee_no_shows/{no_show['uri'].rsplit('/', 1)[-1]}")
 
+    organization = sandbox.store.organization["uri"]
+    invitation = api.post(
+        f"/organizations/{organization.rsplit('/', 1)[-1]}/invitations",
+        {"email": "new.hire@example.org"},
+    )
+    hook = api.post(
+        "/webhook_subscriptions",
+        {
+            "url": "https://example.org/calendly-hook",
+            "events": ["invitee.created"],
+            "organization": organization,
+            "scope": "user",
+            "user": sandbox.member["user"]["uri"],
+        },
+    )
+
     changed = changed_keys(before, snapshot(sandbox))
+    assert invitation["uri"] in changed["organization_invitations"]
+    assert hook["uri"] in changed["webhook_subscriptions"]
+    assert changed["activity_log_entries"]  # the invitation is logged
     assert booked["uri"] in changed["invitees"] and recent["uri"] in changed["invitees"]
     assert future["uri"] in changed["scheduled_events"]
     assert marked["uri"] in changed["invitees"]
