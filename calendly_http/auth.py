@@ -15,16 +15,31 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import requests
 
 from calendly_http.errors import AuthenticationError
+from calendly_http.retry import never_reached_the_server
 from calendly_http.settings import ClientSettings
 
 TOKEN_REQUESTS_PER_MINUTE = 8
+TOKEN_ENDPOINT_TRIES = 3
 EXPIRY_MARGIN_SECONDS = 60.0
+
+
+LOST_ANSWER = (
+    "the OAuth token endpoint's answer was lost or malformed; Calendly may already have rotated "
+    "the refresh token: if the next run reports invalid_grant, authorize again"
+)
+
+
+@dataclass
+class _TokenFailure:
+    error: AuthenticationError
+    retriable: bool
 
 
 class Credentials(Protocol):
@@ -58,8 +73,10 @@ class OAuthRefresher:
         *,
         logger: logging.Logger,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._settings = settings
+        self._sleep = sleep
         self._session = session
         self._logger = logger
         self._clock = clock
@@ -97,6 +114,32 @@ class OAuthRefresher:
         return self._settings.refresh_token
 
     def _refresh(self) -> None:
+        body = self._token_request()
+        self._header = f"Bearer {body['access_token']}"
+        lifetime = float(body.get("expires_in") or 7200)
+        # Renew a little early, but never so early that a short-lived token is stale on arrival.
+        self._expires_at = self._clock() + lifetime - min(EXPIRY_MARGIN_SECONDS, lifetime / 4)
+        rotated = body.get("refresh_token")
+        if rotated and rotated != self._refresh_token:
+            self._refresh_token = rotated
+            self._persist(rotated)
+        self._logger.info("Obtained a new OAuth access token (valid %ss).", body.get("expires_in"))
+
+    def _token_request(self) -> dict[str, Any]:
+        """POST the refresh_token grant. Only an outage is retried: after a lost answer Calendly
+        may already have rotated the refresh token, and resending the old one would revoke access."""
+        for attempt in range(1, TOKEN_ENDPOINT_TRIES + 1):
+            self._count_token_request()
+            outcome = self._post_token_grant()
+            if isinstance(outcome, dict):
+                return outcome
+            if not outcome.retriable or attempt == TOKEN_ENDPOINT_TRIES:
+                raise outcome.error
+            self._logger.warning("%s; retrying in %ds", outcome.error.message, attempt)
+            self._sleep(attempt)
+        raise AssertionError("unreachable")
+
+    def _count_token_request(self) -> None:
         now = self._clock()
         while self._recent_requests and now - self._recent_requests[0] > 60:
             self._recent_requests.popleft()
@@ -108,6 +151,8 @@ class OAuthRefresher:
                 title="OAuth refresh loop",
             )
         self._recent_requests.append(now)
+
+    def _post_token_grant(self) -> dict[str, Any] | _TokenFailure:
         settings = self._settings
         try:
             response = self._session.post(
@@ -117,30 +162,32 @@ class OAuthRefresher:
                 timeout=settings.request_timeout,
             )
         except requests.exceptions.RequestException as exc:
-            raise AuthenticationError(
-                f"could not reach the OAuth token endpoint ({type(exc).__name__})",
-                title="OAuth refresh failed",
-                url=settings.oauth_token_url,
-                method="POST",
-            ) from None
+            if never_reached_the_server(exc):
+                message = "the OAuth token endpoint could not be reached"
+                return self._failure(message, None, retriable=True)
+            return self._failure(LOST_ANSWER, None, retriable=False)
+        if response.status_code >= 500:
+            message = f"the OAuth token endpoint is unavailable (HTTP {response.status_code})"
+            return self._failure(message, response.status_code, retriable=True)
         if response.status_code != 200:
-            raise AuthenticationError(
-                _refusal(response),
-                status=response.status_code,
-                title="OAuth refresh failed",
-                method="POST",
-                url=settings.oauth_token_url,
-            )
-        body = response.json()
-        self._header = f"Bearer {body['access_token']}"
-        lifetime = float(body.get("expires_in") or 7200)
-        # Renew a little early, but never so early that a short-lived token is stale on arrival.
-        self._expires_at = now + lifetime - min(EXPIRY_MARGIN_SECONDS, lifetime / 4)
-        rotated = body.get("refresh_token")
-        if rotated and rotated != self._refresh_token:
-            self._refresh_token = rotated
-            self._persist(rotated)
-        self._logger.info("Obtained a new OAuth access token (valid %ss).", body.get("expires_in"))
+            return self._failure(_refusal(response), response.status_code, retriable=False)
+        try:
+            body = response.json()
+            if not isinstance(body, dict) or not body.get("access_token"):
+                raise ValueError("no access_token")
+        except ValueError:
+            return self._failure(LOST_ANSWER, 200, retriable=False)
+        return body
+
+    def _failure(self, message: str, status: int | None, *, retriable: bool) -> _TokenFailure:
+        error = AuthenticationError(
+            message,
+            status=status,
+            title="OAuth refresh failed",
+            method="POST",
+            url=self._settings.oauth_token_url,
+        )
+        return _TokenFailure(error, retriable)
 
     def _persist(self, refresh_token: str) -> None:
         path = self._settings.refresh_token_path
@@ -186,7 +233,8 @@ def credentials_for(
     session: requests.Session,
     logger: logging.Logger,
     clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Credentials:
     if settings.token:
         return PersonalAccessToken(settings.token)
-    return OAuthRefresher(settings, session, logger=logger, clock=clock)
+    return OAuthRefresher(settings, session, logger=logger, clock=clock, sleep=sleep)

@@ -20,10 +20,17 @@ from calendly_http.errors import (
     AuthenticationError,
     CalendlyError,
     ConfigError,
+    OutcomeUnknownError,
     RetriesExhaustedError,
     error_from_response,
 )
-from calendly_http.retry import RETRIABLE_STATUSES, TRANSPORT_ERRORS, RetryPolicy
+from calendly_http.retry import (
+    IDEMPOTENT_METHODS,
+    RETRIABLE_STATUSES,
+    TRANSPORT_ERRORS,
+    RetryPolicy,
+    never_reached_the_server,
+)
 from calendly_http.settings import ClientSettings
 from calendly_http.throttle import Throttle
 
@@ -88,17 +95,26 @@ class CalendlyClient:
             )
         return path_or_url
 
-    def send(self, prepared: requests.PreparedRequest) -> requests.Response:
+    def send(
+        self, prepared: requests.PreparedRequest, *, idempotent: bool | None = None
+    ) -> requests.Response:
         """Send with throttle, auth and bounded retries; return a 2xx response or raise.
 
         A JSON body is parsed once here (a truncated body is retried like a broken
         connection); read it back with `json_body(response)`.
+
+        A write that is not `idempotent` (default: POST and PATCH) is resent only when Calendly
+        certainly did not act on it (429, a 5xx answer, no connection); when its answer is lost
+        after sending (timeout, cut-short body) it raises OutcomeUnknownError instead.
         """
         url = self.url(prepared.url or "")
         method = prepared.method or "GET"
         safe_url = _without_query(url)
+        if idempotent is None:
+            idempotent = method.upper() in IDEMPOTENT_METHODS
         retry = 0
         refreshed = False
+        last_status: int | None = None
         while True:
             authorization = self._authorization()
             attempt = prepared.copy()
@@ -111,9 +127,11 @@ class CalendlyClient:
                 response = self._session.send(attempt, timeout=self._timeout())
             except TRANSPORT_ERRORS as exc:
                 problem, wait = _describe_transport(exc), self._policy.backoff(retry + 1)
+                if not idempotent and not never_reached_the_server(exc):
+                    raise self._outcome_unknown(problem, method, safe_url) from None
             else:
                 self.throttle.observe(response.headers)
-                status = response.status_code
+                status = last_status = response.status_code
                 if status < 300 and _attach_json(response):
                     return response
                 if status == 401 and not refreshed and self._credentials_recover(authorization):
@@ -121,6 +139,8 @@ class CalendlyClient:
                     continue
                 if status < 300:
                     problem, wait = "malformed JSON body", self._policy.backoff(retry + 1)
+                    if not idempotent:
+                        raise self._outcome_unknown(problem, method, safe_url)
                 elif status == 429:
                     # Everyone waits, not just this thread: the throttle holds back every caller.
                     self._count(rate_limited=1)
@@ -134,6 +154,7 @@ class CalendlyClient:
                 raise self._redacted(
                     RetriesExhaustedError(
                         f"gave up after {retry + 1} attempts; last problem: {problem}",
+                        status=last_status,
                         title="Retries exhausted",
                         method=method,
                         url=safe_url,
@@ -161,13 +182,14 @@ class CalendlyClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        idempotent: bool | None = None,
     ) -> Any:
         """Send one request; return its parsed JSON body (None when empty)."""
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         prepared = requests.Request(
             method, self.url(path_or_url), params=clean, json=json
         ).prepare()
-        return json_body(self.send(prepared))
+        return json_body(self.send(prepared, idempotent=idempotent))
 
     def paginate(
         self, path: str, params: Mapping[str, Any] | None = None
@@ -218,7 +240,7 @@ class CalendlyClient:
         with self._credentials_lock:
             if self._credentials is None:
                 self._credentials = credentials_for(
-                    self.settings, self._session, self.logger, self._clock
+                    self.settings, self._session, self.logger, self._clock, self._sleep
                 )
         try:
             return self._credentials.authorization()
@@ -247,6 +269,17 @@ class CalendlyClient:
             error.message = f"{error.message}. Calendly rejected the credentials: check {setting}."
             error.args = (error._describe(),)
         return error
+
+    def _outcome_unknown(self, problem: str, method: str, url: str) -> CalendlyError:
+        return self._redacted(
+            OutcomeUnknownError(
+                f"{problem} after the request was sent; Calendly may have performed it, so it "
+                "was not sent again",
+                title="Outcome unknown",
+                method=method,
+                url=url,
+            )
+        )
 
     def _redacted(self, error: CalendlyError) -> CalendlyError:
         error.message = self.redact(error.message)

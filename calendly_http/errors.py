@@ -88,6 +88,13 @@ class InvalidRequestError(CalendlyError):
     """400 or 422: Calendly rejected the request's parameters or body."""
 
 
+class OutcomeUnknownError(CalendlyError):
+    """A write whose answer was lost after Calendly may have performed it (timeout, cut-short body).
+
+    It is not resent blindly, which could create a resource twice: the caller looks the outcome up.
+    """
+
+
 class RetriesExhaustedError(CalendlyError):
     """429, 5xx, timeouts or broken connections persisted through every allowed retry."""
 

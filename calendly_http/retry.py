@@ -17,6 +17,8 @@ TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
     requests.exceptions.ChunkedEncodingError,  # body cut short
     requests.exceptions.ContentDecodingError,
 )
+# Methods whose repetition cannot do anything twice (a repeated DELETE answers 404).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 MAX_BACKOFF_SECONDS = 60.0
 MAX_RATE_LIMIT_WAIT_SECONDS = 120.0
 
@@ -56,3 +58,14 @@ def _seconds(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def never_reached_the_server(exc: Exception) -> bool:
+    """True when the request certainly was not processed: the connection was never established."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.exceptions.ConnectionError):
+        return False
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3 MaxRetryError wraps the cause
+    return type(reason).__name__ in ("NewConnectionError", "NameResolutionError")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -201,8 +202,10 @@ def _number(
             value = float(value)
         except ValueError:
             raise ConfigError(key, f"expected a number, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # singer-sdk reads config files with parse_float=Decimal
+    if isinstance(value, bool) or not isinstance(value, int | float | decimal.Decimal):
         raise ConfigError(key, f"expected a number, got {type(value).__name__}")
+    value = float(value)
     if integer and value != int(value):
         raise ConfigError(key, f"expected a whole number, got {value}")
     if minimum is not None and value < minimum:

@@ -19,6 +19,7 @@ from calendly_http import (
     InsufficientScopeError,
     InvalidRequestError,
     NotFoundError,
+    OutcomeUnknownError,
     PermissionDeniedError,
     PlanRequiredError,
     RetriesExhaustedError,
@@ -368,6 +369,28 @@ def test_oauth_refreshes_before_expiry(requests_mock: rm.Mocker, tmp_path: Path)
     assert auths == ["Bearer access-1", "Bearer access-2"]
 
 
+def test_token_endpoint_outage_is_retried_and_named(
+    requests_mock: rm.Mocker, tmp_path: Path
+) -> None:
+    requests_mock.post(TOKEN_URL, [{"status_code": 503}, token_response(1)])
+    requests_mock.get(f"{API}/groups", json={})
+    sleeps = Sleeps()
+    oauth_client(tmp_path, sleeps).request("GET", "/groups")
+    assert sum(r.url == TOKEN_URL for r in requests_mock.request_history) == 2
+    requests_mock.post(TOKEN_URL, status_code=503)
+    with pytest.raises(AuthenticationError, match=r"unavailable \(HTTP 503\)"):
+        oauth_client(tmp_path, sleeps).request("GET", "/groups")
+
+
+def test_a_lost_token_answer_is_not_resent(requests_mock: rm.Mocker, tmp_path: Path) -> None:
+    requests_mock.post(
+        TOKEN_URL, [{"exc": requests.exceptions.ChunkedEncodingError("cut")}, token_response(1)]
+    )
+    with pytest.raises(AuthenticationError, match="may already have rotated"):
+        oauth_client(tmp_path, Sleeps()).request("GET", "/groups")
+    assert requests_mock.call_count == 1
+
+
 def test_redact_hides_every_secret(requests_mock: rm.Mocker, tmp_path: Path) -> None:
     requests_mock.post(TOKEN_URL, [token_response(1)])
     requests_mock.get(f"{API}/groups", json={})
@@ -403,3 +426,61 @@ def test_resource_uri() -> None:
     assert (
         resource_uri(API + "/", "/users", "https://api.calendly.com/users/u1") == f"{API}/users/u1"
     )
+
+
+# --- writes are never done twice by a retry ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "lost_answer",
+    [
+        {"exc": requests.exceptions.ReadTimeout("stalled after sending")},
+        {"exc": requests.exceptions.ChunkedEncodingError("cut short")},
+        {"exc": requests.exceptions.ConnectionError("Connection aborted.")},
+        {"status_code": 201, "text": '{"resource": {"booking_url": '},
+    ],
+)
+def test_a_post_whose_answer_is_lost_is_not_resent(
+    requests_mock: rm.Mocker, lost_answer: dict
+) -> None:
+    requests_mock.post(f"{API}/scheduling_links", [lost_answer, {"status_code": 201, "json": {}}])
+    with pytest.raises(OutcomeUnknownError, match="may have performed it"):
+        make_client(Sleeps(), retry_initial_wait=0.01).request("POST", "/scheduling_links", json={})
+    assert requests_mock.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "not_done",
+    [
+        {"status_code": 429, "headers": {"X-RateLimit-Reset": "1"}},
+        {"status_code": 503},
+        {"status_code": 500},
+        {"exc": requests.exceptions.ConnectTimeout("no connection")},
+    ],
+)
+def test_a_post_calendly_did_not_act_on_is_retried(
+    requests_mock: rm.Mocker, not_done: dict
+) -> None:
+    requests_mock.post(
+        f"{API}/scheduling_links", [not_done, {"status_code": 201, "json": {"ok": 1}}]
+    )
+    client = make_client(Sleeps(), retry_initial_wait=0.01)
+    assert client.request("POST", "/scheduling_links", json={}) == {"ok": 1}
+    assert requests_mock.call_count == 2
+
+
+def test_a_write_declared_idempotent_is_retried_after_a_timeout(requests_mock: rm.Mocker) -> None:
+    requests_mock.post(
+        f"{API}/data_compliance/deletion/invitees",
+        [{"exc": requests.exceptions.ReadTimeout("t")}, {"status_code": 202, "json": {}}],
+    )
+    client = make_client(Sleeps(), retry_initial_wait=0.01)
+    client.request("POST", "/data_compliance/deletion/invitees", json={}, idempotent=True)
+    assert requests_mock.call_count == 2
+
+
+def test_exhausted_retries_keep_the_last_status(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(f"{API}/groups", status_code=502)
+    with pytest.raises(RetriesExhaustedError) as caught:
+        make_client(Sleeps(), max_retries=1, retry_initial_wait=0.01).request("GET", "/groups")
+    assert caught.value.status == 502

@@ -1,5 +1,7 @@
 """Settings are checked before any request: each problem names the setting to fix."""
 
+from decimal import Decimal
+
 import pytest
 
 from calendly_http import ClientSettings, ConfigError
@@ -61,3 +63,11 @@ def test_secrets_are_listed_for_redaction() -> None:
         {"client_id": "id", "client_secret": "shh", "refresh_token": "rt"}
     )
     assert set(settings.secrets) == {"shh", "rt"}
+
+
+def test_fractional_settings_from_a_config_file_are_accepted() -> None:
+    # singer-sdk parses config files with parse_float=Decimal
+    settings = ClientSettings.from_config(
+        {"token": "t", "retry_initial_wait": Decimal("0.01"), "request_timeout": Decimal("1.5")}
+    )
+    assert (settings.retry_initial_wait, settings.request_timeout) == (0.01, 1.5)

@@ -1,0 +1,70 @@
+"""Behaviour both plugins share at the command line: clean stops and secret-safe config errors."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+from singer_sdk.exceptions import ConfigValidationError
+
+from calendly_http.errors import CalendlyError, ConfigError
+
+
+def secret_setting_values(config: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    """Every string inside a setting the schema marks secret, at any depth and of any type."""
+    properties = schema.get("properties", {})
+    secret_keys = [key for key, spec in properties.items() if spec.get("secret")]
+    return sorted(
+        {text for key in secret_keys for text in _strings(config.get(key)) if text},
+        key=len,
+        reverse=True,
+    )
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+    elif value is not None:
+        yield str(value)
+
+
+class CalendlyPlugin:
+    """Mixin for the tap and target classes (put it first among the bases).
+
+    - A config that fails schema validation is reported without echoing secret values (jsonschema
+      quotes the offending value, e.g. a token given as a list).
+    - Expected stops (bad settings, Calendly refusing the credentials...) end with one clear error
+      line and exit code 1, not a traceback.
+    """
+
+    expected_stops: ClassVar[tuple[type[BaseException], ...]] = (ConfigError, CalendlyError)
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        try:
+            return super()._validate_config(raise_errors=raise_errors)  # type: ignore[misc]
+        except ConfigValidationError as exc:
+            secrets = secret_setting_values(getattr(self, "_config", {}), exc.schema or {})
+            raise ConfigValidationError(
+                str(exc), errors=[_redact(e, secrets) for e in exc.errors], schema=exc.schema
+            ) from None
+
+    @classmethod
+    def invoke(cls, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().invoke(*args, **kwargs)  # type: ignore[misc]
+        except cls.expected_stops as exc:
+            cls.logger.error("%s", exc)  # type: ignore[attr-defined]
+            sys.exit(1)
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
