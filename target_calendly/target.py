@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import RecordsWithoutSchemaException
+from singer_sdk.exceptions import ConfigValidationError, RecordsWithoutSchemaException
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
 from singer_sdk.io_base import SingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
@@ -26,6 +26,7 @@ from target_calendly.checkpoints import StateGate
 from target_calendly.executor import Executor, RecordFailedError
 from target_calendly.outcomes import OutcomeLine, OutcomeWriter, jsonable
 from target_calendly.sinks import ActionSink
+from target_calendly.validation import config_problems
 
 DEFAULT_RESPONSES_PATH = "calendly_responses.jsonl"
 
@@ -179,6 +180,17 @@ class TargetCalendly(Target):
                 path,
                 len(self.writer.ledger),
             )
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # The SDK's own messages quote the offending value, which may be a secret.
+        schema = self.config_jsonschema
+        self.append_builtin_config(schema)
+        errors = config_problems(schema, self._config)
+        if errors and raise_errors:
+            raise ConfigValidationError("Config validation failed", errors=errors, schema=schema)
+        if errors:
+            self.logger.warning("Config validation failed: %s", "; ".join(errors))
+        return errors
 
     @classmethod
     def invoke(  # type: ignore[override]
