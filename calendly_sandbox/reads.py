@@ -334,7 +334,10 @@ def list_activity_log(ctx: Ctx) -> Any:
         in_window(table, "occurred_at", window),
     )
     order = ctx.sort_order("occurred_at:desc")
-    body = page(ctx, "activity_log_entries", order, predicate, window=window)
+    # The window can bound the walk only when the index is ordered by occurred_at first;
+    # otherwise the predicate alone applies it.
+    walk_window = window if order.fields[0] == "occurred_at" else (None, None)
+    body = page(ctx, "activity_log_entries", order, predicate, window=walk_window)
     total = filtered_total(ctx, "activity_log_entries", predicate)
     body["last_event_time"] = max((e["occurred_at"] for e in body["collection"]), default=None)
     body["total_count"] = min(total, ACTIVITY_MAX_TOTAL)

@@ -264,6 +264,24 @@ def test_activity_log_window_sort_and_extras(api, sandbox):
     assert [e["occurred_at"] for e in asc["collection"]] == sorted(entries)[:20]
 
 
+def test_activity_log_window_with_another_sort(api, sandbox):
+    entries = sorted(e["occurred_at"] for e in sandbox.store.activity_log_entries.values())
+    low, high = entries[5], entries[-5]
+    got = all_pages(
+        api,
+        sandbox,
+        "/activity_log_entries",
+        organization=org_uri(sandbox),
+        min_occurred_at=low,
+        max_occurred_at=high,
+        sort="action:asc",
+        count=25,
+    )
+    assert sorted(e["occurred_at"] for e in got) == [e for e in entries if low <= e < high]
+    actions = [e["action"] for e in got]
+    assert actions == sorted(actions)
+
+
 def test_outgoing_communications_window(api, sandbox):
     created = sorted(c["created_at"] for c in sandbox.store.outgoing_communications.values())
     low = created[len(created) // 3]
