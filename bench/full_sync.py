@@ -11,16 +11,24 @@ from typing import Any
 
 from bench import profile_summary
 from bench.changes import ChangeSet, apply_changes
-from bench.minimum import FULL_SYNC_RULES, EndpointCount, Rule, compare, incremental_rules
+from bench.minimum import (
+    FULL_SYNC_RULES,
+    EndpointCount,
+    Rule,
+    compare,
+    incremental_rules,
+    listed_event_kinds,
+)
 from bench.plan import UNTHROTTLED, Plan
-from bench.process import console_script, run_measured
+from bench.process import run_console_script
 from bench.report import Section, Table, Verdict, mib, pct
 from bench.sandbox import Hit, RunningSandbox, running_sandbox
 from bench.tap import TapRun, run_tap, tap_config
 from bench.times import UTC, parse_time
 
 MAX_OVER_MINIMUM = 0.02
-PROFILE_BASELINE = Path(__file__).with_name("profiles") / "before.md"
+INVITEES_ENDPOINT = "GET /scheduled_events/{uuid}/invitees"
+RECORDED_PROFILES = Path(__file__).with_name("profiles")
 
 # Tap stream -> the store's table of the same rows (webhooks: organization scope only).
 STORE_KIND = {
@@ -57,18 +65,17 @@ class FullSyncResults:
     changes: ChangeSet | None = None
     profile_path: Path | None = None
     profiled: TapRun | None = None
+    listed_events: dict[str, int] = field(default_factory=dict)
 
 
 def measure(plan: Plan, workdir: Path) -> FullSyncResults:
     with running_sandbox(events=plan.cpu_events) as sandbox:
         settings = {"requests_per_minute": UNTHROTTLED, "invitee_concurrency": plan.concurrency}
         config = tap_config(sandbox.base_url, **settings)
-        startup = run_measured(
-            [console_script("tap-calendly"), "--about", "--format", "json"],
-            stdout_path=workdir / "about.json",
-            stderr_path=workdir / "about.stderr",
+        startup = run_console_script(
+            "tap-calendly", ["--about", "--format", "json"], workdir=workdir, name="about"
         )
-        full = run_tap(workdir, "full", config, pythonpath=plan.tap_path)
+        full = run_tap(workdir, "full", config, code_path=plan.code_path)
         full_hits = sandbox.hits()
         results = FullSyncResults(
             events=plan.cpu_events,
@@ -86,7 +93,7 @@ def measure(plan: Plan, workdir: Path) -> FullSyncResults:
                 "full-profiled",
                 config,
                 profile_path=results.profile_path,
-                pythonpath=plan.tap_path,
+                code_path=plan.code_path,
             )
         lookback_days = int(full.config.get("lookback_days", 30))
         results.changes = apply_changes(sandbox, plan.changes, no_show_within_days=lookback_days)
@@ -97,14 +104,15 @@ def measure(plan: Plan, workdir: Path) -> FullSyncResults:
             config,
             state=full.output.final_state,
             key_streams=("scheduled_events", "invitees"),
-            pythonpath=plan.tap_path,
+            code_path=plan.code_path,
         )
         results.incremental_hits = sandbox.hits(since=mark)
         bookmark = _bookmark(full, "scheduled_events")
-        rules: Sequence[Rule] = incremental_rules(
-            bookmark, timedelta(days=lookback_days), datetime.now(UTC)
-        )
+        now = datetime.now(UTC)
+        rules: Sequence[Rule] = incremental_rules(bookmark, timedelta(days=lookback_days), now)
         results.incremental_counts = compare(results.incremental_hits, sandbox.store, rules)
+        listing = [h for h in results.incremental_hits if h.endpoint == "GET /scheduled_events"]
+        results.listed_events = listed_event_kinds(sandbox.store, listing, bookmark, now)
     return results
 
 
@@ -141,7 +149,7 @@ def cpu_section(results: FullSyncResults) -> Section:
         "1. CPU: full sync of a large organization",
         f"`tap-calendly` alone in its process, reading a sandbox of {results.events:,} scheduled "
         "events (no rate limit, no latency) that runs in the benchmark's own process. CPU and "
-        "peak RSS are the tap process's own (`wait4` rusage); Singer output goes to a file.",
+        "peak RSS (VmHWM) are the tap process's own; Singer output goes to a file.",
     )
     section.verdicts = [
         Verdict(
@@ -296,6 +304,19 @@ def requests_section(results: FullSyncResults) -> Section:
             caption="Incremental rows against the known changes",
         )
     )
+    invitee_calls = sum(
+        c.actual for c in results.incremental_counts if c.endpoint == INVITEES_ENDPOINT
+    )
+    section.tables.append(
+        Table(
+            ("Events listed in the incremental window", "Count"),
+            [
+                *((kind, f"{n:,}") for kind, n in results.listed_events.items()),
+                ("invitee calls the tap made", f"{invitee_calls:,}"),
+            ],
+            caption="Which listed events need their invitees read again",
+        )
+    )
     other = {
         s: n
         for s, n in results.incremental.output.records.items()
@@ -334,21 +355,37 @@ def profile_section(results: FullSyncResults, limit: int = 25) -> Section:
         profile_summary.top_table(stats, "tottime", limit),
         profile_summary.top_table(stats, "cumulative", limit),
     ]
-    if PROFILE_BASELINE.exists():
-        section.notes.append(
-            f"The profile recorded before the overhead changes is kept in "
-            f"`{PROFILE_BASELINE.relative_to(PROFILE_BASELINE.parents[2])}` and shown below."
-        )
     return section
 
 
 def profile_markdown(results: FullSyncResults, title: str, limit: int = 25) -> str:
-    """The profile tables alone, as saved by --save-profile-baseline."""
+    """This run's profile tables with their figures, to keep for a later comparison."""
     assert results.profile_path is not None
     stats = profile_summary.load(results.profile_path)
+    run = results.full.process
+    summary = (
+        f"Unprofiled full sync of {results.events:,} events: {run.cpu_seconds:.1f} CPU s, "
+        f"{run.cpu_seconds / results.full.records * 1000:.3f} CPU s per 1,000 records, "
+        f"{results.full.records / run.wall_seconds:,.0f} records/s, "
+        f"{mib(run.peak_rss_bytes)} peak RSS."
+    )
     tables = [
         profile_summary.owners_table(stats),
         profile_summary.top_table(stats, "tottime", limit),
         profile_summary.top_table(stats, "cumulative", limit),
     ]
-    return f"## {title}\n\n" + "\n\n".join(t.markdown() for t in tables) + "\n"
+    return f"### {title}\n\n{summary}\n\n" + "\n\n".join(t.markdown() for t in tables) + "\n"
+
+
+def recorded_profiles(exclude: Path | None) -> Section | None:
+    """Profiles kept in bench/profiles/ (e.g. before and after a change), oldest name first."""
+    files = sorted(f for f in RECORDED_PROFILES.glob("*.md") if f != exclude)
+    if not files:
+        return None
+    section = Section(
+        "Recorded profiles (before / after)",
+        "Saved by earlier runs with `--save-profile` (see each heading for what was measured); "
+        "this run's own profile is the section above.",
+    )
+    section.intro += "\n\n" + "\n\n".join(f.read_text().strip() for f in files)
+    return section

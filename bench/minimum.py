@@ -258,3 +258,29 @@ def compare(
         else:
             counts.append(EndpointCount(endpoint, n, rule.minimum(store, hits), rule.why))
     return counts
+
+
+def listed_event_kinds(
+    store: Any, hits: Sequence[Hit], events_bookmark: datetime, now: datetime
+) -> dict[str, int]:
+    """The events an incremental run listed, by whether their invitees need reading again."""
+    lows = [parse_time(v) for h in hits if (v := h.param("min_start_time"))]
+    low = min(lows, default=None)
+    kinds = {
+        "changed since the bookmark": 0,
+        "unchanged, started (a no-show may have been marked)": 0,
+        "unchanged, future, one invitee": 0,
+        "unchanged, future, group event": 0,
+    }
+    for event in store.scheduled_events.values():
+        if low is not None and parse_time(event["start_time"]) < low:
+            continue
+        if parse_time(event["updated_at"]) > events_bookmark:
+            kinds["changed since the bookmark"] += 1
+        elif parse_time(event["start_time"]) <= now:
+            kinds["unchanged, started (a no-show may have been marked)"] += 1
+        elif event["invitees_counter"]["limit"] > 1:
+            kinds["unchanged, future, group event"] += 1
+        else:
+            kinds["unchanged, future, one invitee"] += 1
+    return kinds

@@ -25,10 +25,10 @@ class Plan:
     gdpr_batch_size: int = 100
     concurrency: int = 4  # invitee_concurrency of the CPU and scale runs (the tap's default)
     profile: bool = True
-    tap_path: Path | None = None  # a scratch copy of tap_calendly to measure instead
+    code_path: Path | None = None  # package copies to measure instead (PYTHONPATH)
 
     @classmethod
-    def quick(cls, tap_path: Path | None = None) -> Plan:
+    def quick(cls, code_path: Path | None = None) -> Plan:
         return cls(
             name="quick",
             cpu_events=5_000,
@@ -37,5 +37,5 @@ class Plan:
             rate_events=400,
             target_links=100,
             gdpr_emails=300,
-            tap_path=tap_path,
+            code_path=code_path,
         )

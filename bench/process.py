@@ -6,15 +6,17 @@ the target and nothing else (the sandbox runs in the driver process, not in the 
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from bench.machine import REPO_ROOT
 
 
 class ProcessFailedError(RuntimeError):
@@ -28,7 +30,7 @@ class ProcessRun:
     wall_seconds: float
     user_seconds: float
     system_seconds: float
-    peak_rss_bytes: int
+    peak_rss_bytes: int  # see run_console_script: ru_maxrss alone overstates it
     stdout_path: Path
     stderr_path: Path
 
@@ -44,6 +46,7 @@ def run_measured(
     stderr_path: Path,
     stdin_path: Path | None = None,
     env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
     timeout: float = 3600.0,
     check: bool = True,
 ) -> ProcessRun:
@@ -55,7 +58,12 @@ def run_measured(
         stdin_path.open("rb") if stdin_path else open(os.devnull, "rb") as stdin,  # noqa: PTH123
     ):
         child = subprocess.Popen(
-            list(argv), stdin=stdin, stdout=out, stderr=err, env=dict(env) if env else None
+            list(argv),
+            stdin=stdin,
+            stdout=out,
+            stderr=err,
+            env=dict(env) if env else None,
+            cwd=cwd,
         )
         watchdog = threading.Timer(timeout, child.kill)
         watchdog.daemon = True
@@ -88,12 +96,46 @@ def tail(path: Path, lines: int = 25) -> str:
     return "\n".join(text[-lines:])
 
 
-def console_script(name: str) -> str:
-    """The path of an installed console script (on PATH, or beside this interpreter)."""
-    found = shutil.which(name)
-    if found:
-        return found
-    beside = Path(sys.executable).with_name(name)
-    if beside.exists():
-        return str(beside)
-    raise FileNotFoundError(f"{name} is not installed: run `make install` first")
+def run_console_script(
+    script: str,
+    args: Sequence[str],
+    *,
+    workdir: Path,
+    name: str,
+    stdin_path: Path | None = None,
+    profile_path: Path | None = None,
+    code_path: Path | None = None,
+    timeout: float = 3600.0,
+    check: bool = True,
+) -> ProcessRun:
+    """Run an installed console script through `bench.child`, which reports the program's own
+    peak RSS (and profiles it when `profile_path` is given).
+
+    The child runs in `workdir` (with `-m`, the working directory comes first on sys.path) so
+    that `code_path`, first on PYTHONPATH, shadows the installed packages.
+    """
+    peak_path = workdir / f"{name}.peak.json"
+    peak_path.unlink(missing_ok=True)
+    profiling = ["--profile", str(profile_path)] if profile_path else []
+    run = run_measured(
+        [sys.executable, "-m", "bench.child", str(peak_path), *profiling, script, *args],
+        stdout_path=workdir / f"{name}.stdout",
+        stderr_path=workdir / f"{name}.stderr",
+        stdin_path=stdin_path,
+        env=_child_env(code_path),
+        cwd=workdir,
+        timeout=timeout,
+        check=check,
+    )
+    peak = json.loads(peak_path.read_text())["peak_rss_bytes"] if peak_path.exists() else 0
+    return replace(run, peak_rss_bytes=peak)
+
+
+def _child_env(code_path: Path | None) -> dict[str, str]:
+    env = dict(os.environ)
+    paths = [str(code_path)] if code_path else []
+    paths.append(str(REPO_ROOT))  # for `-m bench.child`
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env

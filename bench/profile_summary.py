@@ -32,6 +32,7 @@ OWNERS: Sequence[tuple[str, str]] = (
     ("/logging/", "logging"),
     ("/concurrent/", "threads (concurrent.futures, threading)"),
     ("/threading.py", "threads (concurrent.futures, threading)"),
+    ("/bench/", "the benchmark's wrapper (bench.child)"),
     ("/queue.py", "threads (concurrent.futures, threading)"),
 )
 
@@ -57,10 +58,9 @@ def _label(filename: str, line: int, function: str) -> str:
     if filename == "~":
         return function
     parts = Path(filename).parts
-    anchor = next(
-        (i for i, p in enumerate(parts) if p in ("site-packages", "main", "python3.11")), None
-    )
-    short = "/".join(parts[anchor + 1 :]) if anchor is not None else Path(filename).name
+    anchor = next((i for i, p in enumerate(parts) if p in ("site-packages", "python3.11")), None)
+    # Our packages, wherever they were loaded from, as package/module.py.
+    short = "/".join(parts[anchor + 1 :] if anchor is not None else parts[-2:])
     return f"{short}:{line}({function})"
 
 

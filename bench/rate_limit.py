@@ -93,7 +93,7 @@ def rate_section(plan: Plan, workdir: Path) -> Section:
                 settings["requests_per_minute"] = int(share * limit)
             name = f"rate-{share or 'default'}"
             run = run_tap(
-                workdir, name, tap_config(sandbox.base_url, **settings), pythonpath=plan.tap_path
+                workdir, name, tap_config(sandbox.base_url, **settings), code_path=plan.code_path
             )
             result = pace(sandbox.hits(), INVITEES)
         label = share_label(share)

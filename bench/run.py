@@ -1,12 +1,13 @@
 """`make bench`: measure the tap and the target against the sandbox and write BENCHMARKS.md.
 
     python -m bench.run [--quick] [--only cpu,requests,rate,scale,target] [--no-profile]
-                        [--output BENCHMARKS.md] [--keep] [--tap-path DIR]
-                        [--save-profile-baseline]
+                        [--output BENCHMARKS.md] [--keep] [--code-path DIR]
+                        [--save-profile bench/profiles/NAME.md --profile-title TITLE]
 
 Every section runs even if an earlier one failed; a failed section says why in the report.
-`--tap-path DIR` measures a scratch copy of tap_calendly (DIR/tap_calendly) instead of the
-installed one, to price a proposed change before it is made.
+`--code-path DIR` puts DIR first on the tap's PYTHONPATH: a scratch copy of tap_calendly or
+calendly_http there is measured instead of the installed one, to price a proposed change
+before it is made.
 """
 
 from __future__ import annotations
@@ -55,19 +56,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile run")
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "BENCHMARKS.md")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
-    parser.add_argument("--tap-path", type=Path, help="directory holding a tap_calendly copy")
+    parser.add_argument("--code-path", type=Path, help="directory of package copies to measure")
     parser.add_argument(
-        "--save-profile-baseline",
-        action="store_true",
-        help=f"also save this run's profile as {full_sync.PROFILE_BASELINE.name}",
+        "--save-profile",
+        type=Path,
+        help="also keep this run's profile tables in this file (bench/profiles/*.md are shown "
+        "in every later report)",
     )
+    parser.add_argument("--profile-title", default="", help="heading of the saved profile")
     args = parser.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = only - set(SECTIONS)
     if unknown:
         parser.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {SECTIONS}")
-    tap_path = args.tap_path.resolve() if args.tap_path else None
-    plan = Plan.quick(tap_path) if args.quick else Plan(name="full", tap_path=tap_path)
+    code_path = args.code_path.resolve() if args.code_path else None
+    plan = Plan.quick(code_path) if args.quick else Plan(name="full", code_path=code_path)
     if args.no_profile:
         plan = Plan(**{**plan.__dict__, "profile": False})
     workdir = Path(tempfile.mkdtemp(prefix="calendly-bench-"))
@@ -105,16 +108,21 @@ def _sync(plan: Plan, workdir: Path, args: argparse.Namespace) -> list[Section]:
         full_sync.profile_section(results),
         full_sync.requests_section(results),
     ]
-    if args.save_profile_baseline and results.profile_path is not None:
-        full_sync.PROFILE_BASELINE.parent.mkdir(exist_ok=True)
-        full_sync.PROFILE_BASELINE.write_text(
+    saved = None
+    if args.save_profile and results.profile_path is not None:
+        saved = args.save_profile.resolve()
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        where = f", packages first from {plan.code_path}" if plan.code_path else ""
+        title = args.profile_title or "Profile"
+        saved.write_text(
             full_sync.profile_markdown(
-                results,
-                f"Profile before the overhead changes ({describe_machine().commit}, "
-                f"{results.events:,} events)",
+                results, f"{title} (commit {describe_machine().commit}{where})"
             )
         )
-        log(f"saved {full_sync.PROFILE_BASELINE}")
+        log(f"saved {saved}")
+    recorded = full_sync.recorded_profiles(exclude=saved)
+    if recorded is not None:
+        sections.append(recorded)
     return sections
 
 
@@ -137,7 +145,7 @@ def render(
         "## Machine and versions",
         Table(("", ""), machine).markdown(),
         f"Command: `{command}` (plan `{plan.name}`"
-        + (f", tap_calendly from `{plan.tap_path}`" if plan.tap_path else "")
+        + (f", packages first from `{plan.code_path}`" if plan.code_path else "")
         + f"). Total wall time: {elapsed / 60:.1f} min. The machine is shared (other jobs may "
         "have run at the same time): wall-clock rates vary between runs, CPU seconds much less.",
         *(
@@ -154,8 +162,6 @@ def render(
         Table(("Section", "Target", "Measured", "Verdict"), summary).markdown(),
         *(s.markdown() for s in sections),
     ]
-    if full_sync.PROFILE_BASELINE.exists() and any("profile" in s.title.lower() for s in sections):
-        parts.append(full_sync.PROFILE_BASELINE.read_text().strip())
     return "\n\n".join(parts) + "\n"
 
 

@@ -24,7 +24,7 @@ def scale_section(plan: Plan, workdir: Path) -> Section:
                 invitee_concurrency=plan.concurrency,
             )
             runs.append(
-                (events, run_tap(workdir, f"scale-{events}", config, pythonpath=plan.tap_path))
+                (events, run_tap(workdir, f"scale-{events}", config, code_path=plan.code_path))
             )
     rss = [run.process.peak_rss_bytes for _, run in runs]
     state = [run.output.final_state_bytes for _, run in runs]

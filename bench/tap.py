@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.process import ProcessRun, console_script, run_measured
+from bench.process import ProcessRun, run_console_script
 from bench.singer_output import SingerSummary, summarize
 
-TAP_ENTRY = "tap_calendly.tap:TapCalendly.cli"
 SANDBOX_TOKEN = "sandbox-token"
 EPOCH_START = "2000-01-01T00:00:00Z"  # before any sandbox data: a full sync reads everything
 
@@ -44,10 +41,10 @@ def run_tap(
     state: Mapping[str, Any] | None = None,
     profile_path: Path | None = None,
     key_streams: Iterable[str] = (),
-    pythonpath: Path | None = None,
+    code_path: Path | None = None,
     timeout: float = 3600.0,
 ) -> TapRun:
-    """One tap run; `profile_path` runs it under bench.profiled (cProfile, every thread)."""
+    """One tap run; `profile_path` profiles it (cProfile, every thread; see bench.child)."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / f"{name}.config.json"
     config_path.write_text(json.dumps(config, indent=2))
@@ -56,20 +53,13 @@ def run_tap(
         state_path = workdir / f"{name}.state-in.json"
         state_path.write_text(json.dumps(state))
         args += ["--state", str(state_path)]
-    if profile_path is not None:
-        argv = [sys.executable, "-m", "bench.profiled", str(profile_path), TAP_ENTRY, *args]
-    else:
-        argv = [console_script("tap-calendly"), *args]
-    env = dict(os.environ)
-    if pythonpath is not None:  # a scratch copy of a package shadows the installed one
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(pythonpath), str(Path.cwd()), env.get("PYTHONPATH", "")) if p
-        )
-    process = run_measured(
-        argv,
-        stdout_path=workdir / f"{name}.singer",
-        stderr_path=workdir / f"{name}.stderr",
-        env=env,
+    process = run_console_script(
+        "tap-calendly",
+        args,
+        workdir=workdir,
+        name=name,
+        profile_path=profile_path,
+        code_path=code_path,
         timeout=timeout,
     )
     output = summarize(process.stdout_path, key_streams=key_streams)

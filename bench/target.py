@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.plan import Plan
-from bench.process import ProcessRun, console_script, run_measured
+from bench.process import ProcessRun, run_console_script
 from bench.rate_limit import pace, pace_verdicts, share_label
 from bench.report import Section, Table, Verdict, pct
 from bench.sandbox import running_sandbox
@@ -40,11 +40,12 @@ def singer_input(path: Path, stream: str, records: Iterable[Mapping[str, Any]]) 
 def run_target(workdir: Path, name: str, config: Mapping[str, Any], input_path: Path) -> ProcessRun:
     config_path = workdir / f"{name}.config.json"
     config_path.write_text(json.dumps(config, indent=2))
-    return run_measured(
-        [console_script("target-calendly"), "--config", str(config_path)],
+    return run_console_script(
+        "target-calendly",
+        ["--config", str(config_path)],
+        workdir=workdir,
+        name=name,
         stdin_path=input_path,
-        stdout_path=workdir / f"{name}.stdout",
-        stderr_path=workdir / f"{name}.stderr",
     )
 
 
