@@ -206,10 +206,11 @@ class RequestHandler(BaseHTTPRequestHandler):
             return Outgoing(429, encode(self.too_many(quota)), quota.headers())
         store = sandbox.store
         try:
-            body = self.parse_json(raw_body)
+            has_body = route.method in ("POST", "PATCH", "PUT")
+            body = self.parse_json(raw_body) if has_body else {}
             with store.lock:
                 params = validation.query_params(op, query)
-                if route.method in ("POST", "PATCH", "PUT"):
+                if has_body:
                     validation.body(op["body"], body)
                 ctx = Ctx(
                     store=store,
