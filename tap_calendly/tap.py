@@ -8,6 +8,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 
 from calendly_http import SHARED_SETTINGS, CalendlyClient, ClientSettings
+from calendly_http.plugin import CalendlyPlugin
 from tap_calendly.client import DEFAULT_CONCURRENCY, DEFAULT_LOOKBACK_DAYS, CalendlyStream
 from tap_calendly.streams import STREAM_TYPES
 
@@ -42,7 +43,7 @@ TAP_SETTINGS = (
 )
 
 
-class TapCalendly(Tap):
+class TapCalendly(CalendlyPlugin, Tap):
     """Singer tap for Calendly (API v2)."""
 
     name = "tap-calendly"

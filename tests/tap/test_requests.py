@@ -46,9 +46,11 @@ def in_flight(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     seen: dict[str, Any] = {"now": 0, "peak": 0, "lock": threading.Lock()}
     original = CalendlyClient.send
 
-    def send(self: CalendlyClient, prepared: requests.PreparedRequest) -> requests.Response:
+    def send(
+        self: CalendlyClient, prepared: requests.PreparedRequest, **options: Any
+    ) -> requests.Response:
         if not (prepared.url or "").split("?")[0].endswith("/invitees"):
-            return original(self, prepared)
+            return original(self, prepared, **options)
         with seen["lock"]:
             seen["now"] += 1
             seen["peak"] = max(seen["peak"], seen["now"])
@@ -57,7 +59,7 @@ def in_flight(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             if barrier is not None and not barrier.broken:
                 barrier.wait()  # BrokenBarrierError unless `parties` calls overlap
                 seen["barrier"] = None
-            return original(self, prepared)
+            return original(self, prepared, **options)
         finally:
             with seen["lock"]:
                 seen["now"] -= 1
