@@ -29,6 +29,7 @@ Command line: `calendly-sandbox` / `python -m calendly_sandbox` with --host --po
 --events --plan --rate-limit (0 off, -1 plan default) --latency-ms --fault-rate --fault-kinds
 --stall-seconds --access-token-ttl --verbose. It prints exactly one stdout line, the base URL,
 when ready; logs go to stderr; SIGINT/SIGTERM stop it cleanly.
+`python -m calendly_sandbox.measure --events 100000` reports generation and paging figures.
 
 Tokens
     sb.token          personal access token of the organization OWNER (admin rights).
@@ -114,6 +115,10 @@ Choices where the spec, the docs or reality disagree (API_NOTES.md section 9 and
 - /outgoing_communications lists oldest first; activity log total_count is capped at 10,000
   (exceeds_max_total_count tells).
 - /oauth/token lives on the sandbox's base URL (the real one is on auth.calendly.com).
+- OAuth scopes are not modeled: every token has every scope, so the spec's 403
+  InsufficientScopeError is never sent.
+- Responses declared 204 carry no body (HTTP forbids one), although the spec gives them a JSON
+  object schema.
 """
 
 from calendly_sandbox.sandbox import Sandbox
