@@ -30,7 +30,7 @@ MAX_OVER_MINIMUM = 0.02
 INVITEES_ENDPOINT = "GET /scheduled_events/{uuid}/invitees"
 RECORDED_PROFILES = Path(__file__).with_name("profiles")
 
-# Tap stream -> the store's table of the same rows (webhooks: organization scope only).
+# Tap stream -> the store's table of the same rows.
 STORE_KIND = {
     "scheduled_events": "scheduled_events",
     "invitees": "invitees",
@@ -118,11 +118,7 @@ def measure(plan: Plan, workdir: Path) -> FullSyncResults:
 
 def _store_rows(sandbox: RunningSandbox) -> dict[str, int]:
     store = sandbox.store
-    rows = {stream: len(store.kind(kind)) for stream, kind in STORE_KIND.items()}
-    rows["webhook_subscriptions"] = sum(
-        1 for w in store.webhook_subscriptions.values() if w["scope"] == "organization"
-    )
-    return rows
+    return {stream: len(store.kind(kind)) for stream, kind in STORE_KIND.items()}
 
 
 def _bookmark(run: TapRun, stream: str) -> datetime:

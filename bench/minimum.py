@@ -77,6 +77,19 @@ def invitees_per_event(store: Any, event_uuid: str) -> int:
     return len(store.invitees_by_event.get(event_uuid, ()))
 
 
+def webhooks_per_scope(store: Any, _hits: Sequence[Hit]) -> list[int]:
+    """Calendly lists subscriptions per scope: organization, or one user, or one group."""
+    hooks = list(store.webhook_subscriptions.values())
+    by_user = Counter(w["user"] for w in hooks if w["scope"] == "user")
+    by_group = Counter(w["group"] for w in hooks if w["scope"] == "group")
+    members = [m["user"]["uri"] for m in store.organization_memberships.values()]
+    return [
+        sum(1 for w in hooks if w["scope"] == "organization"),
+        *(by_user.get(user, 0) for user in members),
+        *(by_group.get(store.uri("groups", uuid), 0) for uuid in store.groups),
+    ]
+
+
 FULL_SYNC_RULES: tuple[Rule, ...] = (
     Rule("GET /users/me", None, one, "the token's user and organization, once"),
     Rule(
@@ -128,10 +141,8 @@ FULL_SYNC_RULES: tuple[Rule, ...] = (
     Rule(
         "GET /webhook_subscriptions",
         100,
-        lambda store, _hits: [
-            sum(1 for w in store.webhook_subscriptions.values() if w["scope"] == "organization")
-        ],
-        "organization-scoped webhooks",
+        webhooks_per_scope,
+        "webhooks: one list per scope (the organization, each member, each group)",
     ),
 )
 
