@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from calendly_sandbox import Sandbox
-from tests.sandbox.spec_check import SPEC_PATH, SpecChecker
+from tests.sandbox.spec_check import SPEC_PATH, SpecChecker, checked_session
 
 
 @pytest.fixture(scope="session")
@@ -22,18 +22,6 @@ def spec() -> SpecChecker:
 def sandbox() -> Iterator[Sandbox]:
     with Sandbox(seed=7, events=120) as sb:
         yield sb
-
-
-def checked_session(spec: SpecChecker, token: str | None) -> requests.Session:
-    session = requests.Session()
-    if token is not None:
-        session.headers["Authorization"] = f"Bearer {token}"
-
-    def validate(response: requests.Response, *args: object, **kwargs: object) -> None:
-        spec.check(response)
-
-    session.hooks["response"].append(validate)
-    return session
 
 
 @pytest.fixture

@@ -30,7 +30,6 @@ class SpecChecker:
         self.raw: dict[str, Any] = json.loads(spec_path.read_text(encoding="utf-8"))
         self.openapi = OpenAPI.from_dict(self.raw, config=Config(spec_validator_cls=None))
         self.error_schema = self.inline(self.raw["components"]["schemas"]["ErrorResponse"])
-        self.checked: list[tuple[str, str, int]] = []  # (method, spec path, status)
 
     def inline(self, node: Any) -> Any:
         if isinstance(node, dict):
@@ -93,4 +92,16 @@ class SpecChecker:
                 f"{method} {split.path} answered {status}, which its operation does not document"
             )
             jsonschema.validate(response.json(), self.error_schema)
-        self.checked.append((method, template or split.path, status))
+
+
+def checked_session(spec: SpecChecker, token: str | None) -> requests.Session:
+    """A session (bearer `token`, or none) whose every response is checked against the spec."""
+    session = requests.Session()
+    if token is not None:
+        session.headers["Authorization"] = f"Bearer {token}"
+
+    def validate(response: requests.Response, *args: object, **kwargs: object) -> None:
+        spec.check(response)
+
+    session.hooks["response"].append(validate)
+    return session

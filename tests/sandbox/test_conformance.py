@@ -15,8 +15,7 @@ from calendly_sandbox import Sandbox, facts
 from calendly_sandbox.server import ROUTES, match
 from calendly_sandbox.store import uuid_of
 from calendly_sandbox.timefmt import fmt
-from tests.sandbox.conftest import checked_session
-from tests.sandbox.spec_check import SpecChecker
+from tests.sandbox.spec_check import SpecChecker, checked_session
 
 NOWHERE = "00000000-0000-4000-8000-000000000000"
 # Documented statuses this sandbox has no way to produce for an operation, and why.

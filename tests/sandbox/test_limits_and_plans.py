@@ -9,7 +9,7 @@ import requests
 
 from calendly_sandbox import Sandbox
 from calendly_sandbox.timefmt import fmt
-from tests.sandbox.conftest import checked_session
+from tests.sandbox.spec_check import checked_session
 
 ENTERPRISE = "Please upgrade your Calendly account to Enterprise."
 STANDARD = "Please upgrade your Calendly account to Standard"

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from calendly_sandbox import Sandbox
-from tests.sandbox.conftest import checked_session
+from tests.sandbox.spec_check import checked_session
 
 
 @pytest.fixture

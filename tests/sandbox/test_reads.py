@@ -13,7 +13,7 @@ import requests
 from calendly_sandbox import Sandbox
 from calendly_sandbox.store import uuid_of
 from calendly_sandbox.timefmt import parse
-from tests.sandbox.conftest import checked_session
+from tests.sandbox.spec_check import checked_session
 
 
 def get(session: requests.Session, sb: Sandbox, path: str, **params: Any) -> requests.Response:
