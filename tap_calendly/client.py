@@ -20,14 +20,13 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import requests
 from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
 from singer_sdk.helpers.types import Context, Record
-from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams import RESTStream
 
 from calendly_http import (
@@ -41,11 +40,12 @@ from calendly_http import (
 )
 from tap_calendly import schemas
 from tap_calendly.fanout import Workers
+from tap_calendly.pagination import CalendlyPaginator, fetch_collection
+from tap_calendly.timestamps import parse_timestamp
 
 if TYPE_CHECKING:
     from tap_calendly.tap import TapCalendly
 
-UTC = timezone.utc
 DEFAULT_LOOKBACK_DAYS = 30
 DEFAULT_CONCURRENCY = 4
 
@@ -65,57 +65,6 @@ def is_plan_gate(exc: CalendlyError) -> bool:
         return False
     texts = [exc.message, *(str(d.get("message", "")) for d in exc.details)]
     return any("upgrade" in text.lower() for text in texts)
-
-
-def parse_timestamp(value: Any) -> datetime | None:
-    """An aware datetime from Calendly's RFC 3339 text (or a datetime); None when empty."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        text = str(value)
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def format_timestamp(moment: datetime) -> str:
-    """Calendly's own format: UTC with microseconds and a Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-class CalendlyPaginator(BaseAPIPaginator[str | None]):
-    """Follows `pagination.next_page_token`; optionally stops once a page says it is enough."""
-
-    def __init__(self, enough: Callable[[list[dict[str, Any]]], bool] | None = None) -> None:
-        super().__init__(None)
-        self._enough = enough
-
-    def get_next(self, response: requests.Response) -> str | None:
-        body = json_body(response) or {}
-        if self._enough is not None and self._enough(body.get("collection") or []):
-            return None
-        token = (body.get("pagination") or {}).get("next_page_token")
-        return str(token) if token else None
-
-
-def fetch_collection(
-    client: CalendlyClient,
-    path: str,
-    params: Mapping[str, Any],
-    enough: Callable[[list[dict[str, Any]]], bool] | None = None,
-) -> list[dict[str, Any]]:
-    """Every item of a (small, per-parent) collection; stops paging once `enough` says so."""
-    query = dict(params)
-    items: list[dict[str, Any]] = []
-    while True:
-        body = client.request("GET", path, params=query) or {}
-        page = body.get("collection") or []
-        items.extend(page)
-        token = (body.get("pagination") or {}).get("next_page_token")
-        if not token or (enough is not None and enough(page)):
-            return items
-        query["page_token"] = token
 
 
 class CalendlyStream(RESTStream[str | None]):

@@ -9,12 +9,8 @@ from typing import Any, ClassVar
 from singer_sdk.helpers.types import Context, Record
 
 from calendly_http import uuid_of
-from tap_calendly.client import (
-    CalendlyChildStream,
-    CalendlyStream,
-    format_timestamp,
-    parse_timestamp,
-)
+from tap_calendly.client import CalendlyChildStream, CalendlyStream
+from tap_calendly.timestamps import format_timestamp, parse_timestamp
 
 
 class OrganizationMembershipsStream(CalendlyStream):

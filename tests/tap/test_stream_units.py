@@ -9,13 +9,8 @@ from typing import Any
 import pytest
 import requests
 
-from tap_calendly.client import (
-    CalendlyPaginator,
-    fetch_collection,
-    format_timestamp,
-    parse_timestamp,
-)
 from tap_calendly.fanout import Workers
+from tap_calendly.pagination import CalendlyPaginator, fetch_collection
 from tap_calendly.streams import (
     EventTypesStream,
     InviteesStream,
@@ -23,6 +18,7 @@ from tap_calendly.streams import (
     ScheduledEventsStream,
 )
 from tap_calendly.tap import TapCalendly
+from tap_calendly.timestamps import format_timestamp, parse_timestamp
 
 UTC = timezone.utc
 CONFIG = {

@@ -1,0 +1,48 @@
+"""Paging through Calendly collections: follow `pagination.next_page_token`, never `next_page`
+URLs (they may name another host and repeat our parameters), and stop early when told."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+from singer_sdk.pagination import BaseAPIPaginator
+
+from calendly_http import CalendlyClient, json_body
+
+Page = list[dict[str, Any]]
+
+
+class CalendlyPaginator(BaseAPIPaginator[str | None]):
+    """Follows `pagination.next_page_token`; optionally stops once a page says it is enough."""
+
+    def __init__(self, enough: Callable[[Page], bool] | None = None) -> None:
+        super().__init__(None)
+        self._enough = enough
+
+    def get_next(self, response: requests.Response) -> str | None:
+        body = json_body(response) or {}
+        if self._enough is not None and self._enough(body.get("collection") or []):
+            return None
+        token = (body.get("pagination") or {}).get("next_page_token")
+        return str(token) if token else None
+
+
+def fetch_collection(
+    client: CalendlyClient,
+    path: str,
+    params: Mapping[str, Any],
+    enough: Callable[[Page], bool] | None = None,
+) -> list[dict[str, Any]]:
+    """Every item of a (small, per-parent) collection; stops paging once `enough` says so."""
+    query = dict(params)
+    items: list[dict[str, Any]] = []
+    while True:
+        body = client.request("GET", path, params=query) or {}
+        page = body.get("collection") or []
+        items.extend(page)
+        token = (body.get("pagination") or {}).get("next_page_token")
+        if not token or (enough is not None and enough(page)):
+            return items
+        query["page_token"] = token
