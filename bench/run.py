@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import full_sync
+from bench import cpu_report, full_sync, requests_report
 from bench.machine import REPO_ROOT, describe_machine
 from bench.plan import Plan
 from bench.rate_limit import rate_section
@@ -104,9 +104,9 @@ def main(argv: list[str] | None = None) -> int:
 def _sync(plan: Plan, workdir: Path, args: argparse.Namespace) -> list[Section]:
     results = full_sync.measure(plan, workdir)
     sections = [
-        full_sync.cpu_section(results),
-        full_sync.profile_section(results),
-        full_sync.requests_section(results),
+        cpu_report.cpu_section(results),
+        cpu_report.profile_section(results),
+        requests_report.requests_section(results),
     ]
     saved = None
     if args.save_profile and results.profile_path is not None:
@@ -115,12 +115,12 @@ def _sync(plan: Plan, workdir: Path, args: argparse.Namespace) -> list[Section]:
         where = f", packages first from {plan.code_path}" if plan.code_path else ""
         title = args.profile_title or "Profile"
         saved.write_text(
-            full_sync.profile_markdown(
+            cpu_report.profile_markdown(
                 results, f"{title} (commit {describe_machine().commit}{where})"
             )
         )
         log(f"saved {saved}")
-    recorded = full_sync.recorded_profiles(exclude=saved)
+    recorded = cpu_report.recorded_profiles(exclude=saved)
     if recorded is not None:
         sections.append(recorded)
     return sections
@@ -158,6 +158,11 @@ def render(
             if NAGLE_DISABLED_BY_BENCH
             else []
         ),
+        "How to run: `make bench` (this report); `.venv/bin/python -m bench.run --quick` "
+        "(small sizes, a few minutes); `--only cpu,requests,rate,scale,target` for some "
+        "sections; `--code-path DIR` to measure package copies in DIR (e.g. a proposed change) "
+        "instead of the installed ones; `--save-profile bench/profiles/NAME.md` to keep this "
+        "run's profile for later before/after comparisons.",
         "## Summary",
         Table(("Section", "Target", "Measured", "Verdict"), summary).markdown(),
         *(s.markdown() for s in sections),
