@@ -117,13 +117,16 @@ def error_from_response(response: requests.Response, method: str, url: str) -> C
     }
     status = response.status_code
     if status == 401:
-        return AuthenticationError(message, **kwargs)
+        # The spec's generated 401 bodies carry unrelated titles ("Internal Server Error").
+        return AuthenticationError(message, **{**kwargs, "title": "Unauthenticated"})
     if status == 403:
         if isinstance(body.get("required_scopes"), list):
             return InsufficientScopeError(
                 message, required_scopes=[str(s) for s in body["required_scopes"]], **kwargs
             )
-        if any(marker in message.lower() for marker in _PLAN_MARKERS):
+        # Some endpoints' documented 403 message is generic, with "Please upgrade..." in details.
+        texts = [message, *(str(d.get("message", "")) for d in details or [])]
+        if any(marker in text.lower() for text in texts for marker in _PLAN_MARKERS):
             return PlanRequiredError(message, **kwargs)
         return PermissionDeniedError(message, **kwargs)
     by_status: dict[int, type[CalendlyError]] = {

@@ -187,6 +187,20 @@ def test_4xx_is_classified_without_retry(
     assert caught.value.url == f"{API}/things"
 
 
+def test_plan_gate_named_only_in_details_is_a_plan_error(requests_mock: rm.Mocker) -> None:
+    requests_mock.get(
+        f"{API}/webhook_subscriptions",
+        status_code=403,
+        json={
+            "title": "Permission Denied",
+            "message": "You do not have permission",
+            "details": [{"message": "Please upgrade your Calendly account to Standard"}],
+        },
+    )
+    with pytest.raises(PlanRequiredError, match="upgrade"):
+        make_client(Sleeps()).request("GET", "/webhook_subscriptions")
+
+
 def test_scope_error_lists_the_scopes(requests_mock: rm.Mocker) -> None:
     requests_mock.get(
         f"{API}/activity_log_entries",
