@@ -22,12 +22,16 @@ from target_calendly.lookups import (
     Context,
     Skip,
     Values,
+    booking,
+    canceled_event,
+    check_booking,
     check_no_show,
     existing_webhook,
-    find_booking,
     find_invitation,
     find_membership,
     find_no_show,
+    invitee_no_show,
+    pending_invitation,
 )
 from target_calendly.validation import (
     InputSpec,
@@ -87,6 +91,17 @@ def what_calendly_said(error: CalendlyError) -> str:
 
 @dataclass(frozen=True)
 class Action:
+    """One row of the table.
+
+    lookup: reads before the write: resolves ids, or finds it unnecessary (Skip).
+    already_done: Calendly refusals that mean the effect is already there (`skipped`).
+    find_effect: reads the resource the write leaves behind: shown as the `response` of a
+        `skipped` record, and used when the answer to a write was lost (OutcomeUnknownError)
+        to tell whether Calendly performed it.
+    resend_safe: sending the write twice does no harm, so a lost answer is simply resent.
+    batch_body: records are batched, one request per `batch_size` records.
+    """
+
     name: str
     summary: str
     method: str
@@ -95,7 +110,8 @@ class Action:
     body: Body = no_body
     lookup: Lookup | None = None
     already_done: tuple[Rule, ...] = ()
-    existing: Callable[[Values, Context], Any] | None = None
+    find_effect: Callable[[Values, Context], Any] | None = None
+    resend_safe: bool = False
     destructive: bool = False
     batch_body: Callable[[list[Values]], dict[str, Any]] | None = None
 
@@ -311,6 +327,7 @@ ACTIONS: dict[str, Action] = {
             already_done=(
                 answered(403, "already canceled", reason="the event is already canceled"),
             ),
+            find_effect=canceled_event,
             destructive=True,
         ),
         Action(
@@ -321,6 +338,7 @@ ACTIONS: dict[str, Action] = {
             spec=InputSpec({"invitee": invitee_uri()}, required=("invitee",)),
             lookup=check_no_show,
             body=lambda v, ctx: {"invitee": ctx.rebase(v["invitee"], "scheduled_events")},
+            find_effect=invitee_no_show,
             already_done=(
                 answered(409, reason="the invitee is already marked as a no-show"),
                 answered(
@@ -352,6 +370,7 @@ ACTIONS: dict[str, Action] = {
             path="/organizations/{organization}/invitations",
             spec=InputSpec({"email": email()}, required=("email",)),
             body=lambda v, _: {"email": v["email"]},
+            find_effect=pending_invitation,
             already_done=(
                 answered(409, reason="already invited or already a member: {message}"),
                 answered(400, "already", reason="already invited or already a member: {message}"),
@@ -443,6 +462,7 @@ ACTIONS: dict[str, Action] = {
             path="/data_compliance/deletion/invitees",
             spec=InputSpec({"email": email()}, required=("email",)),
             batch_body=_deletion_emails,
+            resend_safe=True,
             destructive=True,
         ),
         Action(
@@ -456,6 +476,7 @@ ACTIONS: dict[str, Action] = {
                 checks=(_past_window_of_24_months,),
             ),
             body=lambda v, _: pick(v, "start_time", "end_time"),
+            resend_safe=True,
             destructive=True,
         ),
         Action(
@@ -479,7 +500,7 @@ ACTIONS: dict[str, Action] = {
             already_done=(
                 answered(409, reason="a webhook subscription for this URL already exists"),
             ),
-            existing=existing_webhook,
+            find_effect=existing_webhook,
         ),
         Action(
             name="delete_webhook_subscription",
@@ -527,7 +548,8 @@ ACTIONS: dict[str, Action] = {
                 required=("event_type", "start_time", "email", "timezone", ("name", "first_name")),
                 checks=(_in_the_future,),
             ),
-            lookup=find_booking,
+            lookup=check_booking,
+            find_effect=booking,
             body=_booking,
         ),
     )

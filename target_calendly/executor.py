@@ -22,6 +22,7 @@ from calendly_http import (
     CalendlyError,
     ConfigError,
     InsufficientScopeError,
+    OutcomeUnknownError,
     PlanRequiredError,
     json_body,
 )
@@ -146,7 +147,7 @@ class Executor:
 
     # -- sending ------------------------------------------------------------------------------
 
-    def _send(self, action: Action, items: list[Item], write: Write) -> None:
+    def _send(self, action: Action, items: list[Item], write: Write, *, resends: int = 0) -> None:
         if self.dry_run:
             url = self.client.url(write.path)
             request = {"method": write.method, "url": url, "body": write.body}
@@ -164,19 +165,24 @@ class Executor:
             return
         try:
             prepared = requests.Request(write.method, self.client.url(write.path), json=write.body)
-            response = self.client.send(prepared.prepare())
+            response = self.client.send(
+                prepared.prepare(), idempotent=True if action.resend_safe else None
+            )
         except ConfigError as exc:  # e.g. a URI on another host than api_url: never sent
             self._fail_all(items, {"title": "Not sent", "message": str(exc)}, None)
+            return
+        except OutcomeUnknownError as exc:
+            self._settle_unknown(action, items, write, exc, resends=resends)
             return
         except CalendlyError as exc:
             reason = action.skip_reason(exc)
             if reason is None:
                 self._fail_calendly_all(items, action, exc)
                 return
-            existing = self._existing(action, items)
+            effect = self._effect(action, items)
             for item in items:
                 self._finish(
-                    item, "skipped", http_status=exc.status, reason=reason, response=existing
+                    item, "skipped", http_status=exc.status, reason=reason, response=effect
                 )
             return
         body = json_body(response)
@@ -184,14 +190,51 @@ class Executor:
         for item in items:
             self._finish(item, "ok", http_status=response.status_code, response=resource)
 
-    def _existing(self, action: Action, items: list[Item]) -> Any:
-        """The resource that made a create unnecessary (e.g. the webhook with the same URL)."""
-        if action.existing is None or len(items) != 1:
+    def _settle_unknown(
+        self,
+        action: Action,
+        items: list[Item],
+        write: Write,
+        exc: OutcomeUnknownError,
+        *,
+        resends: int,
+    ) -> None:
+        """Calendly may or may not have performed the write: look for its effect.
+
+        Found: the write took effect. Not found: send it again (at most `max_retries` times),
+        which is safe because every action whose effect can be looked up is one Calendly refuses
+        to repeat (already canceled, already a no-show, a pending invitation, the same webhook
+        URL, a taken slot). Actions without such a lookup (links, shares) are never resent.
+        """
+        findable = action.find_effect is not None and len(items) == 1
+        effect = self._effect(action, items)
+        if effect is not None:
+            reason = "Calendly's answer was lost; a lookup shows the write took effect"
+            self._finish(items[0], "ok", reason=reason, response=effect)
+            return
+        if findable and resends < self.client.settings.max_retries:
+            self.logger.warning(
+                "%s: %s; its effect is not there: sending it again", items[0].label, exc
+            )
+            self._send(action, items, write, resends=resends + 1)
+            return
+        advice = (
+            "and a lookup did not find its effect"
+            if findable
+            else "and this action's effect cannot be looked up: check Calendly before rerunning "
+            "this record, or it may be done twice"
+        )
+        error = exc.as_outcome()
+        self._fail_all(items, {**error, "message": f"{error['message']} {advice}"}, None)
+
+    def _effect(self, action: Action, items: list[Item]) -> Any:
+        """The resource the write leaves behind, when the action can look it up (else None)."""
+        if action.find_effect is None or len(items) != 1:
             return None
         try:
-            return action.existing(items[0].values, self.ctx)
+            return action.find_effect(items[0].values, self.ctx)
         except CalendlyError as exc:
-            self.logger.warning("%s: could not read the existing resource: %s", items[0].label, exc)
+            self.logger.warning("%s: could not look up its effect: %s", items[0].label, exc)
             return None
 
     # -- outcomes -----------------------------------------------------------------------------

@@ -58,11 +58,68 @@ class Context:
         return next(iter(self.client.paginate(path, params)), None)
 
 
-def check_no_show(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+# -- effects: what a write leaves behind, looked up before it (to skip) or after its answer was
+#    lost (to know it happened). Each returns the resource, or None when there is none.
+
+
+def canceled_event(values: Values, ctx: Context) -> Any:
+    event = ctx.get(f"/scheduled_events/{uuid_of(values['event'])}")["resource"]
+    return event.get("cancellation") if event.get("status") == "canceled" else None
+
+
+def invitee_no_show(values: Values, ctx: Context) -> Any:
     invitee = ctx.get(ctx.rebase(values["invitee"], "scheduled_events"))["resource"]
-    if invitee.get("no_show"):
-        return Skip("the invitee is already marked as a no-show", invitee["no_show"])
-    return {}
+    return invitee.get("no_show") or None
+
+
+def pending_invitation(values: Values, ctx: Context) -> Any:
+    invitations = f"/organizations/{uuid_of(ctx.organization_uri)}/invitations"
+    return ctx.first(invitations, email=values["email"], status="pending")
+
+
+def booking(values: Values, ctx: Context) -> Any:
+    """The invitee (this email) on an active event of this type at this start time."""
+    start = moment(values["start_time"])
+    event_type = ctx.uri("event_types", values["event_type"])
+    try:
+        events = ctx.client.paginate(
+            "/scheduled_events",
+            {
+                "organization": ctx.organization_uri,
+                "invitee_email": values["email"],
+                "status": "active",
+                "min_start_time": _utc(start),
+                "max_start_time": _utc(start + dt.timedelta(seconds=1)),
+            },
+        )
+        event = next((e for e in events if e.get("event_type") == event_type), None)
+    except PermissionDeniedError:  # listing the organization's events needs an admin token
+        return None
+    if event is None:
+        return None
+    invitee = ctx.first(
+        f"/scheduled_events/{uuid_of(event['uri'])}/invitees",
+        email=values["email"],
+        status="active",
+    )
+    return invitee or event
+
+
+# -- lookups: resolve ids, or find that the write is not needed (Skip).
+
+
+def check_no_show(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+    no_show = invitee_no_show(values, ctx)
+    return Skip("the invitee is already marked as a no-show", no_show) if no_show else {}
+
+
+def check_booking(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+    """Without this a rerun after a crash (Calendly booked, the line was not written) would ask
+    again and be refused with "this time slot is no longer available"."""
+    booked = booking(values, ctx)
+    if booked is None:
+        return {}
+    return Skip("already booked: this email has this event type at this time", booked)
 
 
 def find_no_show(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
@@ -120,38 +177,6 @@ def existing_webhook(values: Values, ctx: Context) -> Any:
         ),
         None,
     )
-
-
-def find_booking(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
-    """A booking is findable: the invitee's email on an active event of this type at this time.
-
-    Without this check a rerun after a crash (Calendly booked, the line was not written) would
-    ask again and be refused with "this time slot is no longer available".
-    """
-    start = moment(values["start_time"])
-    event_type = ctx.uri("event_types", values["event_type"])
-    try:
-        events = ctx.client.paginate(
-            "/scheduled_events",
-            {
-                "organization": ctx.organization_uri,
-                "invitee_email": values["email"],
-                "status": "active",
-                "min_start_time": _utc(start),
-                "max_start_time": _utc(start + dt.timedelta(seconds=1)),
-            },
-        )
-        event = next((e for e in events if e.get("event_type") == event_type), None)
-    except PermissionDeniedError:  # listing the organization's events needs an admin token
-        return {}
-    if event is None:
-        return {}
-    invitee = ctx.first(
-        f"/scheduled_events/{uuid_of(event['uri'])}/invitees",
-        email=values["email"],
-        status="active",
-    )
-    return Skip("already booked: this email has this event type at this time", invitee or event)
 
 
 def _utc(moment: dt.datetime) -> str:

@@ -8,12 +8,11 @@ nothing but Singer STATE (Meltano stores every stdout line as state).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError, RecordsWithoutSchemaException
+from singer_sdk.exceptions import RecordsWithoutSchemaException
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
 from singer_sdk.io_base import SingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
@@ -21,12 +20,12 @@ from singer_sdk.singerlib.json import deserialize_json
 from singer_sdk.target_base import Target
 
 from calendly_http import SHARED_SETTINGS, CalendlyClient, ClientSettings, ConfigError
+from calendly_http.plugin import CalendlyPlugin
 from target_calendly.actions import ACTIONS, DESTRUCTIVE_ACTIONS, Action, action_names
 from target_calendly.checkpoints import StateGate
 from target_calendly.executor import Executor, RecordFailedError
-from target_calendly.outcomes import OutcomeLine, OutcomeWriter, jsonable
+from target_calendly.outcomes import OutcomeLine, OutcomeWriter
 from target_calendly.sinks import ActionSink
-from target_calendly.validation import config_problems
 
 DEFAULT_RESPONSES_PATH = "calendly_responses.jsonl"
 
@@ -41,17 +40,6 @@ class DestructiveActionRefusedError(RuntimeError):
 
 class RunFailedError(RuntimeError):
     """With `on_error: continue`, the run went to the end but some records failed."""
-
-
-EXPECTED_STOPS = (
-    RecordFailedError,
-    RunFailedError,
-    DestructiveActionRefusedError,
-    UnknownStreamError,
-    ConfigError,
-    InvalidInputLine,
-    RecordsWithoutSchemaException,
-)
 
 
 class _LineCountingReader(SingerReader):
@@ -127,7 +115,7 @@ TARGET_SETTINGS = (
 )
 
 
-class TargetCalendly(Target):
+class TargetCalendly(CalendlyPlugin, Target):
     """Singer target for Calendly: each input record becomes one Calendly write (reverse ETL)."""
 
     name = "target-calendly"
@@ -142,11 +130,20 @@ class TargetCalendly(Target):
         PluginCapabilities.STRUCTURED_LOGGING,
     ]
     message_reader_class = _LineCountingReader
+    # Stops that end the CLI with one clear line and exit code 1 (no traceback).
+    expected_stops = (
+        *CalendlyPlugin.expected_stops,
+        RecordFailedError,
+        RunFailedError,
+        DestructiveActionRefusedError,
+        UnknownStreamError,
+        InvalidInputLine,
+        RecordsWithoutSchemaException,
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        # The SDK reads a config file's decimals as Decimal, which ClientSettings rejects.
-        self.client_settings = ClientSettings.from_config(jsonable(self.config))
+        self.client_settings = ClientSettings.from_config(self.config)
         self.stream_actions: dict[str, str] = dict(self.config.get("stream_actions") or {})
         self.dry_run = bool(self.config.get("dry_run", False))
         self.batch_size = int(self.config.get("batch_size") or 100)
@@ -180,35 +177,6 @@ class TargetCalendly(Target):
                 path,
                 len(self.writer.ledger),
             )
-
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        # The SDK's own messages quote the offending value, which may be a secret.
-        schema = self.config_jsonschema
-        self.append_builtin_config(schema)
-        errors = config_problems(schema, self._config)
-        if errors and raise_errors:
-            raise ConfigValidationError("Config validation failed", errors=errors, schema=schema)
-        if errors:
-            self.logger.warning("Config validation failed: %s", "; ".join(errors))
-        return errors
-
-    @classmethod
-    def invoke(  # type: ignore[override]
-        cls,
-        *,
-        about: bool = False,
-        about_format: str | None = None,
-        config: Any = None,
-        file_input: Any = None,
-    ) -> None:
-        """The SDK's CLI entry, with expected stops reported as one clear line (no traceback)."""
-        try:
-            super().invoke(
-                about=about, about_format=about_format, config=config, file_input=file_input
-            )
-        except EXPECTED_STOPS as exc:
-            cls.logger.error("%s", exc)
-            sys.exit(1)
 
     # -- routing ------------------------------------------------------------------------------
 

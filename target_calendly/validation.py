@@ -281,21 +281,14 @@ def _json_type(value: object) -> str:
     return next((name for kind, name in _JSON_TYPES.items() if isinstance(value, kind)), "number")
 
 
-def config_problems(schema: Schema, config: Mapping[str, Any]) -> list[str]:
-    """Config validation whose messages name the setting but never quote its value."""
-    errors = Draft7Validator(schema).iter_errors(dict(config))
-    ordered = sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
-    return [_describe(error, noun="setting") for error in ordered]
-
-
-def _describe(error: ValidationError, noun: str = "field") -> str:
+def _describe(error: ValidationError) -> str:
     path = ".".join(str(p) for p in error.absolute_path)
-    where = f"{noun} '{path}'"
+    where = f"field '{path}'"
     rule, limit = error.validator, error.validator_value
     if rule == "required":
         missing = [n for n in limit if n not in error.instance]
         prefix = f"{path}." if path else ""
-        return f"{noun} '{prefix}{missing[0] if missing else limit[0]}' is required"
+        return f"field '{prefix}{missing[0] if missing else limit[0]}' is required"
     if rule == "type":
         expected = " or ".join(limit) if isinstance(limit, list) else limit
         return f"{where} must be of type {expected}, got {_json_type(error.instance)}"
@@ -320,7 +313,6 @@ __all__ = [
     "array",
     "boolean",
     "calendly_id",
-    "config_problems",
     "date",
     "date_time",
     "email",

@@ -61,3 +61,32 @@ def test_refused_credentials_stop_even_with_on_error_continue(tmp_path: Path) ->
         assert "`token`" in line["error"]["message"]
         assert "wrong-token-123" not in (tmp_path / "r.jsonl").read_text()
         assert "wrong-token-123" not in str(result.error)
+
+
+def test_a_lost_answer_is_looked_up_never_blindly_resent(tmp_path: Path) -> None:
+    """A cut-short answer comes after Calendly did the write. Invitations can be looked up (ok,
+    with the invitation found); a single-use link cannot, so it is failed, not sent twice."""
+    with Sandbox(
+        seed=5, events=20, plan="enterprise", fault_rate=0.3, fault_kinds=("truncate",)
+    ) as sb:
+        event_type = next(t for t in sb.store.event_types.values() if t["active"])
+        links = [{"event_type": event_type["uri"], "n": n} for n in range(6)]
+        messages = [
+            *stream_of("invite_user", *({"email": e} for e in EMAILS)),
+            *stream_of("create_scheduling_link", *links),
+        ]
+        config = config_for(sb, tmp_path / "r.jsonl", on_error="continue")
+        result = run_target(config, messages)
+
+        truncated = {path for method, path, _ in sb.faults_injected if method == "POST"}
+        assert any("/invitations" in p for p in truncated), "no invitation answer was cut short"
+        assert "/scheduling_links" in truncated, "no link answer was cut short"
+        invites, link_lines = result.lines[: len(EMAILS)], result.lines[len(EMAILS) :]
+        assert [line["outcome"] for line in invites] == ["ok"] * len(EMAILS)
+        recovered = [line for line in invites if line["http_status"] is None]
+        assert recovered and all(line["response"]["email"] for line in recovered)
+        assert len(set(invited(sb))) == len(invited(sb))  # no email invited twice
+        lost = [line for line in link_lines if line["outcome"] == "failed"]
+        assert lost and all("cannot be looked up" in line["error"]["message"] for line in lost)
+        assert len(writes(sb, "/scheduling_links")) == len(links)  # none resent
+        assert len(sb.store.scheduling_links) == len(links)
