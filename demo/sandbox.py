@@ -61,14 +61,19 @@ class SandboxProcess:
         return self._process.stdout
 
     def stop(self) -> None:
-        if self._process is None or self._process.poll() is not None:
+        """Terminate the server (if still running) and release its pipe."""
+        process, self._process = self._process, None
+        if process is None:
             return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
     def __exit__(
         self,
