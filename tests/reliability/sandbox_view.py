@@ -21,7 +21,9 @@ SIGNING_KEY = "sk-SECRET-j0k1l2"
 # Requests are not paced in these tests: pacing is the throttle's unit tests' business, and at
 # the sandbox's nominal 500/min it would make every run take seconds per stream.
 UNPACED = 600_000
-RETRY_INITIAL_WAIT = 0.01  # seconds: fault tests stay fast; a fraction also proves Decimal config works
+RETRY_INITIAL_WAIT = (
+    0.01  # seconds: fault tests stay fast; a fraction also proves Decimal config works
+)
 
 Resource = dict[str, Any]
 Keep = Callable[[Resource], bool]
@@ -155,3 +157,12 @@ def delivery_problems(
                 f"{want_count}"
             )
     return problems
+
+
+def run_delivery_problems(
+    output: Any, sandbox: Any, *, duplicates_allowed: bool = False
+) -> list[str]:
+    """`delivery_problems` for a tap run's parsed output (a harness.SingerOutput)."""
+    uris = {s: output.uris(s) for s in output.streams() if s not in COUNTED_STREAMS}
+    counts = {s: len(output.records(s)) for s in COUNTED_STREAMS}
+    return delivery_problems(uris, counts, sandbox, duplicates_allowed=duplicates_allowed)

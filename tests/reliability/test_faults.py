@@ -7,7 +7,6 @@ timeout, bodies cut in half) and its per-user rate limit (429 with X-RateLimit-R
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,28 +18,25 @@ import requests
 from tests.reliability.harness import Run, run_tap, write_json
 from tests.reliability.sandbox_view import (
     TOKEN,
-    delivery_problems,
+    oauth_sandbox_options,
+    oauth_settings,
+    run_delivery_problems,
     tap_config,
+    token_requests,
+)
+from tests.reliability.watchers import (
+    ExpireTokensAfter,
+    OutageFrom,
+    QuotaBurner,
+    refusals_to_others,
 )
 
 ALL_KINDS = ("500", "502", "503", "reset", "stall", "truncate")
 
 
-def emitted(run: Run) -> tuple[dict[str, Counter[str]], dict[str, int]]:
-    output = run.output
-    uris = {
-        stream: output.uris(stream)
-        for stream in output.streams()
-        if stream != "outgoing_communications"
-    }
-    counts = {"outgoing_communications": len(output.records("outgoing_communications"))}
-    return uris, counts
-
-
 def assert_exact(run: Run, sandbox: Any) -> None:
     assert run.returncode == 0, run.describe()
-    uris, counts = emitted(run)
-    problems = delivery_problems(uris, counts, sandbox)
+    problems = run_delivery_problems(run.output, sandbox)
     assert not problems, f"{problems}\n{run.describe()}"
 
 
@@ -81,61 +77,17 @@ def test_sync_under_faults_delivers_exactly_what_the_sandbox_holds(
     assert "replication_key_value" in state["bookmarks"]["scheduled_events"]
 
 
-NEIGHBOUR = {"neighbour": "1"}
-
-
-def tap_429s(sandbox: Any) -> int:
-    return sum(
-        1
-        for entry in list(sandbox.request_log)
-        if entry.status == 429 and entry.query.get("neighbour") != "1"
-    )
-
-
-class QuotaBurner(threading.Thread):
-    """Another integration of the same Calendly user spending its quota (the limit is per user,
-    across integrations), so the tap meets 429s it could not foresee from its own headers.
-
-    Event-driven: burns from the tap's first request until the tap has been refused `storm`
-    times (or the run ends), whatever the machine's speed.
-    """
-
-    def __init__(self, sandbox: Any, storm: int) -> None:
-        super().__init__(daemon=True)
-        self._sandbox = sandbox
-        self._storm = storm
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        url = f"{self._sandbox.base_url}/users/me"
-        while not self.stop.is_set() and not any(
-            e.query.get("neighbour") != "1" for e in list(self._sandbox.request_log)
-        ):
-            self.stop.wait(0.005)
-        with requests.Session() as session:
-            session.headers["Authorization"] = f"Bearer {TOKEN}"
-            while not self.stop.is_set() and tap_429s(self._sandbox) < self._storm:
-                response = session.get(url, params=NEIGHBOUR, timeout=5)
-                if response.status_code == 429:
-                    self.stop.wait(0.02)
-
-
 @pytest.mark.slow
 def test_429_storm_loses_no_record(
     sandbox_factory: Any, tap_installed: None, tmp_path: Path
 ) -> None:
     sb = sandbox_factory(seed=12, events=60, token=TOKEN, rate_limit=25, rate_window_seconds=1.0)
     config = tap_config(tmp_path / "config.json", sb, max_retries=12, invitee_concurrency=4)
-    burner = QuotaBurner(sb, storm=6)
-    burner.start()
-    try:
+    with QuotaBurner(sb, storm=6):
         run = run_tap(config)
-    finally:
-        burner.stop.set()
-        burner.join(timeout=10)
 
     assert_exact(run, sb)
-    assert tap_429s(sb) >= 6, f"the tap met only {tap_429s(sb)} 429s: no storm"
+    assert refusals_to_others(sb) >= 6, f"the tap met only {refusals_to_others(sb)} 429s"
 
 
 FAILURE_WORDS = {
@@ -195,31 +147,6 @@ def cancel_future_events(sandbox: Any, how_many: int) -> set[str]:
     return set(future)
 
 
-class FailFrom(threading.Thread):
-    """Switch the sandbox to a total outage once a request to `path_prefix` has been served."""
-
-    def __init__(self, sandbox: Any, path_prefix: str, kind: str = "503") -> None:
-        super().__init__(daemon=True)
-        self._sandbox = sandbox
-        self._prefix = path_prefix
-        self._kind = kind
-        self.done = threading.Event()
-        self.stop = threading.Event()
-        self._seen = len(sandbox.request_log)  # only requests of the run about to start count
-
-    def run(self) -> None:
-        seen = self._seen
-        while not self.stop.is_set():
-            log = self._sandbox.request_log
-            for entry in log[seen:]:
-                if entry.path.startswith(self._prefix) and entry.status == 200:
-                    self._sandbox.configure(fault_rate=1.0, fault_kinds=(self._kind,))
-                    self.done.set()
-                    return
-            seen = len(log)
-            self.stop.wait(0.001)
-
-
 def bookmark(state: dict[str, Any] | None, stream: str) -> Any:
     return ((state or {}).get("bookmarks", {}).get(stream) or {}).get("replication_key_value")
 
@@ -238,13 +165,10 @@ def test_a_failed_sync_keeps_the_bookmark_and_the_next_run_gets_the_changes(
     with sb.store.lock:
         changed_invitees = {i["uri"] for i in sb.store.invitees.values() if i["event"] in cancelled}
     # Fail in the middle of scheduled_events + invitees: after the first invitee list is served.
-    outage = FailFrom(sb, "/scheduled_events/")
-    outage.start()
-    failed = run_tap(config, state_file)
-    outage.stop.set()
-    outage.join(timeout=5)
+    with OutageFrom(sb, "/scheduled_events/") as outage:
+        failed = run_tap(config, state_file)
 
-    assert outage.done.is_set(), "the outage never started"
+    assert outage.fired.is_set(), "the outage never started"
     assert failed.returncode != 0, failed.describe()
     assert "/scheduled_events" in failed.stderr, failed.describe()
     assert "Retries exhausted" in failed.stderr or "gave up" in failed.stderr, failed.describe()
@@ -272,3 +196,37 @@ def test_a_failed_sync_keeps_the_bookmark_and_the_next_run_gets_the_changes(
     assert cancelled <= set(resumed.output.uris("scheduled_events")), "cancellations lost"
     assert changed_invitees <= set(resumed.output.uris("invitees")), "invitee changes lost"
     assert cancelled <= got_events and changed_invitees <= got_invitees
+
+
+@pytest.mark.slow
+def test_everything_at_once_still_delivers_exactly(
+    sandbox_factory: Any, tap_installed: None, tmp_path: Path
+) -> None:
+    """20% faults of every kind, a quota-sharing neighbour causing 429s, and the OAuth access
+    token revoked mid-run while four workers fetch invitees."""
+    sb = sandbox_factory(
+        seed=15,
+        events=120,
+        rate_limit=40,
+        rate_window_seconds=1.0,
+        fault_rate=0.2,
+        fault_kinds=ALL_KINDS,
+        stall_seconds=3,
+        **oauth_sandbox_options(),
+    )
+    token_file = tmp_path / "secrets" / "refresh_token"
+    config = tap_config(
+        tmp_path / "config.json",
+        sb,
+        request_timeout=1,
+        invitee_concurrency=4,
+        **oauth_settings(token_file),
+    )
+    with ExpireTokensAfter(sb, "/scheduled_events/", 20) as expiry, QuotaBurner(sb, storm=4):
+        run = run_tap(config)
+
+    assert expiry.fired.is_set(), "the token was never revoked"
+    assert_exact(run, sb)
+    assert refusals_to_others(sb) >= 4
+    assert token_requests(sb) == 2, "one token at start, one refresh after the revocation"
+    assert token_file.read_text(encoding="utf-8").strip() == sb.current_refresh_token

@@ -7,59 +7,27 @@ from __future__ import annotations
 import signal
 import stat
 import subprocess
-import threading
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.reliability.harness import Run, run_tap, run_tap_watched, run_target
+from tests.reliability.harness import run_tap, run_tap_watched, run_target
 from tests.reliability.sandbox_view import (
     CLIENT_SECRET,
     REFRESH_TOKEN,
-    delivery_problems,
     oauth_sandbox_options,
     oauth_settings,
     requests_to,
+    run_delivery_problems,
     tap_config,
     target_config,
     token_requests,
 )
 from tests.reliability.target_inputs import singer_input
+from tests.reliability.watchers import ExpireTokensAfter
 
 TOKEN_REQUESTS_PER_MINUTE = 8
-
-
-class ExpireAfter(threading.Thread):
-    """Expire every access token once `count` requests matching `path_prefix` were served."""
-
-    def __init__(self, sandbox: Any, path_prefix: str, count: int) -> None:
-        super().__init__(daemon=True)
-        self._sandbox = sandbox
-        self._prefix = path_prefix
-        self._count = count
-        self._seen = len(sandbox.request_log)
-        self.fired = threading.Event()
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        matched = 0
-        while not self.stop.is_set():
-            log = self._sandbox.request_log
-            fresh, self._seen = log[self._seen :], len(log)
-            matched += sum(1 for e in fresh if e.path.startswith(self._prefix) and e.status < 300)
-            if matched >= self._count:
-                self._sandbox.expire_access_tokens()
-                self.fired.set()
-                return
-            self.stop.wait(0.001)
-
-
-def emitted(run: Run) -> tuple[dict[str, Counter[str]], dict[str, int]]:
-    output = run.output
-    uris = {s: output.uris(s) for s in output.streams() if s != "outgoing_communications"}
-    return uris, {"outgoing_communications": len(output.records("outgoing_communications"))}
 
 
 def assert_rotated_file(path: Path, sandbox: Any) -> None:
@@ -80,15 +48,12 @@ def test_tap_refreshes_once_when_the_token_dies_mid_run_and_the_next_run_authent
         tmp_path / "config.json", sb, invitee_concurrency=4, **oauth_settings(token_file)
     )
     # Mid-run, while four workers fetch invitees concurrently: they all meet the 401 together.
-    expiry = ExpireAfter(sb, "/scheduled_events/", 10)
-    expiry.start()
-    run = run_tap(config)
-    expiry.stop.set()
-    expiry.join(timeout=5)
+    with ExpireTokensAfter(sb, "/scheduled_events/", 10) as expiry:
+        run = run_tap(config)
 
     assert expiry.fired.is_set(), "the tokens never expired: the test proves nothing"
     assert run.returncode == 0, run.describe()
-    assert not delivery_problems(*emitted(run), sb)
+    assert not run_delivery_problems(run.output, sb)
     rejected = [e for e in sb.request_log if e.status == 401]
     assert rejected, "no request met the expired token"
     assert token_requests(sb) == 2, "one token at start, exactly one refresh after the expiry"
@@ -117,13 +82,10 @@ def test_target_refreshes_once_when_the_token_dies_mid_run(
     token_file = tmp_path / "secrets" / "refresh_token"
     responses = tmp_path / "responses.jsonl"
     config = target_config(tmp_path / "config.json", sb, responses, **oauth_settings(token_file))
-    expiry = ExpireAfter(sb, "/scheduling_links", 3)
-    expiry.start()
-    run = run_target(
-        config, singer_input({"create_scheduling_link": [{"event_type": t} for t in types]})
-    )
-    expiry.stop.set()
-    expiry.join(timeout=5)
+    with ExpireTokensAfter(sb, "/scheduling_links", 3) as expiry:
+        run = run_target(
+            config, singer_input({"create_scheduling_link": [{"event_type": t} for t in types]})
+        )
 
     assert expiry.fired.is_set()
     assert run.returncode == 0, run.describe()
