@@ -70,8 +70,9 @@ class Trials:
 
 def kill_points(rng: random.Random, length: int, trial: int) -> list[int]:
     """First kill stratified over the sync; every fourth trial also kills the restart."""
-    low = 1 + trial * length // TRIALS
-    high = max(low, (trial + 1) * length // TRIALS)
+    last = length - 1  # killing at the very last line would interrupt nothing
+    low = min(last, 1 + trial * last // TRIALS)
+    high = max(low, (trial + 1) * last // TRIALS)
     points = [rng.randint(low, high)]
     if trial % 4 == 3:
         points.append(rng.randint(1, length))
