@@ -155,7 +155,7 @@ def test_a_failed_sync_keeps_the_bookmark_and_the_next_run_gets_the_changes(
     sandbox_factory: Any, tap_installed: None, tmp_path: Path
 ) -> None:
     sb = sandbox_factory(seed=14, events=120, token=TOKEN)
-    config = tap_config(tmp_path / "config.json", sb, max_retries=2, request_timeout=1)
+    config = tap_config(tmp_path / "config.json", sb, max_retries=2)
     first = run_tap(config)
     assert first.returncode == 0, first.describe()
     before = first.output.last_state()
