@@ -50,6 +50,8 @@ STREAM_SOURCES: Mapping[str, tuple[str, Keep]] = {
     "users": ("users", _everything),
     "webhook_subscriptions": ("webhook_subscriptions", _everything),  # every scope
 }
+# Streams without timestamps, read in full on every run (so a restart repeats them by design).
+FULL_TABLE_STREAMS = frozenset({"availability_schedules"})
 # outgoing_communications has no `uri`; it is compared by count.
 COUNTED_STREAMS: Mapping[str, str] = {"outgoing_communications": "outgoing_communications"}
 

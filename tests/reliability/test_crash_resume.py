@@ -27,14 +27,19 @@ import pytest
 
 from calendly_sandbox import Sandbox
 from tests.reliability.harness import Run, run_tap, run_tap_killed_at_line, write_json
-from tests.reliability.sandbox_view import TOKEN, expected_counts, expected_uris, tap_config
+from tests.reliability.sandbox_view import (
+    FULL_TABLE_STREAMS,
+    TOKEN,
+    expected_counts,
+    expected_uris,
+    tap_config,
+)
 
 pytestmark = pytest.mark.slow
 
 TRIALS = 20
 EVENTS = 130  # two pages of scheduled events (100 + 30)
 PAGE_SIZE = 100
-FULL_TABLE_STREAMS = {"availability_schedules"}
 SEED = 20261121
 
 Key = tuple[str, str]  # (stream, uri or a stand-in for streams without one)

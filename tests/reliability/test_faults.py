@@ -17,6 +17,7 @@ import requests
 
 from tests.reliability.harness import Run, run_tap, write_json
 from tests.reliability.sandbox_view import (
+    FULL_TABLE_STREAMS,
     TOKEN,
     oauth_sandbox_options,
     oauth_settings,
@@ -230,3 +231,29 @@ def test_everything_at_once_still_delivers_exactly(
     assert refusals_to_others(sb) >= 4
     assert token_requests(sb) == 2, "one token at start, one refresh after the revocation"
     assert token_file.read_text(encoding="utf-8").strip() == sb.current_refresh_token
+
+
+def test_incremental_sync_under_faults_delivers_exactly_the_changes(
+    sandbox_factory: Any, tap_installed: None, tmp_path: Path
+) -> None:
+    """The second run of a schedule, under 30% faults of every kind: exactly the events that
+    changed since the bookmark (cancellations) and their invitees, nothing else repeated."""
+    sb = sandbox_factory(seed=16, events=120, token=TOKEN, stall_seconds=3)
+    config = tap_config(tmp_path / "config.json", sb, request_timeout=1)
+    first = run_tap(config)
+    assert first.returncode == 0, first.describe()
+    state_file = write_json(tmp_path / "state.json", first.output.last_state())
+
+    cancelled = cancel_future_events(sb, 4)
+    with sb.store.lock:
+        their_invitees = {i["uri"] for i in sb.store.invitees.values() if i["event"] in cancelled}
+    sb.configure(fault_rate=0.3, fault_kinds=ALL_KINDS)
+    second = run_tap(config, state_file)
+
+    assert second.returncode == 0, second.describe()
+    assert len(sb.faults_injected) >= 5, "too few faults to prove anything"
+    output = second.output
+    assert output.uris("scheduled_events") == dict.fromkeys(cancelled, 1)
+    assert output.uris("invitees") == dict.fromkeys(their_invitees, 1)
+    unchanged = set(output.streams()) - {"scheduled_events", "invitees", *FULL_TABLE_STREAMS}
+    assert not unchanged, f"streams with no change emitted records again: {unchanged}"
