@@ -7,11 +7,15 @@ What a stream class declares (see streams.py) and what it means here:
 - `replication_key`: the bookmark field. Rows are emitted only when their change time
   (`changed_at`) is after the bookmark the run started with. The SDK keeps the new maximum
   as a progress marker and promotes it only when the stream has finished, capped at the
-  sync's start time, so a run that stops early is simply read again next time.
+  sync's start time.
 - `sorted_desc_by`: the endpoint is sorted on this timestamp, newest first; paging stops at
   the first page that reaches the bookmark.
+- `sorted_asc_by`: the endpoint is sorted on this timestamp, oldest first, and filters on
+  `min_<it>`: after every page a STATE carries a resume point, and a run restarted from it
+  goes on from that page instead of starting over (see resume.py).
 - Child streams (`CalendlyChildStream`) are fetched per parent row by a few worker threads
-  while the parent pages on; see `_rows_with_children`.
+  while the parent pages on; see `_rows_with_children`. Their bookmarks are promoted in the
+  same STATE message as their parent's.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import requests
@@ -41,7 +46,14 @@ from calendly_http import (
 from tap_calendly import schemas
 from tap_calendly.fanout import Workers
 from tap_calendly.pagination import CalendlyPaginator, fetch_collection
-from tap_calendly.timestamps import parse_timestamp
+from tap_calendly.resume import (
+    RESUME,
+    ResumePoint,
+    StreamResume,
+    carry_progress,
+    progress_of,
+)
+from tap_calendly.timestamps import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     from tap_calendly.tap import TapCalendly
@@ -50,21 +62,6 @@ DEFAULT_LOOKBACK_DAYS = 30
 DEFAULT_CONCURRENCY = 4
 
 _RequestFunc = Callable[[requests.PreparedRequest, Any], requests.Response]
-
-
-def is_plan_gate(exc: CalendlyError) -> bool:
-    """A 403 because of the organization's plan.
-
-    calendly_http classifies by the error's `message`; Calendly's documented 403 messages for
-    some endpoints (webhook subscriptions) are generic, with "Please upgrade ..." only in
-    `details`, so those arrive as PermissionDeniedError.
-    """
-    if isinstance(exc, PlanRequiredError):
-        return True
-    if not isinstance(exc, PermissionDeniedError):
-        return False
-    texts = [exc.message, *(str(d.get("message", "")) for d in exc.details)]
-    return any("upgrade" in text.lower() for text in texts)
 
 
 class CalendlyStream(RESTStream[str | None]):
@@ -84,6 +81,8 @@ class CalendlyStream(RESTStream[str | None]):
     item_key: ClassVar[str | None] = None
     #: The endpoint sorts on this timestamp, newest first: stop paging at the bookmark.
     sorted_desc_by: ClassVar[str | None] = None
+    #: The endpoint sorts on this timestamp, oldest first, and filters on `min_<it>`.
+    sorted_asc_by: ClassVar[str | None] = None
 
     _bookmark_cache: datetime | None
     _bookmark_read = False
@@ -127,6 +126,9 @@ class CalendlyStream(RESTStream[str | None]):
     def _stored_bookmark(self) -> datetime | None:
         if not self.replication_key or self.replication_method != "INCREMENTAL":
             return None
+        resuming = self.listing.resume_point
+        if resuming is not None and self.name in resuming.streams:
+            return parse_timestamp(resuming.streams[self.name].bookmark)
         state = self.stream_state
         if state.get("replication_key") != self.replication_key:
             return None
@@ -135,6 +137,15 @@ class CalendlyStream(RESTStream[str | None]):
     def changed_at(self, row: Record) -> datetime | None:
         """When the row last changed, as compared with the bookmark."""
         return parse_timestamp(row.get(self.replication_key)) if self.replication_key else None
+
+    def get_replication_key_signpost(self, context: Context | None = None) -> Any:
+        """Never later than the start of the interrupted run this one goes on from: what
+        changed since in the part that run had already passed is read again next time."""
+        signpost = super().get_replication_key_signpost(context)
+        resuming = self.listing.resume_point
+        if resuming is None or not isinstance(signpost, datetime):
+            return signpost
+        return min(signpost, resuming.run_started_at)
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         if self.replication_key:
@@ -166,6 +177,8 @@ class CalendlyStream(RESTStream[str | None]):
 
     def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
         params = {**self.query(context), "count": self.page_size}
+        if (resuming := self.resume_point) is not None:
+            params[self.resume_filter] = resuming.position
         if next_page_token:
             params["page_token"] = next_page_token
         return params
@@ -202,15 +215,18 @@ class CalendlyStream(RESTStream[str | None]):
     def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         try:
             children = self._children_to_fetch()
-            rows = self.request_records(context)
+            rows: Iterable[dict[str, Any]] = self.request_records(context)
             if children:
-                yield from self._rows_with_children(rows, children)
-            else:
-                yield from rows
-        except (PlanRequiredError, PermissionDeniedError) as exc:
-            if not is_plan_gate(exc):
-                raise self.permission_error(exc) from exc
+                rows = self._rows_with_children(rows, children)
+            if self.sorted_asc_by:
+                rows = self._resumable(rows)
+            yield from rows
+            if children or self.sorted_asc_by:
+                self._listing_done(children)
+        except PlanRequiredError as exc:
             self.skip_for_plan(exc)
+        except PermissionDeniedError as exc:
+            raise self.permission_error(exc) from exc
 
     def permission_error(self, exc: CalendlyError) -> CalendlyError:
         """The same error, naming the stream and what to do about it."""
@@ -239,6 +255,98 @@ class CalendlyStream(RESTStream[str | None]):
         """None: children are synced batch by batch from `_rows_with_children` instead of
         once per emitted row, so they also see rows the bookmark filters out."""
         return ()
+
+    # -- resuming an interrupted listing (streams sorted oldest first; see resume.py) -----------
+
+    @property
+    def listing(self) -> CalendlyStream:
+        """The stream whose list request yields this stream's rows."""
+        return self
+
+    @property
+    def resume_filter(self) -> str:
+        return f"min_{self.sorted_asc_by}"
+
+    @cached_property
+    def resume_point(self) -> ResumePoint | None:
+        """Where an interrupted run of this listing stopped, if this run can go on from there.
+
+        Read once, before this run writes its own.
+        """
+        if not self.sorted_asc_by:
+            return None
+        point = ResumePoint.from_state(self.stream_state.get(RESUME), self.resume_filter)
+        if point is None:
+            return None
+        uncovered = {stream.name for stream in self._fed_streams()} - set(point.streams)
+        if uncovered:
+            self.logger.info(
+                "'%s' lists from the start: the interrupted run did not read %s.",
+                self.name,
+                ", ".join(sorted(uncovered)),
+            )
+            return None
+        return point
+
+    def _fed_streams(self) -> list[CalendlyStream]:
+        """The selected streams whose rows this listing yields."""
+        return [*([self] if self.selected else []), *self._children_to_fetch()]
+
+    def _resumable(self, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Yield the rows; after every page of them write a resume point.
+
+        A page of rows comes with its children's rows already emitted (`_release` syncs them
+        first, `page_size` rows at a time), so the point is written once the page's last row
+        has been emitted.
+        """
+        fed = self._fed_streams()
+        if (resuming := self.resume_point) is not None:
+            for stream in fed:
+                progress = resuming.streams[stream.name].progress
+                if stream.replication_key and progress is not None:
+                    carry_progress(stream.stream_state, stream.replication_key, progress)
+        previous: datetime | None = None
+        in_order = True
+        for count, row in enumerate(rows, start=1):
+            position = parse_timestamp(row.get(self.sorted_asc_by or ""))
+            if in_order and (position is None or (previous is not None and position < previous)):
+                in_order = False
+                self.logger.warning(
+                    "'%s' rows are not in %s order: this run cannot resume mid-way.",
+                    self.name,
+                    self.sorted_asc_by,
+                )
+            previous = position
+            yield row
+            if in_order and count % self.page_size == 0:
+                self._write_resume_point(row, fed)
+
+    def _write_resume_point(self, last_row: dict[str, Any], fed: list[CalendlyStream]) -> None:
+        started = self.get_replication_key_signpost()
+        assert isinstance(started, datetime), "timestamp replication keys have a signpost"
+        point = ResumePoint(
+            position=str(last_row[self.sorted_asc_by or ""]),
+            run_started_at=started,
+            streams={
+                stream.name: StreamResume(
+                    bookmark=format_timestamp(stream.bookmark) if stream.bookmark else None,
+                    progress=progress_of(stream.stream_state),
+                )
+                for stream in fed
+            },
+        )
+        self.stream_state[RESUME] = point.to_state(self.resume_filter)
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+
+    def _listing_done(self, children: list[CalendlyChildStream]) -> None:
+        """Promote the children's bookmarks and drop the resume point now, with no STATE
+        message in between: the SDK promotes this stream's own bookmark right after and writes
+        them all in one message, so a crash never finds the listing done and its children not.
+        """
+        for child in children:
+            child.state_manager.finalize_state(child.stream_state)
+        self.stream_state.pop(RESUME, None)
 
     def _children_to_fetch(self) -> list[CalendlyChildStream]:
         return [
@@ -308,6 +416,14 @@ class CalendlyChildStream(CalendlyStream):
         """Whether a fetched page makes further pages pointless (endpoints sorted newest first)."""
         return False
 
+    @property
+    def listing(self) -> CalendlyStream:
+        return next(
+            stream
+            for stream in self.calendly_tap.streams.values()
+            if isinstance(stream, CalendlyStream) and type(stream) is self.parent_stream_type
+        )
+
     def prepare_fetch(self) -> None:
         """Called on the main thread before workers start: read state here, not in threads."""
         _ = self.bookmark
@@ -344,10 +460,10 @@ class CalendlyChildStream(CalendlyStream):
         try:
             for future in pending:
                 yield from future.result()
-        except (PlanRequiredError, PermissionDeniedError) as exc:
-            if not is_plan_gate(exc):
-                raise self.permission_error(exc) from exc
+        except PlanRequiredError as exc:
             self.skip_for_plan(exc)
+        except PermissionDeniedError as exc:
+            raise self.permission_error(exc) from exc
         finally:
             for future in pending:
                 future.cancel()

@@ -86,6 +86,7 @@ class ScheduledEventsStream(CalendlyStream):
     name = "scheduled_events"
     path = "/scheduled_events"
     params: ClassVar[Mapping[str, str]] = {"sort": "start_time:asc"}
+    sorted_asc_by = "start_time"
 
     def window_start(self) -> datetime | None:
         """From the older bookmark of the two streams this listing feeds: a newly selected
@@ -166,6 +167,7 @@ class ActivityLogEntriesStream(CalendlyStream):
     path = "/activity_log_entries"
     replication_key = "occurred_at"
     params: ClassVar[Mapping[str, str]] = {"sort": "occurred_at:asc"}
+    sorted_asc_by = "occurred_at"
     page_size = 1000
 
     def query(self, context: Context | None) -> dict[str, Any]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
+from typing import Any
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
-from calendly_http import SHARED_SETTINGS, CalendlyClient, ClientSettings
+from calendly_http import SHARED_SETTINGS, CalendlyClient, ClientSettings, ConfigError
 from calendly_http.plugin import CalendlyPlugin
 from tap_calendly.client import DEFAULT_CONCURRENCY, DEFAULT_LOOKBACK_DAYS, CalendlyStream
 from tap_calendly.streams import STREAM_TYPES
+from tap_calendly.timestamps import parse_timestamp
 
 TAP_SETTINGS = (
     th.Property(
@@ -49,21 +52,38 @@ class TapCalendly(CalendlyPlugin, Tap):
     name = "tap-calendly"
     config_jsonschema = th.PropertiesList(*SHARED_SETTINGS, *TAP_SETTINGS).to_dict()
 
+    def __init__(self, *, validate_config: bool = True, **kwargs: Any) -> None:
+        super().__init__(validate_config=validate_config, **kwargs)
+        if validate_config:
+            # What the JSON schema cannot check, before the first message or request.
+            _ = self.client_settings
+            check_timestamp_setting(self.config, "start_date")
+
     def discover_streams(self) -> list[CalendlyStream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
 
     @cached_property
+    def client_settings(self) -> ClientSettings:
+        return ClientSettings.from_config(self.config)
+
+    @cached_property
     def calendly(self) -> CalendlyClient:
         """The run's one HTTP client, made on first use: discovery sends no request."""
-        return CalendlyClient(
-            ClientSettings.from_config(self.config),
-            logger=self.logger,
-            user_agent="tap-calendly",
-        )
+        return CalendlyClient(self.client_settings, logger=self.logger, user_agent="tap-calendly")
 
     @property
     def concurrency(self) -> int:
         return int(self.config.get("invitee_concurrency", DEFAULT_CONCURRENCY))
+
+
+def check_timestamp_setting(config: Mapping[str, Any], setting: str) -> None:
+    value = config.get(setting)
+    try:
+        parse_timestamp(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            setting, f"expected an RFC 3339 date-time such as 2024-01-31T00:00:00Z, got {value!r}"
+        ) from None
 
 
 if __name__ == "__main__":
