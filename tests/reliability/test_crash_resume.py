@@ -21,9 +21,12 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from calendly_sandbox import Sandbox
 from tests.reliability.harness import Run, run_tap, run_tap_killed_at_line, write_json
@@ -210,3 +213,60 @@ def test_kill_points_are_spread_over_the_whole_sync(crash_trials: Trials) -> Non
                 if records:
                     interrupted.add(records[-1]["stream"])
     assert {"scheduled_events", "invitees", "event_types"} <= interrupted, interrupted
+
+
+def test_a_change_made_while_the_tap_was_down_is_not_lost(
+    sandbox_factory: Any, tap_installed: None, tmp_path: Path
+) -> None:
+    """Killed in the second page of events; meanwhile an invitee of an event the killed run had
+    already passed is marked as a no-show. The resumed run goes on from the second page, so the
+    change must come with a later run: it may not vanish between a resume point and a bookmark."""
+    sb = sandbox_factory(seed=32, events=EVENTS, token=TOKEN)
+    config = tap_config(tmp_path / "config.json", sb)
+    clean = run_tap(config)
+    assert clean.returncode == 0, clean.describe()
+    lines = clean.stdout.splitlines()
+    events_seen, kill_line = 0, 0
+    for number, line in enumerate(lines, 1):
+        message = json.loads(line)
+        if message.get("type") == "RECORD" and message["stream"] == "scheduled_events":
+            events_seen += 1
+            if events_seen == PAGE_SIZE + 10:
+                kill_line = number
+                break
+    assert kill_line, "the sync has no second page of events"
+
+    killed = run_tap_killed_at_line(config, None, kill_line)
+    assert killed.killed
+    emitted_invitees = {
+        r["uri"]: r for r in killed.output.records("invitees") if r["no_show"] is None
+    }
+    recent = datetime.now(timezone.utc) - timedelta(days=20)
+    with sb.store.lock:
+        candidates = sorted(
+            uri
+            for uri in emitted_invitees
+            if sb.store.scheduled_events[uri.split("/")[-3]]["start_time"]
+            > recent.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            and sb.store.scheduled_events[uri.split("/")[-3]]["start_time"]
+            < datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        )
+    assert candidates, "no recent past invitee on the first page"
+    changed = candidates[0]
+    response = requests.post(
+        f"{sb.base_url}/invitee_no_shows",
+        json={"invitee": changed},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+
+    state = killed.output.last_state()
+    later: list[dict[str, Any]] = []
+    for attempt in range(2):  # the resumed run, then the next scheduled one
+        state_file = write_json(tmp_path / f"state-{attempt}.json", state) if state else None
+        run = run_tap(config, state_file)
+        assert run.returncode == 0, run.describe()
+        later.extend(r for r in run.output.records("invitees") if r["uri"] == changed)
+        state = run.output.last_state()
+    assert any(r["no_show"] for r in later), f"the no-show of {changed} was never emitted"
