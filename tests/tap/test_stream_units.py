@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from calendly_http import ConfigError
 from tap_calendly.fanout import Workers
 from tap_calendly.pagination import CalendlyPaginator, fetch_collection
 from tap_calendly.streams import (
@@ -275,3 +276,61 @@ def test_the_window_reaches_back_from_the_older_of_the_two_bookmarks() -> None:
     events = make_tap(state, lookback_days=10).streams["scheduled_events"]
     assert isinstance(events, ScheduledEventsStream)
     assert events.window_start() == datetime(2024, 5, 31, 12, tzinfo=UTC)
+
+
+def interrupted_state(**resume: Any) -> dict[str, Any]:
+    """Bookmarks of a finished run, then a later run interrupted mid-listing."""
+    state = events_and_invitees_bookmarked("2024-06-30T12:00:00.000000Z")
+    state["bookmarks"]["scheduled_events"]["resume"] = {
+        "min_start_time": "2024-07-15T09:00:00.000000Z",
+        "run_started_at": "2024-07-01T08:00:00.000000Z",
+        "streams": {
+            "scheduled_events": {"bookmark": "2024-06-01T00:00:00.000000Z", "progress": None},
+            "invitees": {"bookmark": "2024-05-01T00:00:00.000000Z", "progress": None},
+        },
+        **resume,
+    }
+    return state
+
+
+def test_a_restart_lists_from_the_resume_point_with_the_interrupted_runs_bookmarks() -> None:
+    tap = make_tap(interrupted_state())
+    events, invitees = tap.streams["scheduled_events"], tap.streams["invitees"]
+    assert isinstance(events, ScheduledEventsStream) and isinstance(invitees, InviteesStream)
+    assert events.get_url_params(None, None)["min_start_time"] == "2024-07-15T09:00:00.000000Z"
+    assert events.bookmark == datetime(2024, 6, 1, tzinfo=UTC)
+    assert invitees.bookmark == datetime(2024, 5, 1, tzinfo=UTC)
+    # Bookmarks are promoted no later than the interrupted run's start.
+    for stream in (events, invitees):
+        assert stream.get_replication_key_signpost() == datetime(2024, 7, 1, 8, tzinfo=UTC)
+
+
+def test_a_resume_point_of_another_shape_is_ignored() -> None:
+    tap = make_tap(interrupted_state(streams="everything"))
+    events = tap.streams["scheduled_events"]
+    assert isinstance(events, ScheduledEventsStream)
+    assert events.resume_point is None
+    assert events.get_url_params(None, None)["min_start_time"] == "2024-05-31T12:00:00.000000Z"
+
+
+def test_a_resume_point_without_a_now_selected_child_is_ignored() -> None:
+    state = interrupted_state()
+    del state["bookmarks"]["scheduled_events"]["resume"]["streams"]["invitees"]
+    tap = make_tap(state)
+    assert tap.streams["scheduled_events"].resume_point is None  # type: ignore[attr-defined]
+    tap = make_tap(state)
+    tap.streams["invitees"].selected = False
+    assert tap.streams["scheduled_events"].resume_point is not None  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("start_date", ["last tuesday", "2024-13-01", "31/01/2024"])
+def test_a_bad_start_date_is_refused_when_the_tap_is_made(start_date: str) -> None:
+    with pytest.raises(ConfigError, match="start_date"):
+        make_tap(start_date=start_date)
+    # Discovery does not validate settings (Meltano discovers before the config is complete).
+    TapCalendly(config={**CONFIG, "start_date": start_date}, validate_config=False)
+
+
+def test_client_settings_are_checked_when_the_tap_is_made() -> None:
+    with pytest.raises(ConfigError, match="token"):
+        TapCalendly(config={"api_url": CONFIG["api_url"]}, parse_env_config=False)
