@@ -299,6 +299,8 @@ class CalendlyStream(RESTStream[str | None]):
         first, `page_size` rows at a time), so the point is written once the page's last row
         has been emitted.
         """
+        field = self.sorted_asc_by
+        assert field is not None
         fed = self._fed_streams()
         if (resuming := self.resume_point) is not None:
             for stream in fed:
@@ -308,24 +310,26 @@ class CalendlyStream(RESTStream[str | None]):
         previous: datetime | None = None
         in_order = True
         for count, row in enumerate(rows, start=1):
-            position = parse_timestamp(row.get(self.sorted_asc_by or ""))
+            position = parse_timestamp(row.get(field))
             if in_order and (position is None or (previous is not None and position < previous)):
+                # A restart from the last point would skip this row: take the point back first.
                 in_order = False
                 self.logger.warning(
-                    "'%s' rows are not in %s order: this run cannot resume mid-way.",
+                    "'%s' rows are not sorted by %s: if this run stops, the next starts over.",
                     self.name,
-                    self.sorted_asc_by,
+                    field,
                 )
+                self._save_resume_point(None)
             previous = position
             yield row
             if in_order and count % self.page_size == 0:
-                self._write_resume_point(row, fed)
+                self._save_resume_point(self._resume_point_after(str(row[field]), fed))
 
-    def _write_resume_point(self, last_row: dict[str, Any], fed: list[CalendlyStream]) -> None:
+    def _resume_point_after(self, position: str, fed: list[CalendlyStream]) -> ResumePoint:
         started = self.get_replication_key_signpost()
         assert isinstance(started, datetime), "timestamp replication keys have a signpost"
-        point = ResumePoint(
-            position=str(last_row[self.sorted_asc_by or ""]),
+        return ResumePoint(
+            position=position,
             run_started_at=started,
             streams={
                 stream.name: StreamResume(
@@ -335,7 +339,13 @@ class CalendlyStream(RESTStream[str | None]):
                 for stream in fed
             },
         )
-        self.stream_state[RESUME] = point.to_state(self.resume_filter)
+
+    def _save_resume_point(self, point: ResumePoint | None) -> None:
+        """Keep the point (or none) in state and write a STATE message now."""
+        if point is None:
+            self.stream_state.pop(RESUME, None)
+        else:
+            self.stream_state[RESUME] = point.to_state(self.resume_filter)
         self.state_manager.is_flushed = False
         self._write_state_message()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -334,3 +335,30 @@ def test_a_bad_start_date_is_refused_when_the_tap_is_made(start_date: str) -> No
 def test_client_settings_are_checked_when_the_tap_is_made() -> None:
     with pytest.raises(ConfigError, match="token"):
         TapCalendly(config={"api_url": CONFIG["api_url"]}, parse_env_config=False)
+
+
+def test_rows_out_of_order_take_the_resume_point_back_before_they_are_emitted(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A restart from a point past an out-of-order row would never list that row again."""
+    monkeypatch.setattr(ScheduledEventsStream, "page_size", 2)
+    events = make_tap().streams["scheduled_events"]
+    assert isinstance(events, ScheduledEventsStream)
+    days = (1, 2, 3, 2, 5, 6)
+    rows = [
+        {"uri": f"e{n}", "start_time": f"2024-07-0{d}T00:00:00.000000Z"} for n, d in enumerate(days)
+    ]
+    kept_while_emitting = [
+        (row["uri"], events.stream_state.get("resume", {}).get("min_start_time"))
+        for row in events._resumable(rows)
+    ]
+    assert kept_while_emitting == [
+        ("e0", None),
+        ("e1", None),
+        ("e2", "2024-07-02T00:00:00.000000Z"),
+        ("e3", None),
+        ("e4", None),
+        ("e5", None),
+    ]
+    states = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert "resume" not in states[-1]["value"]["bookmarks"]["scheduled_events"]
