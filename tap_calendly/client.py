@@ -221,8 +221,7 @@ class CalendlyStream(RESTStream[str | None]):
             if self.sorted_asc_by:
                 rows = self._resumable(rows)
             yield from rows
-            if children or self.sorted_asc_by:
-                self._listing_done(children)
+            self._listing_done(children)
         except PlanRequiredError as exc:
             self.skip_for_plan(exc)
         except PermissionDeniedError as exc:
