@@ -91,11 +91,15 @@ def test_the_shared_throttle_keeps_concurrent_requests_under_the_rate_limit() ->
 
 
 def test_a_rate_limited_sync_waits_and_completes_with_every_record() -> None:
-    with Sandbox(seed=4, events=40, rate_limit=25, rate_window_seconds=1) as sandbox:
-        run = run_in_process(tap_config(sandbox))  # no client-side cap: meets the limit
-        statuses = Counter(r.status for r in sandbox.request_log)
+    """No client-side cap, and far more requests than one window allows: the run can only finish
+    by waiting on Calendly's signals (Remaining 0 or a 429), and it loses or repeats nothing.
+    Whether a 429 is actually met depends on thread timing; tests/reliability's 429 storm
+    forces them deterministically."""
+    with Sandbox(seed=4, events=40, rate_limit=5, rate_window_seconds=1) as sandbox:
+        run = run_in_process(tap_config(sandbox))
+        served = [r for r in sandbox.request_log if r.status == 200]
         events, invitees = len(sandbox.store.scheduled_events), len(sandbox.store.invitees)
-    assert statuses[429] > 0
+    assert len(served) > 5 * 4  # spans many windows
     assert len(run.records["scheduled_events"]) == events
     assert len(run.keys("invitees")) == len(run.records["invitees"]) == invitees
 
