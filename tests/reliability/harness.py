@@ -303,34 +303,18 @@ def leaked(secrets: Iterable[str], texts: Mapping[str, str]) -> list[str]:
     ]
 
 
-def non_loopback_address() -> str | None:
-    """An IPv4 address of this machine that is not loopback (no packet is sent to find it:
-    connecting a UDP socket only asks the routing table which local address it would use)."""
-    for probe_target in ("10.255.255.255", "192.0.2.1", "198.51.100.1"):
-        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            probe.connect((probe_target, 9))
-            address = str(probe.getsockname()[0])
-        except OSError:
-            continue
-        finally:
-            probe.close()
-        if not address.startswith("127.") and address != "0.0.0.0":
-            return address
-    return None
-
-
 class Eavesdropper:
-    """A TCP listener on every interface that records whatever a client sends it.
+    """A TCP listener on loopback that records whatever a client sends it.
 
-    Used as the "other host": if a plugin sent a request (and its token) there, it would show up
-    in `received`.
+    Used as the "other host", reached as http://0.0.0.0:PORT: the plugins' safety check does not
+    count 0.0.0.0 as loopback, yet Linux delivers a connection to it on this machine, so a token
+    sent despite the check would show up in `received` without any packet leaving loopback.
     """
 
     def __init__(self) -> None:
         self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._server.bind(("0.0.0.0", 0))
+        self._server.bind(("127.0.0.1", 0))
         self._server.listen(8)
         self._server.settimeout(0.2)
         self.port: int = self._server.getsockname()[1]

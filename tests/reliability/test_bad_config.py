@@ -1,8 +1,8 @@
 """Bad config for tap and target: a clear error naming the setting, before any request.
 
 "Before any request" is checked where requests would land: the sandbox's request log, and for a
-plain-http api_url on another host, a listener on this machine's non-loopback address that
-records whatever reaches it (a token sent there would be sitting in its buffer).
+plain-http api_url on another host, a loopback listener reached as http://0.0.0.0 (a host the
+safety check does not treat as loopback) that records whatever reaches it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from calendly_sandbox import Sandbox
 from tests.reliability.harness import (
     Eavesdropper,
     Run,
-    non_loopback_address,
     run_tap,
     run_target,
 )
@@ -140,11 +139,8 @@ def test_bad_setting_error_is_a_clear_message_not_a_traceback(
 def test_plain_http_to_another_host_is_refused_before_sending_credentials(
     config_sandbox: Any, tmp_path: Path, plugin: str, url_setting: str
 ) -> None:
-    address = non_loopback_address()
-    if address is None:
-        pytest.skip("this machine has no non-loopback IPv4 address to stand in for another host")
     with Eavesdropper() as other_host:
-        foreign = f"http://{address}:{other_host.port}"
+        foreign = f"http://0.0.0.0:{other_host.port}"
         settings: dict[str, Any] = (
             {"api_url": foreign}
             if url_setting == "api_url"
