@@ -498,3 +498,19 @@ def test_exhausted_retries_keep_the_last_status(requests_mock: rm.Mocker) -> Non
     with pytest.raises(RetriesExhaustedError) as caught:
         make_client(Sleeps(), max_retries=1, retry_initial_wait=0.01).request("GET", "/groups")
     assert caught.value.status == 502
+
+
+def test_environment_proxy_settings_are_resolved_once(
+    requests_mock: rm.Mocker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    requests_mock.get(f"{API}/groups", json={})
+    client = make_client(Sleeps())
+    calls: list[str] = []
+    monkeypatch.setattr(
+        requests.sessions, "resolve_proxies", lambda *a, **k: calls.append("x") or {}
+    )
+    for _ in range(3):
+        client.request("GET", "/groups")
+    assert calls == []  # requests did not scan the environment per send
+    assert requests_mock.last_request.proxies == {"https": "http://127.0.0.1:3128"}
