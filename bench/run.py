@@ -146,8 +146,10 @@ def render(
         Table(("", ""), machine).markdown(),
         f"Command: `{command}` (plan `{plan.name}`"
         + (f", packages first from `{plan.code_path}`" if plan.code_path else "")
-        + f"). Total wall time: {elapsed / 60:.1f} min. The machine is shared (other jobs may "
-        "have run at the same time): wall-clock rates vary between runs, CPU seconds much less.",
+        + f"). Total wall time: {elapsed / 60:.1f} min. The machine's cores are shared with other "
+        "jobs: wall-clock rates vary between runs, and so do CPU seconds (by up to ~20% between "
+        "runs made at different times), so compare a change with `--code-path` runs made back "
+        "to back. Request counts, 429s, state sizes and record counts do not vary.",
         *(
             [
                 "Note: the sandbox's HTTP handler had Nagle's algorithm on (each keep-alive "
