@@ -26,7 +26,6 @@ from bench.machine import REPO_ROOT, describe_machine
 from bench.plan import Plan
 from bench.rate_limit import rate_section
 from bench.report import Section, Table, failed_section
-from bench.sandbox import NAGLE_DISABLED_BY_BENCH
 from bench.scale import scale_section
 from bench.target import target_section
 
@@ -150,16 +149,6 @@ def render(
         "jobs: wall-clock rates vary between runs, and so do CPU seconds (by up to ~20% between "
         "runs made at different times), so compare a change with `--code-path` runs made back "
         "to back. Request counts, 429s, state sizes and record counts do not vary.",
-        *(
-            [
-                "Note: the sandbox's HTTP handler had Nagle's algorithm on (each keep-alive "
-                "response waited ~40 ms for a delayed ACK); the benchmark turns it off for the "
-                "sandbox it runs (`bench/sandbox.py: disable_nagle`), so the figures measure the "
-                "tap and the target, not that timer."
-            ]
-            if NAGLE_DISABLED_BY_BENCH
-            else []
-        ),
         "How to run: `make bench` (this report); `.venv/bin/python -m bench.run --quick` "
         "(small sizes, a few minutes); `--only cpu,requests,rate,scale,target` for some "
         "sections; `--code-path DIR` to measure package copies in DIR (e.g. a proposed change) "

@@ -99,26 +99,6 @@ class RunningSandbox:
         return response.json() if response.content else None
 
 
-def disable_nagle() -> bool:
-    """Answer each response without Nagle's delay; True if the sandbox had not done so itself.
-
-    http.server writes the headers and the body in separate sends; with Nagle's algorithm on,
-    the body waits for the client's delayed ACK (~40 ms on Linux) on every keep-alive response,
-    which would make every rate here a measure of that timer instead of the tap.
-    """
-    try:
-        from calendly_sandbox.server import RequestHandler
-    except ImportError:
-        return False
-    if RequestHandler.disable_nagle_algorithm:
-        return False
-    RequestHandler.disable_nagle_algorithm = True
-    return True
-
-
-NAGLE_DISABLED_BY_BENCH = disable_nagle()
-
-
 @contextmanager
 def running_sandbox(
     *, events: int, rate_limit: int = 0, latency_ms: int = 0, seed: int = 1
