@@ -74,14 +74,26 @@ class RunningSandbox:
         return float(self._sandbox.generation_seconds)
 
     def hits(self, since: int = 0) -> list[Hit]:
-        """Requests answered so far (from the `since`-th on)."""
+        """Requests answered so far (from the `since`-th on), once the log has settled."""
+        self.settle()
         entries = list(self._log)
         times = self._log.times[: len(entries)]
         return [_hit(e, at) for e, at in zip(entries[since:], times[since:], strict=True)]
 
     def mark(self) -> int:
-        """A position in the request log, for `hits(since=...)`."""
+        """A position in the request log, for `hits(since=...)`, once the log has settled."""
+        self.settle()
         return len(self._log)
+
+    def settle(self, quiet: float = 0.2, limit: float = 5.0) -> None:
+        """Wait until no entry has been added for `quiet` seconds: the server logs a request
+        after sending its response, so the client may have it before the log does."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            times = self._log.times
+            if not times or time.monotonic() - times[-1] >= quiet:
+                return
+            time.sleep(quiet / 4)
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """A write through the sandbox's public API, as a Calendly user would make it."""
