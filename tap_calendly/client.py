@@ -45,7 +45,7 @@ from calendly_http import (
 )
 from tap_calendly import schemas
 from tap_calendly.fanout import Workers
-from tap_calendly.pagination import CalendlyPaginator, fetch_collection
+from tap_calendly.pagination import CalendlyPaginator, iter_collection
 from tap_calendly.resume import (
     RESUME,
     ResumePoint,
@@ -378,11 +378,11 @@ class CalendlyStream(RESTStream[str | None]):
         ahead = 4 * self.calendly_tap.concurrency
         for child in children:
             child.prepare_fetch()
-        window: deque[tuple[dict[str, Any], list[Future[list[dict[str, Any]]]]]] = deque()
+        window: deque[tuple[dict[str, Any], list[Future[Iterable[Record]]]]] = deque()
         with Workers(self.calendly_tap.concurrency, f"{self.name}-children") as workers:
             try:
                 for row in rows:
-                    window.append((row, [workers.submit(c.fetch_for, row) for c in children]))
+                    window.append((row, [c.schedule(workers, row) for c in children]))
                     if len(window) >= batch + ahead:
                         yield from self._release(window, batch, children)
                 while window:
@@ -394,7 +394,7 @@ class CalendlyStream(RESTStream[str | None]):
 
     def _release(
         self,
-        window: deque[tuple[dict[str, Any], list[Future[list[dict[str, Any]]]]]],
+        window: deque[tuple[dict[str, Any], list[Future[Iterable[Record]]]]],
         count: int,
         children: list[CalendlyChildStream],
     ) -> Iterator[dict[str, Any]]:
@@ -412,8 +412,12 @@ class CalendlyChildStream(CalendlyStream):
     """
 
     state_partitioning_keys: ClassVar[tuple[str, ...]] = ()
+    #: Fetch each parent's rows ahead on the workers (many parents, a few rows each). A child
+    #: whose per-parent collections grow with the organization pages lazily instead, so memory
+    #: holds one page, not every parent's whole collection.
+    prefetch: ClassVar[bool] = True
     scoped_to_organization = False
-    _pending: list[Future[list[dict[str, Any]]]]
+    _pending: list[Future[Iterable[Record]]]
     _batches = 0
     _schema_sent = False
 
@@ -437,16 +441,27 @@ class CalendlyChildStream(CalendlyStream):
         """Called on the main thread before workers start: read state here, not in threads."""
         _ = self.bookmark
 
-    def fetch_for(self, parent: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def schedule(self, workers: Workers, parent: Mapping[str, Any]) -> Future[Iterable[Record]]:
+        """This child's rows for one parent: fetched ahead on the workers, or, for a child that
+        does not prefetch, a lazy reader that pages on the main thread when the batch syncs."""
+        if self.prefetch:
+            return workers.submit(self.fetch_for, parent)
+        lazy: Future[Iterable[Record]] = Future()
+        lazy.set_result(self.iter_for(parent))
+        return lazy
+
+    def fetch_for(self, parent: Mapping[str, Any]) -> list[Record]:
         """Runs on a worker thread: only the thread-safe client, no SDK state."""
+        return list(self.iter_for(parent))
+
+    def iter_for(self, parent: Mapping[str, Any]) -> Iterator[Record]:
         path, params = self.child_request(parent)
         try:
-            return fetch_collection(self.client, path, {**params}, self.enough)
+            yield from iter_collection(self.client, path, {**params}, self.enough)
         except NotFoundError:
             self.logger.warning(
                 "'%s' of %s: the parent is gone (404); nothing to read.", self.name, parent["uri"]
             )
-            return []
 
     def _write_schema_message(self) -> None:
         """Once per run, not once per batch: loaders such as target-duckdb flush the stream
@@ -455,7 +470,7 @@ class CalendlyChildStream(CalendlyStream):
             super()._write_schema_message()
             self._schema_sent = True
 
-    def sync_batch(self, futures: list[Future[list[dict[str, Any]]]]) -> None:
+    def sync_batch(self, futures: list[Future[Iterable[Record]]]) -> None:
         self._pending = futures
         self._batches += 1
         try:

@@ -3,7 +3,7 @@ URLs (they may name another host and repeat our parameters), and stop early when
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import requests
@@ -29,20 +29,29 @@ class CalendlyPaginator(BaseAPIPaginator[str | None]):
         return str(token) if token else None
 
 
+def iter_collection(
+    client: CalendlyClient,
+    path: str,
+    params: Mapping[str, Any],
+    enough: Callable[[Page], bool] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Every item of a per-parent collection, a page at a time; stops once `enough` says so."""
+    query = dict(params)
+    while True:
+        body = client.request("GET", path, params=query) or {}
+        page = body.get("collection") or []
+        yield from page
+        token = (body.get("pagination") or {}).get("next_page_token")
+        if not token or (enough is not None and enough(page)):
+            return
+        query["page_token"] = token
+
+
 def fetch_collection(
     client: CalendlyClient,
     path: str,
     params: Mapping[str, Any],
     enough: Callable[[Page], bool] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every item of a (small, per-parent) collection; stops paging once `enough` says so."""
-    query = dict(params)
-    items: list[dict[str, Any]] = []
-    while True:
-        body = client.request("GET", path, params=query) or {}
-        page = body.get("collection") or []
-        items.extend(page)
-        token = (body.get("pagination") or {}).get("next_page_token")
-        if not token or (enough is not None and enough(page)):
-            return items
-        query["page_token"] = token
+    """`iter_collection`, read to the end (for a worker thread to hand over)."""
+    return list(iter_collection(client, path, params, enough))

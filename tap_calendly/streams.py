@@ -145,6 +145,7 @@ class RoutingFormSubmissionsStream(CalendlyChildStream):
     name = "routing_form_submissions"
     path = "/routing_form_submissions"
     parent_stream_type = RoutingFormsStream
+    prefetch = False  # a form's submissions grow with the organization
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         return self.path, {
