@@ -55,6 +55,7 @@ class FullSyncResults:
     incremental: TapRun | None = None
     incremental_hits: list[Hit] = field(default_factory=list)
     incremental_counts: list[EndpointCount] = field(default_factory=list)
+    incremental_counts_if_events_move: list[EndpointCount] = field(default_factory=list)
     changes: ChangeSet | None = None
     profile_path: Path | None = None
     profiled: TapRun | None = None
@@ -102,8 +103,15 @@ def measure(plan: Plan, workdir: Path) -> FullSyncResults:
         results.incremental_hits = sandbox.hits(since=mark)
         bookmark = _bookmark(full, "scheduled_events")
         now = datetime.now(UTC)
-        rules: Sequence[Rule] = incremental_rules(bookmark, timedelta(days=lookback_days), now)
-        results.incremental_counts = compare(results.incremental_hits, sandbox.store, rules)
+        lookback = timedelta(days=lookback_days)
+        for hidden, attribute in (
+            (True, "incremental_counts"),
+            (False, "incremental_counts_if_events_move"),
+        ):
+            rules: Sequence[Rule] = incremental_rules(
+                bookmark, lookback, now, future_invitees_hidden=hidden
+            )
+            setattr(results, attribute, compare(results.incremental_hits, sandbox.store, rules))
         listing = [h for h in results.incremental_hits if h.endpoint == "GET /scheduled_events"]
         results.listed_events = listed_event_kinds(sandbox.store, listing, bookmark, now)
     return results

@@ -83,7 +83,19 @@ def requests_section(results: FullSyncResults) -> Section:
                 duplicates,
             )
         )
-    section.verdicts.append(_over_verdict("incremental sync", results.incremental_counts))
+    section.verdicts.append(
+        _over_verdict(
+            "incremental sync (invitees of every event in the window may change)",
+            results.incremental_counts,
+        )
+    )
+    section.verdicts.append(
+        _over_verdict(
+            "incremental sync, if every invitee change moved its event's updated_at "
+            "(unverified for Calendly; the tap does not assume it)",
+            results.incremental_counts_if_events_move,
+        )
+    )
     section.verdicts.append(
         Verdict(
             "incremental sync emits exactly the changed events and invitees",

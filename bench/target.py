@@ -103,7 +103,7 @@ def target_section(plan: Plan, workdir: Path) -> Section:
         links = [h for h in hits if h.endpoint == LINKS]
         result = pace(hits, LINKS)
         label = share_label(share)
-        section.verdicts += pace_verdicts(label, result, limit)
+        section.verdicts += pace_verdicts(label, result, limit, share)
         section.verdicts.append(
             Verdict(
                 f"{label}: one POST per record, every record ok",
