@@ -40,13 +40,17 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._windows: dict[str, tuple[float, int]] = {}
 
+    def _window(self, key: str, now: float) -> tuple[float, int, int]:
+        """This key's window (start, requests used, whole seconds to reset); call under the lock."""
+        start, used = self._windows.get(key, (now, 0))
+        if now - start >= self.window_seconds:
+            start, used = now, 0
+        return start, used, max(1, math.ceil(start + self.window_seconds - now))
+
     def take(self, key: str) -> Quota:
         now = time.monotonic()
         with self._lock:
-            start, used = self._windows.get(key, (now, 0))
-            if now - start >= self.window_seconds:
-                start, used = now, 0
-            reset = max(1, math.ceil(start + self.window_seconds - now))
+            start, used, reset = self._window(key, now)
             if self.limit <= 0:
                 self._windows[key] = (start, used)
                 return Quota(True, self.nominal, self.nominal, reset)
@@ -58,12 +62,8 @@ class RateLimiter:
 
     def peek(self, key: str) -> Quota:
         """Headers for a response that does not count (e.g. a 401 before any token is known)."""
-        now = time.monotonic()
         with self._lock:
-            start, used = self._windows.get(key, (now, 0))
-        if now - start >= self.window_seconds:
-            start, used = now, 0
-        reset = max(1, math.ceil(start + self.window_seconds - now))
+            _, used, reset = self._window(key, time.monotonic())
         limit = self.limit if self.limit > 0 else self.nominal
         remaining = max(0, limit - used) if self.limit > 0 else self.nominal
         return Quota(True, limit, remaining, reset)
