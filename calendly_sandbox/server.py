@@ -108,6 +108,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
 
 class RequestHandler(BaseHTTPRequestHandler):
+    unlogged: tuple[str, str, dict[str, list[str]]] | None = None  # the request being served
     protocol_version = "HTTP/1.1"
     server_version = "calendly-sandbox"
     timeout = 600
@@ -156,6 +157,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         path = split.path.rstrip("/") or "/"
         query = parse_qs(split.query, keep_blank_values=True)
+        self.unlogged = None
         raw_body = self.read_body()
         if raw_body is None:
             self.close_connection = True
@@ -163,16 +165,15 @@ class RequestHandler(BaseHTTPRequestHandler):
             self.respond(Outgoing(400, encode(body)))
             return
         method = self.command
+        self.unlogged = (method, path, query)
         if path == "/oauth/token" and method == "POST" and not sandbox.fault_oauth:
             self.respond(sandbox.oauth_token(raw_body, self.headers.get("Authorization")))
-            sandbox.log(method, path, query, self.last_status)
             return
         route, path_params = match(method, path)
         fault = sandbox.faults.draw() if sandbox.faults.rate > 0 else None
         if fault is not None:
             sandbox.faults_injected.append((method, path, fault))
             if self.inject(fault, route.op_key if route else ""):
-                sandbox.log(method, path, query, self.last_status)
                 return
         if sandbox.latency_ms > 0:
             sandbox.stopping.wait(sandbox.latency_ms / 1000)
@@ -184,7 +185,6 @@ class RequestHandler(BaseHTTPRequestHandler):
         else:
             outgoing = self.dispatch(route, path_params, query, raw_body, path)
         self.respond(outgoing, truncate=fault == "truncate")
-        sandbox.log(method, path, query, self.last_status)
 
     def dispatch(
         self,
@@ -277,6 +277,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             return True
         if fault == "reset":
             self.last_status = 0
+            self.log_request_once(0)
             self.close_connection = True
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
@@ -285,8 +286,15 @@ class RequestHandler(BaseHTTPRequestHandler):
             sandbox.stopping.wait(sandbox.faults.stall_seconds)
         return False  # stall then answer normally; truncate happens while sending
 
+    def log_request_once(self, status: int) -> None:
+        """Log before the answer leaves: a client holding its answer finds its request logged."""
+        if self.unlogged is not None:
+            self.server.sandbox.log(*self.unlogged, status)
+            self.unlogged = None
+
     def respond(self, outgoing: Outgoing, *, truncate: bool = False) -> None:
         self.last_status = outgoing.status
+        self.log_request_once(outgoing.status)
         try:
             self.send_response(outgoing.status)
             self.send_header("Content-Type", outgoing.content_type)
