@@ -103,24 +103,17 @@ def tap_argv(config: Path, state: Path | None = None) -> list[str]:
 
 
 def run_tap(config: Path, state: Path | None = None, cwd: Path | None = None) -> Run:
-    argv = tap_argv(config, state)
-    done = subprocess.run(
-        argv,
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        cwd=cwd,
-        timeout=RUN_TIMEOUT_SECONDS,
-        check=False,
-    )
-    return Run(argv, done.returncode, done.stdout, done.stderr)
+    return _run(tap_argv(config, state), None, cwd)
 
 
 def run_target(config: Path, singer_input: str, cwd: Path | None = None) -> Run:
-    argv = [str(TARGET), "--config", str(config)]
+    return _run([str(TARGET), "--config", str(config)], singer_input, cwd)
+
+
+def _run(argv: list[str], stdin: str | None, cwd: Path | None) -> Run:
     done = subprocess.run(
         argv,
-        input=singer_input,
+        input=stdin,
         capture_output=True,
         text=True,
         env=clean_env(),
