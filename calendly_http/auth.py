@@ -51,6 +51,10 @@ class Credentials(Protocol):
         """After a 401 to `rejected`: True when a retry with fresh credentials is due."""
         ...
 
+    def issued(self) -> str | None:
+        """The header last handed out (None before the first), without refreshing."""
+        ...
+
 
 class PersonalAccessToken:
     def __init__(self, token: str) -> None:
@@ -61,6 +65,9 @@ class PersonalAccessToken:
 
     def recover(self, rejected: str) -> bool:
         return False
+
+    def issued(self) -> str | None:
+        return self._header
 
 
 class OAuthRefresher:
@@ -92,6 +99,9 @@ class OAuthRefresher:
                 self._refresh()
             assert self._header is not None
             return self._header
+
+    def issued(self) -> str | None:
+        return self._header
 
     def recover(self, rejected: str) -> bool:
         with self._lock:

@@ -228,7 +228,7 @@ class CalendlyClient:
         """Replace every configured secret, and the live access token, in `text`."""
         secrets = list(self.settings.secrets)
         if self._credentials is not None:
-            header = self._credentials_header_or_none()
+            header = self._credentials.issued()
             if header:
                 secrets.append(header.removeprefix("Bearer "))
         for secret in sorted(secrets, key=len, reverse=True):
@@ -262,10 +262,6 @@ class CalendlyClient:
             return self._credentials.recover(rejected)
         except AuthenticationError as exc:
             raise self._redacted(exc) from None
-
-    def _credentials_header_or_none(self) -> str | None:
-        header = getattr(self._credentials, "_header", None)
-        return header if isinstance(header, str) else None
 
     def _classified(self, response: requests.Response, method: str, url: str) -> CalendlyError:
         error = error_from_response(response, method, url)
