@@ -84,6 +84,15 @@ Behavior
   (logged with status 0); "stall" waits stall_seconds (interrupted by stop()) and then answers
   normally; "truncate" runs the handler (side effects happen) and sends the full Content-Length
   but half of the body. Faults and the rate limit skip /oauth/token unless fault_oauth=True.
+- Lost answers (selected per test, not random): sb.lose_answers(kind, method="POST",
+  path=REGEX, times=1) makes the next `times` matching requests that succeed (2xx) commit and
+  then lose their answer: "500"/"503" (spec error body) or "502" (HTML) after the fact, "reset"
+  (TCP RST), "timeout" (the answer comes after stall_seconds, past a client's timeout),
+  "truncate" (half the body). A refused write keeps the rule. sb.answers_lost lists
+  (method, path, kind); CLI: --lose-answer KIND[:METHOD[:PATH_REGEX[:TIMES]]] (repeatable).
+- OAuth: a refresh token that was already used revokes the grant (every access token and the
+  current refresh token stop working; sb.oauth_revocations counts it) until sb.reauthorize()
+  returns a new refresh token. Short-lived access tokens: access_token_ttl (seconds).
 
 Choices where the spec, the docs or reality disagree (API_NOTES.md section 9 and beyond)
 - Error bodies follow the spec literally: the `title`, and the `message` when the operation pins

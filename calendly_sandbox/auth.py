@@ -2,7 +2,10 @@
 
 OAuth as Calendly documents it: `POST /oauth/token` with `grant_type=refresh_token`; each
 success issues a new access token (lifetime `access_token_ttl`) and a new single-use refresh
-token, and the old refresh token stops working. At most 8 token requests per minute.
+token, and the old refresh token stops working. Presenting a refresh token that was already used
+(a client holding a stale copy) revokes the grant as Calendly does: every access token and the
+current refresh token stop working until a person authorizes again (`reauthorize`). At most 8
+token requests per minute.
 """
 
 from __future__ import annotations
@@ -53,7 +56,9 @@ class TokenBook:
         self.oauth_user_uri = oauth_user_uri
         self.organization_uri = organization_uri
         self._refresh_tokens = {refresh_token}
+        self._used_refresh_tokens: set[str] = set()
         self.current_refresh_token = refresh_token
+        self.revocations = 0  # grants revoked because a used refresh token came back
         self._token_requests: deque[float] = deque()
         self.token_requests = 0
 
@@ -81,6 +86,23 @@ class TokenBook:
             for entry in self._tokens.values():
                 if entry.principal.kind == "oauth":
                     entry.expires_at = 0.0
+
+    def reauthorize(self) -> str:
+        """A person authorizes the app again: a fresh refresh token (the old chain stays dead)."""
+        with self._lock:
+            fresh = secrets.token_urlsafe(32)
+            self._refresh_tokens = {fresh}
+            self.current_refresh_token = fresh
+            return fresh
+
+    def _revoke_grant(self) -> None:
+        """Call under the lock."""
+        self.revocations += 1
+        self._used_refresh_tokens |= self._refresh_tokens
+        self._refresh_tokens.clear()
+        for token, entry in list(self._tokens.items()):
+            if entry.principal.kind == "oauth":
+                del self._tokens[token]
 
     # -- POST /oauth/token -------------------------------------------------------------------
     def token_request(self, body: bytes, authorization: str | None) -> tuple[int, dict[str, Any]]:
@@ -111,6 +133,8 @@ class TokenBook:
                     "error_description": "The sandbox supports grant_type=refresh_token only",
                 }
             refresh = form.get("refresh_token", "")
+            if refresh in self._used_refresh_tokens and self._refresh_tokens:
+                self._revoke_grant()
             if refresh not in self._refresh_tokens:
                 return 400, {
                     "error": "invalid_grant",
@@ -118,6 +142,7 @@ class TokenBook:
                     "revoked, or was already used",
                 }
             self._refresh_tokens.discard(refresh)
+            self._used_refresh_tokens.add(refresh)
             new_refresh = secrets.token_urlsafe(32)
             self._refresh_tokens.add(new_refresh)
             self.current_refresh_token = new_refresh

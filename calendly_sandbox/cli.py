@@ -11,7 +11,7 @@ import sys
 import threading
 from types import FrameType
 
-from calendly_sandbox.faults import FAULT_KINDS
+from calendly_sandbox.faults import ANSWER_LOSS_KINDS, FAULT_KINDS, parse_answer_loss
 from calendly_sandbox.sandbox import PLANS, Sandbox, log_line
 
 
@@ -47,6 +47,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--access-token-ttl", type=float, default=7200, help="OAuth access token lifetime (s)"
     )
+    parser.add_argument(
+        "--lose-answer",
+        action="append",
+        default=[],
+        metavar="KIND[:METHOD[:PATH_REGEX[:TIMES]]]",
+        help="perform matching writes, then lose their answer; KIND one of "
+        f"{','.join(ANSWER_LOSS_KINDS)} (METHOD default POST, TIMES default 1); repeatable",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
     if args.events < 1:
@@ -58,6 +66,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if unknown or not kinds:
         parser.error(f"--fault-kinds: unknown {', '.join(unknown) or '(empty)'}")
     args.fault_kinds = kinds
+    try:
+        args.lose_answer = [parse_answer_loss(spec) for spec in args.lose_answer]
+    except ValueError:
+        parser.error("--lose-answer: TIMES must be a whole number")
+    for kind, *_ in args.lose_answer:
+        if kind not in ANSWER_LOSS_KINDS:
+            parser.error(f"--lose-answer: unknown kind {kind!r}")
     return args
 
 
@@ -78,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         verbose=args.verbose,
     )
+    for kind, method, path, times in args.lose_answer:
+        sandbox.lose_answers(kind, method=method, path=path, times=times)
     done = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -1,14 +1,19 @@
-"""Rate limiting (per token, fixed windows), injected latency and seeded faults."""
+"""Rate limiting (per token, fixed windows), injected latency, seeded faults, and writes that
+commit and then lose their answer (selected per test)."""
 
 from __future__ import annotations
 
 import math
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass
 
 FAULT_KINDS = ("500", "502", "503", "reset", "stall", "truncate")
+# How the answer to a committed write is lost: a 5xx from a proxy after the fact, a reset, an
+# answer so late the client has given up (timeout), or a body cut short.
+ANSWER_LOSS_KINDS = ("500", "502", "503", "reset", "timeout", "truncate")
 
 
 @dataclass(frozen=True)
@@ -105,3 +110,56 @@ class FaultInjector:
             roll = self._rng.random()
             kind = self._rng.choice(self.kinds)
         return kind if roll < self.rate else None
+
+
+@dataclass
+class AnswerLoss:
+    kind: str
+    method: str
+    path: re.Pattern[str]
+    remaining: int
+
+
+class AnswerLosses:
+    """Writes that Calendly performs and whose answer is then lost on the way back.
+
+    A rule names the kind of loss, the method and a regex searched in the request path, and how
+    many successful (2xx) answers it eats; a refused write keeps the rule for the next one.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[AnswerLoss] = []
+        self.lost: list[tuple[str, str, str]] = []  # (method, path, kind), in order
+
+    def add(self, kind: str, *, method: str = "POST", path: str = "", times: int = 1) -> None:
+        if kind not in ANSWER_LOSS_KINDS:
+            raise ValueError(f"answer loss kind must be one of {ANSWER_LOSS_KINDS}, got {kind!r}")
+        if times < 1:
+            raise ValueError(f"times must be at least 1, got {times}")
+        with self._lock:
+            self._rules.append(AnswerLoss(kind, method.upper(), re.compile(path), times))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def take(self, method: str, path: str, status: int) -> str | None:
+        """The loss to apply to this answer (and count it), or None to answer normally."""
+        if status >= 300:
+            return None
+        with self._lock:
+            for rule in self._rules:
+                if rule.method == method and rule.path.search(path):
+                    rule.remaining -= 1
+                    if rule.remaining == 0:
+                        self._rules.remove(rule)
+                    self.lost.append((method, path, rule.kind))
+                    return rule.kind
+        return None
+
+
+def parse_answer_loss(spec: str) -> tuple[str, str, str, int]:
+    """`KIND[:METHOD[:PATH_REGEX[:TIMES]]]` (the --lose-answer option) -> its parts."""
+    kind, method, path, times = [*spec.split(":", 3), "", "", ""][:4]
+    return kind, method or "POST", path, int(times or 1)

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from calendly_sandbox.auth import TokenBook
-from calendly_sandbox.faults import FAULT_KINDS, FaultInjector, RateLimiter
+from calendly_sandbox.faults import FAULT_KINDS, AnswerLosses, FaultInjector, RateLimiter
 from calendly_sandbox.generator import PLAN_FIELDS, generate
 from calendly_sandbox.paging import TokenCodec
 from calendly_sandbox.server import LoggedRequest, Outgoing, SandboxHTTPServer, encode
@@ -72,6 +72,7 @@ class Sandbox:
         self.limiter = RateLimiter(self._effective_limit(), self._nominal(), rate_window_seconds)
         self.faults = FaultInjector(seed, fault_rate, tuple(fault_kinds), stall_seconds)
         self.faults_injected: list[tuple[str, str, str]] = []
+        self.answer_losses = AnswerLosses()
         self.request_log: list[LoggedRequest] = []
         self.codec = TokenCodec(hashlib.sha256(f"sandbox-page-tokens-{seed}".encode()).digest())
         self.stopping = threading.Event()
@@ -178,6 +179,18 @@ class Sandbox:
             stall_seconds=stall_seconds,
         )
 
+    def lose_answers(
+        self, kind: str, *, method: str = "POST", path: str = "", times: int = 1
+    ) -> None:
+        """The next `times` successful `method` requests whose path matches the regex `path` are
+        performed, then their answer is lost (`kind`, one of ANSWER_LOSS_KINDS). See
+        `answers_lost` for what was lost."""
+        self.answer_losses.add(kind, method=method, path=path, times=times)
+
+    @property
+    def answers_lost(self) -> list[tuple[str, str, str]]:
+        return self.answer_losses.lost
+
     def _nominal(self) -> int:
         return NOMINAL_RATE_LIMIT.get(self.plan, PAID_RATE_LIMIT)
 
@@ -214,6 +227,15 @@ class Sandbox:
     def expire_access_tokens(self) -> None:
         """Make every OAuth access token issued so far answer 401 from now on."""
         self.tokens.expire_access_tokens()
+
+    def reauthorize(self) -> str:
+        """A person authorizes the app again after a revocation: returns a new refresh token."""
+        return self.tokens.reauthorize()
+
+    @property
+    def oauth_revocations(self) -> int:
+        """Grants revoked because a client sent a refresh token that was already used."""
+        return self.tokens.revocations
 
     @property
     def current_refresh_token(self) -> str:

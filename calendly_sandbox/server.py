@@ -184,6 +184,10 @@ class RequestHandler(BaseHTTPRequestHandler):
             outgoing = Outgoing(404, encode(NOT_FOUND_BODY), quota.headers())
         else:
             outgoing = self.dispatch(route, path_params, query, raw_body, path)
+        loss = sandbox.answer_losses.take(method, path, outgoing.status)
+        if loss is not None:
+            self.lose_answer(loss, outgoing)
+            return
         self.respond(outgoing, truncate=fault == "truncate")
 
     def dispatch(
@@ -285,6 +289,20 @@ class RequestHandler(BaseHTTPRequestHandler):
         if fault == "stall":
             sandbox.stopping.wait(sandbox.faults.stall_seconds)
         return False  # stall then answer normally; truncate happens while sending
+
+    def lose_answer(self, kind: str, outgoing: Outgoing) -> None:
+        """The write is done (its handler ran); its answer does not reach the client."""
+        sandbox = self.server.sandbox
+        if kind in ("500", "502", "503"):
+            self.inject(kind, "")
+        elif kind == "reset":
+            self.inject("reset", "")
+        elif kind == "timeout":
+            sandbox.stopping.wait(sandbox.faults.stall_seconds)
+            self.close_connection = True
+            self.respond(outgoing)
+        else:
+            self.respond(outgoing, truncate=True)
 
     def log_request_once(self, status: int) -> None:
         """Log before the answer leaves: a client holding its answer finds its request logged."""

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from calendly_sandbox import Sandbox
+from calendly_sandbox.timefmt import fmt
 from tests.sandbox.spec_check import checked_session
 
 
@@ -135,3 +136,59 @@ def test_latency_keeps_answers_intact(spec):
         assert api.get(sb.base_url + "/users/me", timeout=30).json()["resource"] == (
             sb.store.current_user
         )
+
+
+def _cancel(sb: Sandbox, event_uuid: str, timeout: float = 30) -> requests.Response:
+    return requests.post(
+        f"{sb.base_url}/scheduled_events/{event_uuid}/cancellation",
+        json={"reason": "lost answer test"},
+        headers={"Authorization": f"Bearer {sb.token}"},
+        timeout=timeout,
+    )
+
+
+def _future_active_event(sb: Sandbox) -> str:
+    tomorrow = fmt(sb.clock() + 86_400)
+    with sb.store.lock:
+        return next(
+            uuid
+            for uuid, event in sorted(sb.store.scheduled_events.items())
+            if event["status"] == "active" and event["start_time"] > tomorrow
+        )
+
+
+@pytest.mark.parametrize("kind", ["500", "502", "503", "reset", "timeout", "truncate"])
+def test_a_lost_answer_comes_after_the_write_took_effect(kind):
+    with Sandbox(seed=9, events=40, stall_seconds=3) as sb:
+        event = _future_active_event(sb)
+        sb.lose_answers(kind, path=r"/cancellation$")
+        if kind in ("500", "502", "503"):
+            assert _cancel(sb, event).status_code == int(kind)
+        elif kind == "truncate":
+            with pytest.raises(requests.exceptions.ChunkedEncodingError):
+                _cancel(sb, event)
+        else:
+            error = requests.ReadTimeout if kind == "timeout" else requests.ConnectionError
+            with pytest.raises(error):
+                _cancel(sb, event, timeout=0.5)
+        with sb.store.lock:
+            assert sb.store.scheduled_events[event]["status"] == "canceled"
+        assert sb.answers_lost == [("POST", f"/scheduled_events/{event}/cancellation", kind)]
+        # One answer was lost; the next write is answered (here: already canceled).
+        assert _cancel(sb, event).status_code == 403
+
+
+def test_a_refused_write_keeps_its_answer_and_the_rule_waits_for_a_success():
+    with Sandbox(seed=9, events=40) as sb:
+        event = _future_active_event(sb)
+        sb.lose_answers("502", path=r"/cancellation$", times=1)
+        missing = _cancel(sb, "00000000-0000-4000-8000-000000000000")
+        assert missing.status_code == 404
+        assert sb.answers_lost == []
+        assert _cancel(sb, event).status_code == 502
+        assert me(sb).status_code == 200  # reads and other paths are untouched
+
+
+def test_answer_loss_rules_reject_unknown_kinds():
+    with pytest.raises(ValueError, match="answer loss kind"):
+        Sandbox(seed=9, events=10).lose_answers("teapot")

@@ -41,10 +41,6 @@ def test_refresh_rotates_and_the_old_token_stops_working(oauth_sandbox, spec):
     assert isinstance(grant["created_at"], int)
     assert sb.current_refresh_token == grant["refresh_token"]
 
-    reused = refresh(sb, "sandbox-refresh-token")
-    assert reused.status_code == 400
-    assert reused.json()["error"] == "invalid_grant"
-
     with checked_session(spec, grant["access_token"]) as api:
         me = api.get(sb.base_url + "/users/me", timeout=30)
     assert me.status_code == 200
@@ -53,7 +49,25 @@ def test_refresh_rotates_and_the_old_token_stops_working(oauth_sandbox, spec):
     second = refresh(sb, grant["refresh_token"], basic=False)
     assert second.status_code == 200
     assert second.json()["refresh_token"] not in (grant["refresh_token"], "sandbox-refresh-token")
-    assert refresh(sb, grant["refresh_token"]).status_code == 400
+    assert sb.oauth_revocations == 0
+
+
+def test_a_stale_refresh_token_revokes_the_grant_until_a_person_authorizes_again(oauth_sandbox):
+    sb = oauth_sandbox
+    grant = refresh(sb, "sandbox-refresh-token").json()
+    newest = refresh(sb, grant["refresh_token"]).json()
+
+    reused = refresh(sb, grant["refresh_token"])  # a client holding a stale copy
+
+    assert reused.status_code == 400
+    assert reused.json()["error"] == "invalid_grant"
+    assert sb.oauth_revocations == 1
+    assert refresh(sb, newest["refresh_token"]).json()["error"] == "invalid_grant"
+    headers = {"Authorization": f"Bearer {newest['access_token']}"}
+    me = requests.get(sb.base_url + "/users/me", headers=headers, timeout=30)
+    assert me.status_code == 401
+    fresh = sb.reauthorize()
+    assert refresh(sb, fresh).status_code == 200
 
 
 def test_expired_access_token_is_401_and_a_refresh_recovers(oauth_sandbox, spec):
