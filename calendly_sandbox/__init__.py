@@ -94,6 +94,14 @@ Behavior
   current refresh token stop working; sb.oauth_revocations counts it) until sb.reauthorize()
   returns a new refresh token. Short-lived access tokens: access_token_ttl (seconds).
 
+Webhooks (calendly_sandbox/webhooks.py; `sb.webhooks`): bookings (POST /invitees), cancellations,
+no-shows and their removal are delivered, signed with the subscription's signing_key, to each
+matching active subscription, retried with back-off for 24 hours on a clock tests compress
+(Sandbox(webhook_time_scale=0) freezes it; sb.webhooks.advance(seconds) steps it), then the
+subscription is disabled unless a message got through. sb.webhooks.messages / .attempts /
+.messages_for(uri) / .wait_idle() inspect them. Handlers announce with
+`store.announce(event, payload, users=...)`. Only loopback callback hosts are contacted.
+
 Choices where the spec, the docs or reality disagree (API_NOTES.md section 9 and beyond)
 - Error bodies follow the spec literally: the `title`, and the `message` when the operation pins
   it with an enum, come from that operation's documented response. Several of those enums are
@@ -116,8 +124,9 @@ Choices where the spec, the docs or reality disagree (API_NOTES.md section 9 and
 - Inviting a current member or an email with a pending invitation answers 400; only pending
   invitations can be revoked (revoked ones disappear). Removing the owner answers 403.
 - POST /scheduling_links requires max_event_count as the string "1" (the spec's type).
-- POST /webhook_subscriptions accepts the events of the spec's request enum (which omits
-  event_type.*); a duplicate callback URL in the same scope (and user/group) answers 409.
+- POST /webhook_subscriptions accepts the events of the spec's request enum plus event_type.*
+  (added 2026-10-23 per the release notes; the spec omits them); a duplicate callback URL in the
+  same scope (and user/group) answers 409. The signing_key is kept, never served.
 - Cancelling an event whose start_time has passed answers 403 "Event in the past".
 - GET /scheduled_events/{uuid} and its invitees need an admin or one of the event's hosts.
 - /event_type_memberships accepts any valid token (the spec lists only personal tokens).

@@ -10,9 +10,17 @@ from typing import Any
 FACTS_PATH = Path(__file__).with_name("spec_facts.json")
 
 
+# Added to the webhook subscription enums on 2026-10-23 (RELEASE_NOTES_2026.md); the spec lacks them.
+RELEASE_NOTE_WEBHOOK_EVENTS = ("event_type.created", "event_type.updated", "event_type.deleted")
+
+
 @lru_cache(maxsize=1)
 def load() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(FACTS_PATH.read_text(encoding="utf-8"))
+    create = data["operations"].get("POST /webhook_subscriptions")
+    if create:
+        create["body"]["properties"]["events"]["items"]["enum"].extend(RELEASE_NOTE_WEBHOOK_EVENTS)
+    data["webhook_events"].extend(RELEASE_NOTE_WEBHOOK_EVENTS)
     return data
 
 

@@ -18,6 +18,7 @@ from calendly_sandbox.paging import TokenCodec
 from calendly_sandbox.server import LoggedRequest, Outgoing, SandboxHTTPServer, encode
 from calendly_sandbox.store import Store
 from calendly_sandbox.timefmt import fmt
+from calendly_sandbox.webhooks import WebhookDispatcher
 
 PLANS = tuple(PLAN_FIELDS)
 NOMINAL_RATE_LIMIT = {"free": 50}  # requests per user per minute; 500 on paid plans
@@ -49,6 +50,7 @@ class Sandbox:
         oauth_client_secret: str = "sandbox-secret",  # noqa: S107 - documented sandbox default
         oauth_refresh_token: str = "sandbox-refresh-token",  # noqa: S107 - documented sandbox default
         access_token_ttl: float = 7200,
+        webhook_time_scale: float = 1.0,
         verbose: bool = False,
     ) -> None:
         if plan not in PLANS:
@@ -82,6 +84,7 @@ class Sandbox:
         self._thread: threading.Thread | None = None
         self.store: Store = Store("", seed)
         self.tokens: TokenBook
+        self.webhooks = WebhookDispatcher(time_scale=webhook_time_scale)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> Sandbox:
@@ -102,6 +105,7 @@ class Sandbox:
                 gc.enable()
         self.generation_seconds = time.perf_counter() - began
         self._make_tokens()
+        self.webhooks.start(self.store)
         self.stopping.clear()
         self._server = server
         self._thread = threading.Thread(
@@ -123,6 +127,7 @@ class Sandbox:
         server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.webhooks.stop()
 
     def __enter__(self) -> Sandbox:
         return self.start()

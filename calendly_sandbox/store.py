@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from calendly_sandbox.paging import Key, SortOrder, build_index
@@ -83,6 +83,10 @@ class Store:
         self.event_type_hosts: dict[str, set[str]] = defaultdict(set)  # event type uri -> users
         # (event type uri, start_time) -> event uuids: where a booking joins or collides.
         self.events_by_slot: dict[tuple[str, str], list[str]] = defaultdict(list)
+        # Webhooks: subscription uri -> signing key (set on POST, never served), and the sandbox's
+        # dispatcher, which announce() hands every change Calendly would send as a webhook.
+        self.signing_keys: dict[str, str] = {}
+        self.announcer: Callable[[str, Resource, Iterable[str]], object] | None = None
         self._serial = 0
         self._indexes: dict[tuple[str, SortOrder], list[Key]] = {}
         self._counts: dict[tuple[str, str], int] = {}
@@ -92,6 +96,11 @@ class Store:
         with self.lock:
             self._serial += 1
             return self._serial
+
+    def announce(self, event: str, payload: Resource, users: Iterable[str] = ()) -> None:
+        """Send `event` to matching webhook subscriptions; `users`: the user uris it concerns."""
+        if self.announcer is not None:
+            self.announcer(event, payload, users)
 
     def uri(self, *segments: str) -> str:
         return "/".join((self.base_url, *segments))

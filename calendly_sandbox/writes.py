@@ -22,6 +22,7 @@ from calendly_sandbox.errors import (
 )
 from calendly_sandbox.store import Resource, uuid_of
 from calendly_sandbox.timefmt import fmt, parse
+from calendly_sandbox.webhooks import event_hosts, invitee_payload
 
 NOT_ALLOWED_TO_CANCEL = "You are not allowed to cancel this event"
 MAX_DELETION_WINDOW_DAYS = 731  # "24 months"
@@ -77,6 +78,10 @@ def body_field(ctx: Ctx, name: str) -> Any:
     return ctx.body.get(name) if isinstance(ctx.body, dict) else None
 
 
+def announce_invitee(ctx: Ctx, event: str, invitee: Resource) -> None:
+    ctx.store.announce(event, invitee_payload(ctx.store, invitee), event_hosts(ctx.store, invitee))
+
+
 def may_act_on_event(ctx: Ctx, event_uuid: str) -> bool:
     return ctx.is_admin or ctx.me in ctx.store.event_hosts.get(event_uuid, frozenset())
 
@@ -97,13 +102,17 @@ def cancel_event(ctx: Ctx) -> Reply:
     event["status"] = "canceled"
     event["cancellation"] = record
     event["updated_at"] = record["created_at"]
+    canceled = []
     for inv_uuid in ctx.store.invitees_by_event.get(uuid, []):
         invitee = ctx.store.invitees[inv_uuid]
         if invitee["status"] == "active":
             invitee["status"] = "canceled"
             invitee["cancellation"] = dict(record)
             invitee["updated_at"] = record["created_at"]
+            canceled.append(invitee)
     event["invitees_counter"]["active"] = 0
+    for invitee in canceled:
+        announce_invitee(ctx, "invitee.canceled", invitee)
     return Reply(201, resource(record))
 
 
@@ -124,6 +133,7 @@ def create_no_show(ctx: Ctx) -> Reply:
     ctx.store.insert("invitee_no_shows", uuid, no_show)
     invitee["no_show"] = {"uri": no_show["uri"], "created_at": now}
     invitee["updated_at"] = now  # the invitee moves; the event's updated_at deliberately does not
+    announce_invitee(ctx, "invitee_no_show.created", invitee)
     return Reply(201, resource(no_show))
 
 
@@ -137,6 +147,7 @@ def delete_no_show(ctx: Ctx) -> Reply:
     if invitee is not None:
         invitee["no_show"] = None
         invitee["updated_at"] = fmt(ctx.now())
+        announce_invitee(ctx, "invitee_no_show.deleted", invitee)
     return Reply(204)
 
 
@@ -422,6 +433,8 @@ def create_webhook(ctx: Ctx) -> Reply:
         created=ctx.now(),
     )
     store.insert("webhook_subscriptions", uuid, hook)
+    if body.get("signing_key"):
+        store.signing_keys[hook["uri"]] = body["signing_key"]
     log_activity(ctx, "Webhook", "Create", {"callback_url": hook["callback_url"], "scope": scope})
     return Reply(201, resource(hook))
 
@@ -433,6 +446,7 @@ def delete_webhook(ctx: Ctx) -> Reply:
     if hook["scope"] != "user" or hook["user"] != ctx.me:
         ctx.require_admin()
     ctx.store.delete("webhook_subscriptions", uuid)
+    ctx.store.signing_keys.pop(hook["uri"], None)
     log_activity(ctx, "Webhook", "Delete", {"callback_url": hook["callback_url"]})
     return Reply(204)
 
@@ -498,6 +512,7 @@ def book_invitee(ctx: Ctx) -> Reply:
             }
         )
     event["updated_at"] = invitee["created_at"]
+    announce_invitee(ctx, "invitee.created", invitee)
     return Reply(201, resource(invitee))
 
 

@@ -1,0 +1,250 @@
+"""The sandbox announces changes as signed webhooks, retries on Calendly's schedule, disables.
+
+The signature is checked here with hmac directly, not with the receiver's code: the sandbox and
+the receiver must agree with Calendly's rules, not merely with each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import time
+from typing import Any
+
+import requests
+
+from calendly_sandbox import Sandbox
+from calendly_sandbox.store import uuid_of
+from calendly_sandbox.timefmt import fmt
+from calendly_sandbox.webhooks import FIRST_RETRY_SECONDS, RETRY_WINDOW_SECONDS
+from tests.webhooks.conftest import Callback
+
+KEY = "whsec-test-key-0123456789"
+DAY = 86_400
+
+
+def subscribe(
+    api: requests.Session,
+    sb: Sandbox,
+    url: str,
+    events: list[str],
+    *,
+    scope: str = "organization",
+    user: str | None = None,
+    signing_key: str | None = KEY,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "url": url,
+        "events": events,
+        "organization": sb.store.organization["uri"],
+        "scope": scope,
+    }
+    if user:
+        body["user"] = user
+    if signing_key:
+        body["signing_key"] = signing_key
+    response = api.post(sb.base_url + "/webhook_subscriptions", json=body, timeout=30)
+    assert response.status_code == 201, response.text
+    hook: dict[str, Any] = response.json()["resource"]
+    return hook
+
+
+def solo_event_type(sb: Sandbox) -> dict[str, Any]:
+    return next(
+        t
+        for t in sb.store.event_types.values()
+        if t["kind"] == "solo" and t["active"] and not t["pooling_type"] and not t["deleted_at"]
+    )
+
+
+def book(api: requests.Session, sb: Sandbox, days_ahead: float, email: str) -> dict[str, Any]:
+    start = fmt((int(time.time() // 3600) * 3600) + days_ahead * DAY)
+    response = api.post(
+        sb.base_url + "/invitees",
+        json={
+            "event_type": solo_event_type(sb)["uri"],
+            "start_time": start,
+            "invitee": {"name": "Åsa Öberg", "email": email, "timezone": "Europe/Stockholm"},
+        },
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    invitee: dict[str, Any] = response.json()["resource"]
+    return invitee
+
+
+def verify(headers: dict[str, str], body: bytes, key: str = KEY) -> None:
+    parts = dict(p.split("=", 1) for p in headers["Calendly-Webhook-Signature"].split(","))
+    expected = hmac.new(key.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256)
+    assert hmac.compare_digest(parts["v1"], expected.hexdigest())
+    assert abs(int(parts["t"]) - time.time()) < 180
+
+
+def settle(sb: Sandbox) -> None:
+    assert sb.webhooks.wait_idle(timeout=30)
+
+
+def test_booking_is_delivered_signed_with_calendlys_envelope(api, sandbox, callback: Callback):
+    hook = subscribe(api, sandbox, callback.url, ["invitee.created", "invitee.canceled"])
+    assert "signing_key" not in hook
+    listed = api.get(sandbox.base_url + "/webhook_subscriptions/" + uuid_of(hook["uri"]))
+    assert KEY not in listed.text
+    invitee = book(api, sandbox, 3, "asa@example.se")
+    settle(sandbox)
+    [got] = callback.received
+    assert got.path == "/webhooks"
+    assert got.headers["Content-Type"] == "application/json"
+    verify(got.headers, got.body)
+    envelope = got.envelope
+    assert set(envelope) == {"event", "created_at", "created_by", "payload"}
+    assert envelope["event"] == "invitee.created"
+    assert envelope["created_by"] == hook["creator"]
+    assert envelope["payload"]["uri"] == invitee["uri"]
+    assert envelope["payload"]["scheduled_event"]["uri"] == invitee["event"]
+    assert envelope["payload"]["name"] == "Åsa Öberg"
+    [attempt] = sandbox.webhooks.attempts
+    assert attempt.ok and attempt.body == got.body
+
+
+def test_without_a_signing_key_the_delivery_carries_no_signature(api, sandbox, callback):
+    subscribe(api, sandbox, callback.url, ["invitee.created"], signing_key=None)
+    book(api, sandbox, 3.5, "nokey@example.com")
+    settle(sandbox)
+    [got] = callback.received
+    assert "Calendly-Webhook-Signature" not in got.headers
+
+
+def test_cancel_and_no_show_create_and_delete_are_announced(api, sandbox, callback):
+    events = ["invitee.canceled", "invitee_no_show.created", "invitee_no_show.deleted"]
+    subscribe(api, sandbox, callback.url, events)
+    invitee = book(api, sandbox, 4, "cancel@example.com")
+    no_show = api.post(sandbox.base_url + "/invitee_no_shows", json={"invitee": invitee["uri"]})
+    assert no_show.status_code == 201, no_show.text
+    deleted = api.delete(no_show.json()["resource"]["uri"])
+    assert deleted.status_code == 204
+    canceled = api.post(invitee["event"] + "/cancellation", json={"reason": "conflict"})
+    assert canceled.status_code == 201, canceled.text
+    settle(sandbox)
+    by_event = {r.envelope["event"]: r.envelope["payload"] for r in callback.received}
+    assert sorted(by_event) == sorted(events)  # invitee.created was not subscribed
+    assert (
+        by_event["invitee_no_show.created"]["no_show"]["uri"] == no_show.json()["resource"]["uri"]
+    )
+    assert by_event["invitee_no_show.deleted"]["no_show"] is None
+    assert by_event["invitee.canceled"]["status"] == "canceled"
+    assert by_event["invitee.canceled"]["rescheduled"] is False
+    assert by_event["invitee.canceled"]["cancellation"]["reason"] == "conflict"
+    assert by_event["invitee.canceled"]["scheduled_event"]["status"] == "canceled"
+    for got in callback.received:
+        verify(got.headers, got.body)
+
+
+def test_user_scope_receives_only_events_its_user_hosts(api, sandbox, callback):
+    host = solo_event_type(sandbox)["profile"]["owner"]
+    other = next(
+        u["uri"]
+        for u in sandbox.store.users.values()
+        if u["uri"] != host and sandbox.store.role_of(u["uri"])
+    )
+    subscribe(
+        api, sandbox, callback.url + "?who=host", ["invitee.created"], scope="user", user=host
+    )
+    subscribe(
+        api, sandbox, callback.url + "?who=other", ["invitee.created"], scope="user", user=other
+    )
+    book(api, sandbox, 5, "scoped@example.com")
+    settle(sandbox)
+    assert [r.path for r in callback.received] == ["/webhooks?who=host"]
+
+
+def test_scope_only_events_never_reach_other_scopes(sandbox, callback, api):
+    subscribe(api, sandbox, callback.url, ["routing_form_submission.created"])
+    # A subscription can only hold meeting_recap.* with user scope; force one to org scope.
+    hook = subscribe(api, sandbox, callback.url + "?org", ["invitee.created"])
+    users = [u["uri"] for u in sandbox.store.users.values()]
+    with sandbox.store.lock:
+        sandbox.store.announce("routing_form_submission.created", {"uri": "x"}, users)
+        sandbox.store.webhook_subscriptions[uuid_of(hook["uri"])]["events"].append(
+            "meeting_recap.created"
+        )
+        sandbox.store.announce("meeting_recap.created", {"recap": {}}, users)
+    settle(sandbox)
+    assert callback.events() == ["routing_form_submission.created"]
+
+
+def test_failures_back_off_exponentially_then_disable_after_24_hours(api, sandbox, callback):
+    callback.status = 500
+    hook = subscribe(api, sandbox, callback.url, ["invitee.created"])
+    book(api, sandbox, 6, "retry@example.com")
+    settle(sandbox)
+    hook_state = sandbox.store.webhook_subscriptions[uuid_of(hook["uri"])]
+    assert hook_state["retry_started_at"] is not None and hook_state["state"] == "active"
+    [message] = sandbox.webhooks.messages_for(hook["uri"])
+    while message.state == "pending":  # step the frozen clock to each retry as it falls due
+        sandbox.webhooks.advance(message.next_due - sandbox.webhooks.now())
+        settle(sandbox)
+    assert message.state == "abandoned"
+    attempts = sandbox.webhooks.attempts
+    gaps = [round(b.at - a.at) for a, b in itertools.pairwise(attempts)]
+    assert gaps == [FIRST_RETRY_SECONDS * 2**i for i in range(len(gaps))]
+    assert attempts[-1].at - attempts[0].at <= RETRY_WINDOW_SECONDS
+    assert attempts[-1].at - attempts[0].at + gaps[-1] * 2 > RETRY_WINDOW_SECONDS
+    assert len({a.body for a in attempts}) == 1  # the same message every time
+    assert len(callback.received) == len(attempts)
+    listed = api.get(sandbox.base_url + "/webhook_subscriptions/" + uuid_of(hook["uri"])).json()
+    assert listed["resource"]["state"] == "disabled"
+    book(api, sandbox, 6.5, "after@example.com")
+    settle(sandbox)
+    assert len(callback.received) == len(attempts)  # a disabled subscription receives nothing
+
+
+def test_a_message_that_got_through_keeps_the_subscription_active(api, sandbox, callback):
+    callback.status = 503
+    hook = subscribe(api, sandbox, callback.url, ["invitee.created"])
+    book(api, sandbox, 7, "first@example.com")
+    settle(sandbox)
+    callback.status = 200
+    book(api, sandbox, 7.5, "second@example.com")
+    settle(sandbox)
+    callback.status = 503
+    for _ in range(30):
+        sandbox.webhooks.advance(3 * 3600)
+        settle(sandbox)
+    first, second = sandbox.webhooks.messages_for(hook["uri"])
+    assert (first.state, second.state) == ("abandoned", "delivered")
+    assert sandbox.store.webhook_subscriptions[uuid_of(hook["uri"])]["state"] == "active"
+
+
+def test_retry_delivers_once_the_receiver_recovers(api, sandbox, callback):
+    callback.status = 502
+    hook = subscribe(api, sandbox, callback.url, ["invitee.created"])
+    book(api, sandbox, 8, "recover@example.com")
+    settle(sandbox)
+    callback.status = 204
+    sandbox.webhooks.advance(FIRST_RETRY_SECONDS)
+    settle(sandbox)
+    [message] = sandbox.webhooks.messages_for(hook["uri"])
+    assert message.state == "delivered" and message.attempts == 2
+    assert callback.received[0].body == callback.received[1].body
+    assert sandbox.store.webhook_subscriptions[uuid_of(hook["uri"])]["retry_started_at"] is None
+
+
+def test_deleting_a_subscription_drops_its_waiting_retries(api, sandbox, callback):
+    callback.status = 500
+    hook = subscribe(api, sandbox, callback.url, ["invitee.created"])
+    book(api, sandbox, 9, "dropped@example.com")
+    settle(sandbox)
+    assert api.delete(hook["uri"]).status_code == 204
+    sandbox.webhooks.advance(DAY)
+    settle(sandbox)
+    [message] = sandbox.webhooks.messages_for(hook["uri"])
+    assert message.state == "dropped" and len(callback.received) == 1
+
+
+def test_seeded_subscriptions_off_loopback_are_never_contacted(api, sandbox):
+    book(api, sandbox, 10, "seeded@example.com")
+    settle(sandbox)
+    assert sandbox.webhooks.messages, "the seeded organization has active invitee.created hooks"
+    assert {m.state for m in sandbox.webhooks.messages} == {"skipped"}
+    assert sandbox.webhooks.attempts == []
