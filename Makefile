@@ -6,10 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install demo test lint typecheck unit bench sandbox clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml distributions/calendly-sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -e ./distributions/calendly-sandbox
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -10,6 +10,10 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from calendly_http.errors import CalendlyError, ConfigError
 
+# The distribution that installs both commands: `--version` and `--about` read its metadata
+# (version, the Python versions in its classifiers).
+DISTRIBUTION = "calendly-connectors"
+
 
 def secret_setting_values(config: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
     """Every string inside a setting the schema marks secret, at any depth and of any type."""
@@ -44,6 +48,7 @@ class CalendlyPlugin:
       line and exit code 1, not a traceback.
     """
 
+    package_name: ClassVar[str | None] = DISTRIBUTION
     expected_stops: ClassVar[tuple[type[BaseException], ...]] = (ConfigError, CalendlyError)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:

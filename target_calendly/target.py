@@ -119,7 +119,6 @@ class TargetCalendly(CalendlyPlugin, Target):
     """Singer target for Calendly: each input record becomes one Calendly write (reverse ETL)."""
 
     name = "target-calendly"
-    package_name = "calendly-connectors"
     config_jsonschema = th.PropertiesList(*SHARED_SETTINGS, *TARGET_SETTINGS).to_dict()
     default_sink_class = ActionSink
     # No `validate-records`: the action's input spec always validates (see ActionSink).

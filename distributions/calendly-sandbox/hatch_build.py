@@ -1,0 +1,23 @@
+"""Put the repository's calendly_sandbox/ into the regular wheel, and nothing into an editable one.
+
+hatchling's force-include table applies to editable wheels too, which would copy the package into
+site-packages and shadow the checkout being edited; a hook can tell the two builds apart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+PACKAGE = Path(__file__).resolve().parents[2] / "calendly_sandbox"
+
+
+class SandboxPackageHook(BuildHookInterface):  # type: ignore[misc]
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        if version == "editable":
+            return
+        if not (PACKAGE / "__init__.py").is_file():
+            raise FileNotFoundError(f"calendly_sandbox package not found at {PACKAGE}")
+        build_data["force_include"][str(PACKAGE)] = "calendly_sandbox"
