@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from calendly_sandbox.auth import TokenBook
+from calendly_sandbox.contacts import seed_contacts
 from calendly_sandbox.faults import FAULT_KINDS, AnswerLosses, FaultInjector, RateLimiter
 from calendly_sandbox.generator import PLAN_FIELDS, generate
 from calendly_sandbox.paging import TokenCodec
@@ -100,6 +101,7 @@ class Sandbox:
             generate(
                 self.store, seed=self.seed, events=self.events, now=self.anchor, plan=self.plan
             )
+            seed_contacts(self.store, self.seed, self.anchor)
         finally:
             if collecting:
                 gc.enable()

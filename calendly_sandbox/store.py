@@ -38,6 +38,8 @@ KINDS = (
     "scheduling_links",
     "shares",
     "data_compliance_requests",
+    "contacts",
+    "contact_custom_field_definitions",
 )
 
 
@@ -72,6 +74,8 @@ class Store:
         self.scheduling_links: dict[str, Resource] = {}
         self.shares: dict[str, Resource] = {}
         self.data_compliance_requests: dict[str, Resource] = {}
+        self.contacts: dict[str, Resource] = {}
+        self.contact_custom_field_definitions: dict[str, Resource] = {}
         self.organization: Resource = {}
         self.current_user: Resource = {}
         # Secondary maps (uuid lists), maintained by insert/delete.

@@ -36,6 +36,8 @@ SCHEMA_DIR = REPO_ROOT / "tap_calendly" / "schemas"
 STREAM_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "activity_log_entries": ("/activity_log_entries", ()),
     "availability_schedules": ("/user_availability_schedules", ()),
+    "contact_custom_field_definitions": ("/contacts/custom_field_definitions", ()),
+    "contacts": ("/contacts", ()),
     "event_type_hosts": ("/event_type_memberships", ()),
     "event_types": ("/event_types", ()),
     "group_relationships": ("/group_relationships", ()),

@@ -75,6 +75,8 @@ class CalendlyStream(RESTStream[str | None]):
     #: Query parameters sent on every page (sort orders, fixed filters).
     params: ClassVar[Mapping[str, str]] = {}
     page_size: ClassVar[int] = 100
+    #: The endpoint pages (takes `count` and `page_token`); some answer one whole collection.
+    paged: ClassVar[bool] = True
     #: Send `organization=<organization uri>`.
     scoped_to_organization: ClassVar[bool] = True
     #: Rows are this property of each collection item (users come inside memberships).
@@ -176,7 +178,7 @@ class CalendlyStream(RESTStream[str | None]):
         return query
 
     def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
-        params = {**self.query(context), "count": self.page_size}
+        params = {**self.query(context), **({"count": self.page_size} if self.paged else {})}
         if (resuming := self.resume_point) is not None:
             params[self.resume_filter] = resuming.position
         if next_page_token:

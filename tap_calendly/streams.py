@@ -222,9 +222,30 @@ class WebhookSubscriptionsStream(CalendlyStream):
         return {**super().query(context), **(context or {})}
 
 
+class ContactsStream(CalendlyStream):
+    """The token's contacts (every plan), newest change first: paging stops at the bookmark."""
+
+    name = "contacts"
+    path = "/contacts"
+    params: ClassVar[Mapping[str, str]] = {"sort": "updated_at:desc"}
+    scoped_to_organization = False
+    sorted_desc_by = "updated_at"
+
+
+class ContactCustomFieldDefinitionsStream(CalendlyStream):
+    """One unpaged collection; changed definitions are emitted."""
+
+    name = "contact_custom_field_definitions"
+    path = "/contacts/custom_field_definitions"
+    scoped_to_organization = False
+    paged = False
+
+
 STREAM_TYPES: tuple[type[CalendlyStream], ...] = (
     ActivityLogEntriesStream,
     AvailabilitySchedulesStream,
+    ContactCustomFieldDefinitionsStream,
+    ContactsStream,
     EventTypeHostsStream,
     EventTypesStream,
     GroupRelationshipsStream,

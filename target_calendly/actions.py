@@ -18,6 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from calendly_http import CalendlyError, uuid_of
+from target_calendly.contacts import (
+    MAX_CONTACT_EMAILS,
+    Planned,
+    find_contact_to_delete,
+    plan_upsert,
+    upserted_contact,
+)
 from target_calendly.lookups import (
     Context,
     Skip,
@@ -100,6 +107,10 @@ class Action:
         to tell whether Calendly performed it.
     resend_safe: sending the write twice does no harm, so a lost answer is simply resent.
     batch_body: records are batched, one request per `batch_size` records.
+    planner: builds the write itself when its method and path depend on what a read finds
+        (upsert: PATCH the contact found, else POST); `method`/`path` then document it.
+    replan_on: refusals after which the record is planned once more, from fresh reads (a 409
+        on create: the resource appeared in between, so it is updated instead).
     """
 
     name: str
@@ -114,6 +125,8 @@ class Action:
     resend_safe: bool = False
     destructive: bool = False
     batch_body: Callable[[list[Values]], dict[str, Any]] | None = None
+    planner: Callable[[Values, Context], Planned | Skip] | None = None
+    replan_on: tuple[Rule, ...] = ()
 
     @property
     def batchable(self) -> bool:
@@ -121,6 +134,9 @@ class Action:
 
     def write(self, values: Values, ctx: Context) -> Write | Skip:
         """Resolve ids (lookups are reads) into the one write this record asks for."""
+        if self.planner is not None:
+            planned = self.planner(values, ctx)
+            return planned if isinstance(planned, Skip) else Write(*planned)
         ids: dict[str, str] = {}
         if self.lookup is not None:
             found = self.lookup(values, ctx)
@@ -132,6 +148,9 @@ class Action:
     def batch_write(self, batch: list[Values], ctx: Context) -> Write:
         assert self.batch_body is not None
         return Write(self.method, self._path({}, ctx, {}), self.batch_body(batch))
+
+    def should_replan(self, error: CalendlyError) -> bool:
+        return any(rule(error) for rule in self.replan_on)
 
     def skip_reason(self, error: CalendlyError) -> str | None:
         return next((r for rule in self.already_done if (r := rule(error))), None)
@@ -551,6 +570,46 @@ ACTIONS: dict[str, Action] = {
             lookup=check_booking,
             find_effect=booking,
             body=_booking,
+        ),
+        Action(
+            name="upsert_contact",
+            summary="Create or update the contact with this primary email (CRM reverse ETL)",
+            method="PATCH or POST",
+            path="/contacts/{contact} or /contacts",
+            spec=InputSpec(
+                {
+                    "email": email(),
+                    "name": text(),
+                    "other_emails": array(email(), max_items=MAX_CONTACT_EMAILS - 1),
+                    "phone_numbers": array(text()),
+                    "company": text(),
+                    "job_title": text(),
+                    "city": text(),
+                    "state": text(),
+                    "country": text(),
+                    "timezone": text(),
+                    "custom_fields": obj(),
+                },
+                required=("email",),
+            ),
+            planner=plan_upsert,
+            replan_on=(answered(409, reason="created in between: look it up again"),),
+            find_effect=upserted_contact,
+        ),
+        Action(
+            name="delete_contact",
+            summary="Delete a contact (by contact URI or UUID, or its primary email)",
+            method="DELETE",
+            path="/contacts/{contact}",
+            spec=InputSpec(
+                {"contact": calendly_id("contacts"), "email": email()},
+                required=(("contact", "email"),),
+            ),
+            lookup=find_contact_to_delete,
+            already_done=(
+                answered(404, reason="no such contact: already deleted (or the id never existed)"),
+            ),
+            destructive=True,
         ),
     )
 }

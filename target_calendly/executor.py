@@ -120,7 +120,7 @@ class Executor:
             return None
         return replace(item, values=values)
 
-    def run(self, action: Action, item: Item) -> None:
+    def run(self, action: Action, item: Item, *, replans: int = 0) -> None:
         try:
             planned = action.write(item.values, self.ctx)
         except LookupFailedError as exc:
@@ -139,7 +139,7 @@ class Executor:
             else:
                 self._finish(item, "skipped", reason=planned.reason, response=planned.response)
             return
-        self._send(action, [item], planned)
+        self._send(action, [item], planned, replans=replans)
 
     def run_batch(self, action: Action, items: list[Item]) -> None:
         if items:
@@ -147,7 +147,15 @@ class Executor:
 
     # -- sending ------------------------------------------------------------------------------
 
-    def _send(self, action: Action, items: list[Item], write: Write, *, resends: int = 0) -> None:
+    def _send(
+        self,
+        action: Action,
+        items: list[Item],
+        write: Write,
+        *,
+        resends: int = 0,
+        replans: int = 0,
+    ) -> None:
         if self.dry_run:
             url = self.client.url(write.path)
             request = {"method": write.method, "url": url, "body": write.body}
@@ -175,6 +183,10 @@ class Executor:
             self._settle_unknown(action, items, write, exc, resends=resends)
             return
         except CalendlyError as exc:
+            if replans == 0 and len(items) == 1 and action.should_replan(exc):
+                self.logger.info("%s: %s; planning it again from fresh reads", items[0].label, exc)
+                self.run(action, items[0], replans=1)
+                return
             reason = action.skip_reason(exc)
             if reason is None:
                 self._fail_calendly_all(items, action, exc)
