@@ -26,7 +26,7 @@ from typing import Any
 from calendly_sandbox.app import Ctx, Reply, page, resource
 from calendly_sandbox.errors import ApiError, bad_request
 from calendly_sandbox.generator import UUID_CLEAR, UUID_SET
-from calendly_sandbox.store import Resource, Store
+from calendly_sandbox.store import Resource, Store, uuid_of
 from calendly_sandbox.timefmt import fmt, parse
 from calendly_sandbox.writes import new_uuid
 
@@ -232,6 +232,7 @@ def create_contact(ctx: Ctx) -> Reply:
     contact = _contact(ctx.store, uuid, ctx.now())
     _apply(ctx, contact, body)
     ctx.store.insert("contacts", uuid, contact)
+    _announce(ctx, "contact.created", contact)
     return Reply(201, resource(contact))
 
 
@@ -244,13 +245,20 @@ def update_contact(ctx: Ctx) -> Any:
         _refuse_taken(ctx, _checked_emails(body["emails"]), contact["uri"])
     _apply(ctx, contact, body)
     ctx.store.changed("contacts")
+    _announce(ctx, "contact.updated", contact)
     return resource(contact)
 
 
 def delete_contact(ctx: Ctx) -> Reply:
-    ctx.lookup("contacts", ctx.path["uuid"], "contact")
+    contact = ctx.lookup("contacts", ctx.path["uuid"], "contact")
     ctx.store.delete("contacts", ctx.path["uuid"])
+    _announce(ctx, "contact.deleted", {"uri": contact["uri"], "deleted_at": fmt(ctx.now())})
     return Reply(204)
+
+
+def _announce(ctx: Ctx, event: str, contact: Resource) -> None:
+    """contact.* webhooks, for the organization and for the user who made the change."""
+    ctx.store.announce(event, {"user_uuid": uuid_of(ctx.me), "contact": dict(contact)}, [ctx.me])
 
 
 def _object_body(ctx: Ctx) -> dict[str, Any]:
