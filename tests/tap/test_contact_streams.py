@@ -61,7 +61,7 @@ def test_incremental_emits_changed_contacts_and_stops_paging_at_the_bookmark(
         changed["uri"],
         created.json()["resource"]["uri"],
     }
-    assert contact_requests(sandbox) == [
-        {"sort": "updated_at:desc", "count": "5"}
-    ], "one page: its oldest row is at or before the bookmark"
+    assert contact_requests(sandbox) == [{"sort": "updated_at:desc", "count": "5"}], (
+        "one page: its oldest row is at or before the bookmark"
+    )
     assert second.bookmark("contacts") == created.json()["resource"]["updated_at"]

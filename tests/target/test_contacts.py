@@ -80,7 +80,11 @@ def test_creates_a_contact_with_custom_fields_by_label(sandbox: Sandbox, tmp_pat
     stage = definition(sandbox, "Lifecycle stage")
     customer = next(o["uuid"] for o in stage["options"] if o["label"] == "Customer")
     values = {f["label"]: f["value"] for f in contact["custom_fields"]}
-    assert values == {"Lifecycle stage": customer, "Lead score": 87, "Interests": ["x-files", "science"]}
+    assert values == {
+        "Lifecycle stage": customer,
+        "Lead score": 87,
+        "Interests": ["x-files", "science"],
+    }
 
 
 def test_updates_the_contact_keeping_its_emails_and_a_rerun_sends_nothing(
