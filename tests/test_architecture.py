@@ -14,11 +14,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 FORBIDDEN = {
-    "calendly_sandbox": {"calendly_http", "tap_calendly", "target_calendly"},
-    "calendly_http": {"calendly_sandbox", "tap_calendly", "target_calendly"},
+    "calendly_sandbox": {"calendly_http", "calendly_webhooks", "tap_calendly", "target_calendly"},
+    "calendly_http": {"calendly_sandbox", "calendly_webhooks", "tap_calendly", "target_calendly"},
+    "calendly_webhooks": {"calendly_sandbox", "calendly_http", "tap_calendly", "target_calendly"},
     "tap_calendly": {"calendly_sandbox", "target_calendly"},
-    "target_calendly": {"calendly_sandbox", "tap_calendly"},
+    "target_calendly": {"calendly_sandbox", "tap_calendly", "calendly_webhooks"},
 }
+# The receiver and the tap share only the inbox format.
+SHARED_WEBHOOK_MODULES = {"calendly_webhooks.inbox"}
 
 
 def imported_top_level_packages(path: Path) -> set[str]:
@@ -42,6 +45,17 @@ def test_package_does_not_import_what_it_must_not(package: str) -> None:
         for name in imported_top_level_packages(path) & FORBIDDEN[package]
     }
     assert not offenders, sorted(offenders)
+
+
+def test_the_tap_uses_only_the_inbox_format_of_the_receiver() -> None:
+    used = set()
+    for path in sorted((ROOT / "tap_calendly").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("calendly_webh"):
+                used.add(node.module)
+            elif isinstance(node, ast.Import):
+                used.update(a.name for a in node.names if a.name.startswith("calendly_webh"))
+    assert used <= SHARED_WEBHOOK_MODULES, sorted(used)
 
 
 def test_nothing_reads_the_shared_folder_at_run_time() -> None:

@@ -15,7 +15,13 @@ from packaging.specifiers import SpecifierSet
 
 from tests.distributions.conftest import ROOT, Wheel
 
-OWN_PACKAGES = {"calendly_http", "calendly_sandbox", "tap_calendly", "target_calendly"}
+OWN_PACKAGES = {
+    "calendly_http",
+    "calendly_sandbox",
+    "calendly_webhooks",
+    "tap_calendly",
+    "target_calendly",
+}
 # What CI runs the suite on (this machine's only Python); the metadata must claim exactly these.
 TESTED_PYTHONS = {f"{sys.version_info.major}.{sys.version_info.minor}"}
 
@@ -24,6 +30,7 @@ def test_plugin_wheel_installs_only_the_plugin_packages(wheels: dict[str, Wheel]
     # demo/ (imports duckdb), bench/, scripts/ and the sandbox stay out of a Meltano plugin venv
     assert wheels["calendly-connectors"].top_level_names() == {
         "calendly_http",
+        "calendly_webhooks",  # the receiver, and the inbox format the tap reads
         "tap_calendly",
         "target_calendly",
     }
@@ -78,7 +85,12 @@ def _distribution_of(module: str) -> set[str]:
 
 def test_every_runtime_import_is_a_declared_dependency(wheels: dict[str, Wheel]) -> None:
     for distribution, packages in {
-        "calendly-connectors": ["calendly_http", "tap_calendly", "target_calendly"],
+        "calendly-connectors": [
+            "calendly_http",
+            "calendly_webhooks",
+            "tap_calendly",
+            "target_calendly",
+        ],
         "calendly-sandbox": ["calendly_sandbox"],
     }.items():
         declared = _declared(wheels[distribution])

@@ -1,0 +1,5 @@
+import sys
+
+from calendly_webhooks.cli import main
+
+sys.exit(main())

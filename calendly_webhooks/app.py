@@ -1,0 +1,100 @@
+"""The receiver's ASGI app (Starlette): POST /webhooks verifies and stores, GET /health answers.
+
+A delivery is acknowledged (200) only after its row is committed to the inbox, so a delivery
+that got no 2xx was not stored and Calendly sends it again. Refusals store nothing:
+401 unsigned / forged / stale / no key configured, 400 malformed signature or envelope,
+413 oversized, 415 not JSON. Logs name the outcome and the event name, never a key or the payload
+(payloads carry invitee names, emails and answers).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from calendly_webhooks.inbox import EnvelopeError, Inbox, parse_envelope
+from calendly_webhooks.signature import HEADER, TOLERANCE_SECONDS, KeyRing, SignatureError, verify
+
+MAX_BODY_BYTES = 1024 * 1024
+WEBHOOK_PATH = "/webhooks"
+log = logging.getLogger("calendly_webhooks")
+
+
+class RefusedError(Exception):
+    """A request refused before its signature is checked (size, framing, content type)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def create_app(
+    inbox: Inbox,
+    keyring: KeyRing,
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    tolerance_seconds: float = TOLERANCE_SECONDS,
+    clock: Callable[[], float] = time.time,
+) -> Starlette:
+    async def read_body(request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                raise RefusedError(400, "Content-Length is not a number")
+            if int(declared) > max_body_bytes:
+                raise RefusedError(413, f"body exceeds {max_body_bytes} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_body_bytes:
+                raise RefusedError(413, f"body exceeds {max_body_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def receive(request: Request) -> JSONResponse:
+        try:
+            body = await read_body(request)
+            content_type = request.headers.get("content-type", "")
+            if content_type.split(";")[0].strip().lower() != "application/json":
+                raise RefusedError(415, "Content-Type must be application/json")
+            signed_at = verify(
+                request.headers.get(HEADER), body, keyring.keys(), clock(), tolerance_seconds
+            )
+            envelope = parse_envelope(body)
+        except (RefusedError, SignatureError) as refusal:
+            log.warning("refused delivery: %s %s", refusal.status, refusal.reason)
+            return JSONResponse({"error": refusal.reason}, status_code=refusal.status)
+        except EnvelopeError as bad:
+            log.warning("refused delivery: 400 %s", bad)
+            return JSONResponse({"error": str(bad)}, status_code=400)
+        position = await run_in_threadpool(inbox.append, body, envelope, signed_at)
+        if position is None:
+            log.info("duplicate delivery of %s ignored", envelope["event"])
+            return JSONResponse({"status": "duplicate"})
+        log.info("stored %s at position %d", envelope["event"], position)
+        return JSONResponse({"status": "stored", "position": position})
+
+    async def health(request: Request) -> JSONResponse:
+        inbox_ok = await run_in_threadpool(inbox.healthy)
+        keys = len(keyring.keys())
+        body = {
+            "status": "ok" if inbox_ok else "unhealthy",
+            "inbox": inbox_ok,
+            "signing_keys": keys,
+        }
+        return JSONResponse(body, status_code=200 if inbox_ok else 503)
+
+    return Starlette(
+        routes=[
+            Route(WEBHOOK_PATH, receive, methods=["POST"]),
+            Route("/health", health, methods=["GET"]),
+        ]
+    )

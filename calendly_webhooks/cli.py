@@ -1,0 +1,110 @@
+"""`calendly-webhooks`: serve the receiver with uvicorn until SIGINT/SIGTERM.
+
+The first stdout line is the base URL (deliveries go to {base}/webhooks); logs go to stderr.
+The socket is bound and listening before that line is printed, so a client that reads it can
+connect at once; on SIGTERM uvicorn finishes the requests in flight before exiting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+
+import uvicorn
+
+from calendly_webhooks.app import MAX_BODY_BYTES, create_app
+from calendly_webhooks.inbox import Inbox, InboxError
+from calendly_webhooks.signature import KEY_ENV, TOLERANCE_SECONDS, KeyRing
+
+log = logging.getLogger("calendly_webhooks")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="calendly-webhooks",
+        description="Receive Calendly webhooks: verify each signature, store it in a SQLite inbox.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port; 0 picks any free port")
+    parser.add_argument("--inbox", required=True, help="path of the SQLite inbox (created)")
+    parser.add_argument(
+        "--signing-key-file",
+        help="file of active signing keys, one per line (re-read when it changes); "
+        f"without it, {KEY_ENV} holds the key(s), comma-separated",
+    )
+    parser.add_argument(
+        "--max-body-bytes", type=int, default=MAX_BODY_BYTES, help="larger bodies get 413"
+    )
+    parser.add_argument(
+        "--tolerance-seconds",
+        type=float,
+        default=TOLERANCE_SECONDS,
+        help="accepted distance between the signature's t and now (default 180)",
+    )
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+    args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error("--port must be within 0..65535")
+    if args.max_body_bytes < 1:
+        parser.error("--max-body-bytes must be positive")
+    return args
+
+
+def listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    return sock
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=args.log_level.upper(),
+        format="calendly-webhooks: %(levelname)s %(message)s",
+    )
+    keyring = KeyRing.from_settings(args.signing_key_file)
+    if args.signing_key_file is None and not keyring.keys():
+        log.error("no signing key: give --signing-key-file PATH or set %s", KEY_ENV)
+        return 2
+    if not keyring.keys():
+        log.warning(
+            "%s holds no key yet; deliveries are refused until it does", args.signing_key_file
+        )
+    try:
+        inbox = Inbox(args.inbox)
+    except InboxError as exc:
+        log.error("%s", exc)
+        return 2
+    try:
+        sock = listen(args.host, args.port)
+    except OSError as exc:
+        log.error("cannot listen on %s:%s: %s", args.host, args.port, exc)
+        return 1
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    app = create_app(
+        inbox, keyring, max_body_bytes=args.max_body_bytes, tolerance_seconds=args.tolerance_seconds
+    )
+    config = uvicorn.Config(
+        app, log_config=None, access_log=False, log_level=args.log_level, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    sys.stdout.write(f"http://{host}:{port}\n")
+    sys.stdout.flush()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        inbox.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Run `calendly-webhooks` as a subprocess the way a user does, and sign deliveries for it."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+
+def signature(key: str, body: bytes, at: float | None = None) -> str:
+    stamp = int(time.time() if at is None else at)
+    digest = hmac.new(key.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={stamp},v1={digest}"
+
+
+def envelope(event: str = "invitee.created", **payload: Any) -> dict[str, Any]:
+    return {
+        "event": event,
+        "created_at": "2026-12-04T03:04:05.678123Z",
+        "created_by": "https://api.calendly.com/users/OWNER",
+        "payload": payload
+        or {
+            "uri": "https://api.calendly.com/scheduled_events/EV1/invitees/INV1",
+            "email": "private.person@example.com",
+            "name": "Private Person",
+            "event": "https://api.calendly.com/scheduled_events/EV1",
+        },
+    }
+
+
+def encode(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+@dataclass
+class Receiver:
+    process: subprocess.Popen[str]
+    url: str
+    inbox: Path
+
+    def post(self, body: bytes, header: str | None, **headers: str) -> requests.Response:
+        sent = {"Content-Type": "application/json", **headers}
+        if header is not None:
+            sent["Calendly-Webhook-Signature"] = header
+        return requests.post(self.url + "/webhooks", data=body, headers=sent, timeout=30)
+
+    def stop(self) -> str:
+        """Stop it (SIGTERM, graceful) and return what it logged on stderr."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            _, err = self.process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            _, err = self.process.communicate()
+        return err
+
+
+def command() -> list[str]:
+    script = shutil.which("calendly-webhooks", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-m", "calendly_webhooks"]
+
+
+def start_receiver(
+    inbox: Path,
+    *,
+    key_file: Path | None = None,
+    env_key: str | None = None,
+    port: int = 0,
+    extra: tuple[str, ...] = (),
+) -> Receiver:
+    args = [*command(), "--port", str(port), "--inbox", str(inbox), *extra]
+    if key_file is not None:
+        args += ["--signing-key-file", str(key_file)]
+    env = {k: v for k, v in os.environ.items() if k != "CALENDLY_WEBHOOK_SIGNING_KEY"}
+    if env_key is not None:
+        env["CALENDLY_WEBHOOK_SIGNING_KEY"] = env_key
+    process = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline().strip()
+    if not first.startswith("http://"):
+        process.kill()
+        raise AssertionError(f"no base URL on stdout: {first!r} {process.communicate()[1]}")
+    return Receiver(process, first, inbox)
