@@ -7,6 +7,8 @@
 5. the analyst's first questions, in SQL on the loaded tables
 6. reverse ETL: a CSV per action made from loaded rows -> meltano run tap-csv-folder target-calendly
 7. the captured responses, and their effect read back from the sandbox's API
+8. CRM contacts: demo/crm/upsert_contact.csv -> meltano run tap-csv-folder target-calendly
+9. the contacts read back: meltano run tap-calendly target-duckdb, compared with the CRM export
 Every output goes under output/demo/ (recreated each run). Any failed check exits non-zero.
 """
 
@@ -25,7 +27,7 @@ from typing import Any
 
 import requests
 
-from demo import counts, reverse_etl, warehouse
+from demo import counts, crm_contacts, reverse_etl, warehouse
 from demo.meltano import REPO_ROOT, Meltano, RunResult, tool_path
 from demo.sandbox import SandboxProcess
 
@@ -92,7 +94,7 @@ def say(text: str = "") -> None:
 
 @contextmanager
 def step(number: int, title: str) -> Iterator[None]:
-    say(f"\n[{number}/7] {title}")
+    say(f"\n[{number}/9] {title}")
     started = time.monotonic()
     yield
     say(f"      done in {time.monotonic() - started:.1f}s")
@@ -158,6 +160,31 @@ def show_outcomes(layout: Layout, chosen: dict[str, dict[str, Any]], api_url: st
         raise DemoFailedError(f"the invitee {invitee['uri']} is not marked as a no-show")
 
 
+def upsert_crm_contacts(meltano: Meltano, layout: Layout) -> None:
+    responses = layout.root / "crm-contacts-responses.jsonl"
+    crm = Meltano(env={**meltano.env, **crm_contacts.meltano_env(responses)}, say=say)
+    crm.run(REVERSE_ETL, layout.log("meltano-run-crm-contacts"))
+    outcomes = reverse_etl.read_outcomes(responses)
+    for outcome in outcomes:
+        say(f"      {reverse_etl.summary(outcome)}")
+    if len(outcomes) != len(crm_contacts.crm_rows()) or any(
+        o["outcome"] not in ("ok", "skipped") for o in outcomes
+    ):
+        raise DemoFailedError(f"CRM rows without an ok outcome: see {responses}")
+
+
+def read_back_crm_contacts(meltano: Meltano, layout: Layout) -> None:
+    meltano.run(EXTRACT, layout.log("meltano-run-extract-contacts"))
+    with warehouse.connect(layout.database) as con:
+        problems = crm_contacts.read_back_problems(con)
+        loaded = crm_contacts.loaded_contacts(con)
+    for email in crm_contacts.expected_contacts():
+        row = loaded.get(email, {})
+        say(f"      {email}: {row.get('uri')} company={row.get('company')!r}")
+    if problems:
+        raise DemoFailedError("the warehouse differs from the CRM: " + "; ".join(problems))
+
+
 def _get(session: requests.Session, uri: str, api_url: str) -> dict[str, Any]:
     """GET a resource by the URI the tap loaded (it already points at the sandbox)."""
     if not uri.startswith(api_url):
@@ -205,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
                 chosen = reverse_etl_run(meltano, layout)
             with step(7, "Captured responses, and their effect read back"):
                 show_outcomes(layout, chosen, sandbox.base_url)
+            with step(8, "CRM contacts: demo/crm/upsert_contact.csv through target-calendly"):
+                upsert_crm_contacts(meltano, layout)
+            with step(9, "Contacts read back: meltano run tap-calendly target-duckdb"):
+                read_back_crm_contacts(meltano, layout)
     except (counts.RowCountMismatchError, DemoFailedError, RuntimeError, LookupError) as error:
         say(f"\nDEMO FAILED: {error}")
         say(f"Logs: {layout.root / 'logs'}")
