@@ -39,14 +39,9 @@ def plugins() -> dict[str, dict[str, Any]]:
     return {p["name"]: p for kind in ("extractors", "loaders") for p in declared[kind]}
 
 
-def test_generated_settings_in_meltano_yml_and_readme_are_current() -> None:
-    stale = [
-        path.name
-        for path, (current, wanted) in load_sync_docs().rendered_files().items()
-        if current != wanted
-    ]
-
-    assert stale == [], "run `.venv/bin/python scripts/sync_docs.py`"
+def test_meltano_yml_hub_and_readme_say_what_the_plugins_say() -> None:
+    """Compared by meaning (parsed YAML vs --about), so Meltano's own rewrites of meltano.yml pass."""
+    assert load_sync_docs().drift() == [], "run `.venv/bin/python scripts/sync_docs.py`"
 
 
 def test_every_secret_is_sensitive_in_meltano_yml() -> None:

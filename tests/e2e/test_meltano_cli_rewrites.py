@@ -1,0 +1,149 @@
+"""The project files survive Meltano's own CLI: after `meltano select`, `meltano config set` and
+`meltano add` rewrite meltano.yml (re-quoting, reordering keys, dropping comments, expanding
+anchors), the drift check still finds the plugins' definitions current; and the Hub definitions in
+hub/ give an existing project exactly what `--about` says when added with `meltano add --from-ref`."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.e2e.test_project_files import REPO_ROOT, load_sync_docs
+
+pytestmark = pytest.mark.slow
+MELTANO = Path(sys.executable).parent / "meltano"
+sync_docs = load_sync_docs()
+
+
+def meltano(project: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MELTANO_DISABLE_USER_YAML_CONFIG": "true",
+        "MELTANO_SYS_DIR_ROOT": str(project / ".meltano"),
+    }
+    result = subprocess.run(
+        [str(MELTANO), *args], cwd=project, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, f"meltano {' '.join(args)}:\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def abouts() -> dict[str, dict[str, Any]]:
+    return sync_docs.abouts()
+
+
+@pytest.fixture(scope="module")
+def rewritten(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of this project after a user's usual CLI session."""
+    project = tmp_path_factory.mktemp("project")
+    shutil.copy(REPO_ROOT / "meltano.yml", project / "meltano.yml")
+    jsonl = project / "target-jsonl.yml"
+    jsonl.write_text(
+        yaml.safe_dump(
+            {
+                "name": "target-jsonl",
+                "namespace": "target_jsonl",
+                "variant": "andyh1203",
+                "label": "JSON Lines",
+                "pip_url": "target-jsonl",
+                "settings": [{"name": "destination_path", "kind": "string"}],
+            }
+        )
+    )
+    meltano(project, "select", "tap-calendly", "users", "*")
+    meltano(project, "select", "tap-calendly", "scheduled_events", "uri")
+    meltano(project, "config", "set", "tap-calendly", "start_date", "2025-01-01T00:00:00Z")
+    meltano(project, "--environment", "prod", "config", "set", "target-calendly", "dry_run", "true")
+    meltano(project, "add", "loader", "target-jsonl", "--from-ref", str(jsonl), "--no-install")
+    return project
+
+
+def test_the_cli_really_rewrote_the_file(rewritten: Path) -> None:
+    text = (rewritten / "meltano.yml").read_text()
+    assert text != (REPO_ROOT / "meltano.yml").read_text()
+    project = yaml.safe_load(text)
+    tap = sync_docs.project_plugin(project, "tap-calendly")
+    assert tap["select"] == ["users.*", "scheduled_events.uri"]
+    assert tap["config"]["start_date"] == "2025-01-01T00:00:00Z"
+    assert "target-jsonl" in {p["name"] for p in project["plugins"]["loaders"]}
+
+
+def test_drift_check_passes_on_the_rewritten_file(
+    rewritten: Path, abouts: Mapping[str, Mapping[str, Any]]
+) -> None:
+    assert sync_docs.meltano_yml_drift(rewritten / "meltano.yml", abouts) == []
+
+
+def test_secrets_stay_sensitive_in_the_rewritten_file(rewritten: Path) -> None:
+    project = yaml.safe_load((rewritten / "meltano.yml").read_text())
+    for name in ("tap-calendly", "target-calendly"):
+        settings = sync_docs.project_plugin(project, name)["settings"]
+        sensitive = {s["name"] for s in settings if s.get("sensitive")}
+        assert {"token", "client_secret", "refresh_token"} <= sensitive, name
+
+
+def test_drift_check_names_what_changed(
+    rewritten: Path, abouts: Mapping[str, Mapping[str, Any]], tmp_path: Path
+) -> None:
+    project = yaml.safe_load((rewritten / "meltano.yml").read_text())
+    settings = sync_docs.project_plugin(project, "target-calendly")["settings"]
+    next(s for s in settings if s["name"] == "client_secret").pop("sensitive")
+    settings.append({"name": "bogus", "kind": "string"})
+    changed = tmp_path / "meltano.yml"
+    changed.write_text(yaml.safe_dump(project))
+
+    problems = sync_docs.meltano_yml_drift(changed, abouts)
+
+    assert any("target-calendly: setting client_secret" in p for p in problems), problems
+    assert any("target-calendly: setting bogus is not in --about" in p for p in problems), problems
+
+
+def test_generator_keeps_what_the_cli_wrote(
+    rewritten: Path, abouts: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """Regenerating after a CLI rewrite (here: a setting the plugin dropped) keeps select and config."""
+    before = (rewritten / "meltano.yml").read_text()
+    tap = sync_docs.project_plugin(yaml.safe_load(before), "tap-calendly")
+    changed = {name: copy.deepcopy(dict(data)) for name, data in abouts.items()}
+    del changed["tap-calendly"]["settings"]["properties"]["lookback_days"]
+
+    after = yaml.safe_load(sync_docs.render_meltano_yml(before, changed))
+
+    tap_after = sync_docs.project_plugin(after, "tap-calendly")
+    assert tap_after["select"] == tap["select"] and tap_after["config"] == tap["config"]
+    assert [s["name"] for s in tap_after["settings"]] == [
+        s["name"] for s in tap["settings"] if s["name"] != "lookback_days"
+    ]
+    assert (
+        sync_docs.definition_drift(
+            "x", tap_after, sync_docs.project_definition(changed["tap-calendly"])
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize("name", ["tap-calendly", "target-calendly"])
+def test_hub_definition_added_to_an_existing_project(
+    name: str, tmp_path: Path, abouts: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """What the README tells a user to run: `meltano add <type> <name> --from-ref <hub file>`."""
+    meltano(tmp_path, "init", "existing", "--no_usage_stats")
+    project = tmp_path / "existing"
+    plugin_type = sync_docs.PLUGIN_TYPES[name][:-1]
+    hub_file = sync_docs.hub_path(REPO_ROOT, name)
+    meltano(project, "add", plugin_type, name, "--from-ref", str(hub_file), "--no-install")
+
+    assert sync_docs.meltano_yml_drift(project / "meltano.yml", {name: abouts[name]}) == []
+    declared = sync_docs.project_plugin(yaml.safe_load((project / "meltano.yml").read_text()), name)
+    assert declared["pip_url"] == f"git+{sync_docs.repository_url()}.git"
