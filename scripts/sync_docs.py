@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = "scripts/sync_docs.py"
@@ -267,8 +268,41 @@ def _round_trip_yaml() -> YAML:
     return rt
 
 
+def _commented(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return CommentedMap((k, _commented(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return CommentedSeq(_commented(v) for v in value)
+    return value
+
+
+def _last_slot(node: Any) -> tuple[Any, Any] | None:
+    """The innermost (container, key) that ends a YAML node: where ruamel keeps the comment lines
+    that follow it (e.g. the comment above the next plugin)."""
+    slot = None
+    while isinstance(node, CommentedMap | CommentedSeq) and len(node):
+        key = list(node)[-1] if isinstance(node, CommentedMap) else len(node) - 1
+        slot, node = (node, key), node[key]
+    return slot
+
+
+def _move_trailing_comment(old: Any, new: Any) -> None:
+    old_slot, new_slot = _last_slot(old), _last_slot(new)
+    if old_slot is None or new_slot is None:
+        return
+    (old_node, old_key), (new_node, new_key) = old_slot, new_slot
+    entry = old_node.ca.items.pop(old_key, None)
+    position = 2 if isinstance(old_node, CommentedMap) else 0
+    if not entry or entry[position] is None:
+        return
+    slot = [None, None, None, None] if isinstance(new_node, CommentedMap) else [None]
+    slot[2 if isinstance(new_node, CommentedMap) else 0] = entry[position]
+    new_node.ca.items[new_key] = slot
+
+
 def render_meltano_yml(text: str, abouts: Mapping[str, Mapping[str, Any]]) -> str:
-    """The file with each plugin's generated keys replaced in place (nothing else touched)."""
+    """The file with each plugin's generated keys replaced in place; comments elsewhere are kept,
+    including those that follow a replaced block."""
     rt = _round_trip_yaml()
     project = rt.load(text)
     for name, about_data in abouts.items():
@@ -276,7 +310,10 @@ def render_meltano_yml(text: str, abouts: Mapping[str, Mapping[str, Any]]) -> st
         if plugin is None:
             raise SystemExit(f"meltano.yml declares no {PLUGIN_TYPES[name][:-1]} {name}")
         for key, value in project_definition(about_data).items():
-            plugin[key] = value  # type: ignore[index]
+            new = _commented(value)
+            if key in plugin:
+                _move_trailing_comment(plugin[key], new)
+            plugin[key] = new  # type: ignore[index]
     out = io.StringIO()
     rt.dump(project, out)
     return out.getvalue()

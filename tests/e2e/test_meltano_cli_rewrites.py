@@ -147,3 +147,15 @@ def test_hub_definition_added_to_an_existing_project(
     assert sync_docs.meltano_yml_drift(project / "meltano.yml", {name: abouts[name]}) == []
     declared = sync_docs.project_plugin(yaml.safe_load((project / "meltano.yml").read_text()), name)
     assert declared["pip_url"] == f"git+{sync_docs.repository_url()}.git"
+
+
+def test_generator_keeps_hand_written_comments(abouts: Mapping[str, Mapping[str, Any]]) -> None:
+    """Comments outside the generated keys survive regeneration, also those right after a block."""
+    text = (REPO_ROOT / "meltano.yml").read_text()
+    changed = {name: copy.deepcopy(dict(data)) for name, data in abouts.items()}
+    del changed["tap-calendly"]["settings"]["properties"]["batch_config"]
+
+    rendered = sync_docs.render_meltano_yml(text, changed)
+
+    comments = [line.strip() for line in text.splitlines() if line.strip().startswith("#")]
+    assert comments and all(comment in rendered for comment in comments)
