@@ -35,6 +35,8 @@ from calendly_http.settings import ClientSettings
 from calendly_http.throttle import Throttle
 
 JSON_ATTRIBUTE = "calendly_json"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_CREDENTIAL_RECOVERIES = 1
 # Shorter "secrets" are test placeholders; replacing them would garble every message.
 MIN_REDACTED_LENGTH = 6
 
@@ -111,8 +113,11 @@ class CalendlyClient:
         connection); read it back with `json_body(response)`.
 
         A write that is not `idempotent` (default: POST and PATCH) is resent only when Calendly
-        certainly did not act on it (429, a 5xx answer, no connection); when its answer is lost
-        after sending (timeout, cut-short body) it raises OutcomeUnknownError instead.
+        certainly did not act on it (a 429, or no connection was made). When its answer is lost
+        in any other way after sending (a 5xx, which a proxy may send after Calendly acted, a
+        reset, a timeout, a cut-short body) it raises OutcomeUnknownError: the caller looks the
+        effect up. An idempotent write is resent; a refusal that follows a lost answer carries
+        `after_lost_answer` (e.g. a DELETE answered 404 because the first attempt did it).
         """
         url = self.url(prepared.url or "")
         method = prepared.method or "GET"
@@ -120,8 +125,9 @@ class CalendlyClient:
         if idempotent is None:
             idempotent = method.upper() in IDEMPOTENT_METHODS
         retry = 0
-        refreshed = False
+        recoveries = 0
         last_status: int | None = None
+        lost_answer: str | None = None  # an earlier attempt's answer was lost after sending
         while True:
             authorization = self._authorization()
             attempt = prepared.copy()
@@ -136,20 +142,27 @@ class CalendlyClient:
                 )
             except TRANSPORT_ERRORS as exc:
                 problem, wait = _describe_transport(exc), self._policy.backoff(retry + 1)
-                if not idempotent and not never_reached_the_server(exc):
-                    raise self._outcome_unknown(problem, method, safe_url) from None
+                if not never_reached_the_server(exc):
+                    if not idempotent:
+                        raise self._outcome_unknown(problem, method, safe_url) from None
+                    lost_answer = lost_answer or problem
             else:
                 self.throttle.observe(response.headers)
                 status = last_status = response.status_code
                 if status < 300 and _attach_json(response):
                     return response
-                if status == 401 and not refreshed and self._credentials_recover(authorization):
-                    refreshed = True
+                if (
+                    status == 401
+                    and recoveries < MAX_CREDENTIAL_RECOVERIES
+                    and self._credentials_recover(authorization)
+                ):
+                    recoveries += 1
                     continue
                 if status < 300:
                     problem, wait = "malformed JSON body", self._policy.backoff(retry + 1)
                     if not idempotent:
                         raise self._outcome_unknown(problem, method, safe_url)
+                    lost_answer = lost_answer or problem
                 elif status == 429:
                     # Everyone waits, not just this thread: the throttle holds back every caller.
                     self._count(rate_limited=1)
@@ -157,8 +170,15 @@ class CalendlyClient:
                     self.throttle.pause(wait)
                 elif status in RETRIABLE_STATUSES or status >= 500:
                     problem, wait = f"HTTP {status}", self._policy.backoff(retry + 1)
+                    if method.upper() not in SAFE_METHODS:
+                        if not idempotent:
+                            raise self._outcome_unknown(problem, method, safe_url)
+                        lost_answer = lost_answer or problem
                 else:
-                    raise self._redacted(self._classified(response, method, safe_url))
+                    error = self._classified(response, method, safe_url)
+                    if method.upper() not in SAFE_METHODS:
+                        error.after_lost_answer = lost_answer
+                    raise self._redacted(error)
             if retry >= self._policy.max_retries:
                 raise self._redacted(
                     RetriesExhaustedError(
@@ -280,6 +300,7 @@ class CalendlyClient:
             OutcomeUnknownError(
                 f"{problem} after the request was sent; Calendly may have performed it, so it "
                 "was not sent again",
+                lost_answer=problem,
                 title="Outcome unknown",
                 method=method,
                 url=url,

@@ -31,8 +31,11 @@ class CalendlyError(Exception):
         details: list[dict[str, Any]] | None = None,
         method: str = "",
         url: str = "",
+        lost_answer: str | None = None,
     ) -> None:
         self.status = status
+        # Set on an OutcomeUnknownError, and on a refusal of a resend whose first answer was lost.
+        self.after_lost_answer = lost_answer
         self.title = title
         self.message = message
         self.details = details or []
@@ -89,7 +92,8 @@ class InvalidRequestError(CalendlyError):
 
 
 class OutcomeUnknownError(CalendlyError):
-    """A write whose answer was lost after Calendly may have performed it (timeout, cut-short body).
+    """A write whose answer was lost after Calendly may have performed it (a 5xx, a reset, a
+    timeout, a cut-short body).
 
     It is not resent blindly, which could create a resource twice: the caller looks the outcome up.
     """

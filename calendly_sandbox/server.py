@@ -299,6 +299,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         elif kind == "reset":
             self.inject("reset", "")
         elif kind == "timeout":
+            self.log_request_once(outgoing.status)  # done now; the answer leaves too late
             sandbox.stopping.wait(sandbox.faults.stall_seconds)
             self.close_connection = True
             self.respond(outgoing)

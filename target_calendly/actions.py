@@ -33,6 +33,7 @@ from target_calendly.lookups import (
     canceled_event,
     check_booking,
     check_no_show,
+    check_webhook,
     existing_webhook,
     find_invitation,
     find_membership,
@@ -106,6 +107,10 @@ class Action:
         `skipped` record, and used when the answer to a write was lost (OutcomeUnknownError)
         to tell whether Calendly performed it.
     resend_safe: sending the write twice does no harm, so a lost answer is simply resent.
+    creates: a resend would create a second resource (a link, a share, a booking, an
+        invitation, a webhook): the responses file guards it, so a later run does not send a
+        record an earlier run finished (its replay gets a `skipped` line pointing at the
+        earlier one). Other actions check Calendly and are sent whenever asked.
     batch_body: records are batched, one request per `batch_size` records.
     planner: builds the write itself when its method and path depend on what a read finds
         (upsert: PATCH the contact found, else POST); `method`/`path` then document it.
@@ -123,6 +128,7 @@ class Action:
     already_done: tuple[Rule, ...] = ()
     find_effect: Callable[[Values, Context], Any] | None = None
     resend_safe: bool = False
+    creates: bool = False
     destructive: bool = False
     batch_body: Callable[[list[Values]], dict[str, Any]] | None = None
     planner: Callable[[Values, Context], Planned | Skip] | None = None
@@ -384,6 +390,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             name="invite_user",
+            creates=True,
             summary="Invite an email to the organization",
             method="POST",
             path="/organizations/{organization}/invitations",
@@ -432,6 +439,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             name="create_scheduling_link",
+            creates=True,
             summary="Create a single-use scheduling link for an event type",
             method="POST",
             path="/scheduling_links",
@@ -447,6 +455,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             name="create_share",
+            creates=True,
             summary="Create a customized share of a one-on-one event type",
             method="POST",
             path="/shares",
@@ -500,6 +509,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             name="create_webhook_subscription",
+            creates=True,
             summary="Subscribe a URL to Calendly webhook events",
             method="POST",
             path="/webhook_subscriptions",
@@ -515,10 +525,8 @@ ACTIONS: dict[str, Action] = {
                 required=("url", "events", "scope"),
                 required_when=(("scope", "user", "user"), ("scope", "group", "group")),
             ),
+            lookup=check_webhook,
             body=_webhook,
-            already_done=(
-                answered(409, reason="a webhook subscription for this URL already exists"),
-            ),
             find_effect=existing_webhook,
         ),
         Action(
@@ -539,6 +547,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             name="book_meeting",
+            creates=True,
             summary="Book a meeting for an invitee (Scheduling API, POST /invitees)",
             method="POST",
             path="/invitees",

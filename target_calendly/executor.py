@@ -29,7 +29,16 @@ from calendly_http import (
 from target_calendly.actions import Action, Write
 from target_calendly.checkpoints import StateGate
 from target_calendly.lookups import Context, LookupFailedError, Skip
-from target_calendly.outcomes import Outcome, OutcomeLine, OutcomeWriter, jsonable, record_key
+from target_calendly.outcomes import (
+    IDEMPOTENCY_KEY,
+    UNFINISHED_OUTCOMES,
+    Earlier,
+    Outcome,
+    OutcomeLine,
+    OutcomeWriter,
+    jsonable,
+    record_key,
+)
 from target_calendly.validation import InvalidRecordError, validate
 
 
@@ -76,6 +85,7 @@ class Executor:
         self.stop_on_error = stop_on_error
         self.logger = logger
         self.failures: Counter[str] = Counter()
+        self.unknowns: Counter[str] = Counter()
         self.done_before = 0
         self._positions: Counter[str] = Counter()
         self._blocked: dict[str, CalendlyError] = {}
@@ -96,12 +106,11 @@ class Executor:
             self._positions[stream] += 1
             position = self._positions[stream]
         item = Item(stream, action.name, record, position, self.gate.record_arrived())
-        if self.writer.ledger.consume(record_key(stream, action.name, record)):
-            with self._lock:
-                self.done_before += 1
-            self.logger.info("%s: done in an earlier run (see the responses file)", item.label)
-            self.gate.record_finished(item.ticket)
-            return None
+        if action.creates:
+            earlier = self.writer.ledger.consume(record_key(stream, action.name, record))
+            if earlier is not None:
+                self._replayed(item, earlier)
+                return None
         missing = [key for key in key_properties if key not in record]
         try:
             if missing:
@@ -147,6 +156,24 @@ class Executor:
 
     # -- sending ------------------------------------------------------------------------------
 
+    def _replayed(self, item: Item, earlier: Earlier) -> None:
+        """A record an earlier run finished: its line says so and points at that run's line."""
+        with self._lock:
+            self.done_before += 1
+        reason = (
+            f"a replay: line {earlier.line} of {self.writer.path} (at {earlier.at}, outcome "
+            f"{earlier.outcome}) already finished this record in an earlier run, and sending it "
+            f"again would create a second one; not sent. To ask for it again, give the record "
+            f"a new `{IDEMPOTENCY_KEY}`"
+        )
+        outcome: Outcome = "dry_run" if self.dry_run else "skipped"
+        if self.dry_run:
+            reason = f"would be skipped: {reason}"
+        self.logger.info("%s: done in an earlier run (line %d)", item.label, earlier.line)
+        self._finish(
+            item, outcome, reason=reason, response=earlier.response, replay_of=earlier.reference()
+        )
+
     def _send(
         self,
         action: Action,
@@ -155,6 +182,7 @@ class Executor:
         *,
         resends: int = 0,
         replans: int = 0,
+        lost: str | None = None,
     ) -> None:
         if self.dry_run:
             url = self.client.url(write.path)
@@ -192,10 +220,16 @@ class Executor:
                 self._fail_calendly_all(items, action, exc)
                 return
             effect = self._effect(action, items)
-            for item in items:
-                self._finish(
-                    item, "skipped", http_status=exc.status, reason=reason, response=effect
+            lost = lost or exc.after_lost_answer
+            outcome: Outcome = "skipped"
+            if lost:  # the attempt whose answer was lost did it: this run did it
+                outcome = "ok"
+                reason = (
+                    f"Calendly's answer to an earlier attempt was lost ({lost}); the resend was "
+                    f"answered as already done ({reason}), so the earlier attempt did it"
                 )
+            for item in items:
+                self._finish(item, outcome, http_status=exc.status, reason=reason, response=effect)
             return
         body = json_body(response)
         resource = body.get("resource", body) if isinstance(body, dict) else body
@@ -211,32 +245,46 @@ class Executor:
         *,
         resends: int,
     ) -> None:
-        """Calendly may or may not have performed the write: look for its effect.
+        """Calendly may or may not have performed the write: look for its effect before any
+        resend.
 
-        Found: the write took effect. Not found: send it again (at most `max_retries` times),
-        which is safe because every action whose effect can be looked up is one Calendly refuses
-        to repeat (already canceled, already a no-show, a pending invitation, the same webhook
-        URL, a taken slot). Actions without such a lookup (links, shares) are never resent.
+        Found: the write took effect (`ok`). Not found: send it again (at most `max_retries`
+        times). Actions without such a lookup (links, shares), and lookups that fail, are never
+        resent: the record ends `unknown`, and later runs do not send it either.
         """
-        findable = action.find_effect is not None and len(items) == 1
-        effect = self._effect(action, items)
-        if effect is not None:
-            reason = "Calendly's answer was lost; a lookup shows the write took effect"
-            self._finish(items[0], "ok", reason=reason, response=effect)
-            return
-        if findable and resends < self.client.settings.max_retries:
-            self.logger.warning(
-                "%s: %s; its effect is not there: sending it again", items[0].label, exc
+        lost = exc.after_lost_answer or "the answer was lost"
+        if action.find_effect is None or len(items) != 1:
+            self._unknown(
+                items,
+                exc,
+                f"its effect cannot be looked up ({action.name} leaves nothing Calendly lists): "
+                "check Calendly. Later runs skip this record too; give it a new "
+                f"`{IDEMPOTENCY_KEY}` to ask for it again",
             )
-            self._send(action, items, write, resends=resends + 1)
             return
-        advice = (
-            "and a lookup did not find its effect"
-            if findable
-            else "and this action's effect cannot be looked up: check Calendly before rerunning "
-            "this record, or it may be done twice"
-        )
+        item = items[0]
+        try:
+            effect = action.find_effect(item.values, self.ctx)
+        except CalendlyError as lookup:
+            self._unknown(
+                items,
+                exc,
+                f"looking its effect up failed ({lookup.title or lookup.status}: "
+                f"{lookup.message}): check Calendly. Later runs skip this record too",
+            )
+            return
+        if effect is not None:
+            reason = f"Calendly's answer was lost ({lost}); a lookup shows the write took effect"
+            self._finish(item, "ok", reason=reason, response=effect)
+            return
+        if resends < self.client.settings.max_retries:
+            self.logger.warning(
+                "%s: %s; a lookup shows it did not take effect: sending it again", item.label, exc
+            )
+            self._send(action, items, write, resends=resends + 1, lost=lost)
+            return
         error = exc.as_outcome()
+        advice = f"and after {resends + 1} attempts a lookup still does not find its effect"
         self._fail_all(items, {**error, "message": f"{error['message']} {advice}"}, None)
 
     def _effect(self, action: Action, items: list[Item]) -> Any:
@@ -249,12 +297,30 @@ class Executor:
             self.logger.warning("%s: could not look up its effect: %s", items[0].label, exc)
             return None
 
+    def _unknown(self, items: list[Item], exc: CalendlyError, why: str) -> None:
+        """Calendly may have done it and nothing can tell: say so; never send it again."""
+        error = exc.as_outcome()
+        for item in items:
+            with self._lock:
+                self.unknowns[item.stream] += 1
+            message = _about(item, f"{error['message']}; {why}")
+            self.logger.error("Outcome unknown: %s", message)
+            self._finish(item, "unknown", error={**error, "message": message}, reason=why)
+        if self.stop_on_error:
+            raise RecordFailedError(
+                f"Stopped at a record whose outcome is unknown (on_error is 'fail'): "
+                f"{_about(items[-1], why)}. Every outcome so far is in {self.writer.path}"
+            )
+
     # -- outcomes -----------------------------------------------------------------------------
 
     def _finish(self, item: Item, outcome: Outcome, **fields: Any) -> None:
         line = OutcomeLine(item.stream, item.action, item.record, outcome, **fields)
         self.writer.write(line)
-        self.gate.record_finished(item.ticket)
+        if outcome in UNFINISHED_OUTCOMES:
+            self.gate.record_failed(item.ticket)
+        else:
+            self.gate.record_finished(item.ticket)
         if outcome == "skipped":
             self.logger.info("%s skipped: %s", item.label, fields.get("reason"))
 

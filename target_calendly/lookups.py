@@ -5,7 +5,7 @@ that shows a write is not needed (the record then comes out `skipped`) or cannot
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -81,20 +81,17 @@ def booking(values: Values, ctx: Context) -> Any:
     """The invitee (this email) on an active event of this type at this start time."""
     start = moment(values["start_time"])
     event_type = ctx.uri("event_types", values["event_type"])
-    try:
-        events = ctx.client.paginate(
-            "/scheduled_events",
-            {
-                "organization": ctx.organization_uri,
-                "invitee_email": values["email"],
-                "status": "active",
-                "min_start_time": _utc(start),
-                "max_start_time": _utc(start + dt.timedelta(seconds=1)),
-            },
-        )
-        event = next((e for e in events if e.get("event_type") == event_type), None)
-    except PermissionDeniedError:  # listing the organization's events needs an admin token
-        return None
+    events = ctx.client.paginate(
+        "/scheduled_events",
+        {
+            "organization": ctx.organization_uri,
+            "invitee_email": values["email"],
+            "status": "active",
+            "min_start_time": _utc(start),
+            "max_start_time": _utc(start + dt.timedelta(seconds=1)),
+        },
+    )
+    event = next((e for e in events if e.get("event_type") == event_type), None)
     if event is None:
         return None
     invitee = ctx.first(
@@ -116,7 +113,10 @@ def check_no_show(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
 def check_booking(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
     """Without this a rerun after a crash (Calendly booked, the line was not written) would ask
     again and be refused with "this time slot is no longer available"."""
-    booked = booking(values, ctx)
+    try:
+        booked = booking(values, ctx)
+    except PermissionDeniedError:  # listing the organization's events needs an admin token
+        return {}
     if booked is None:
         return {}
     return Skip("already booked: this email has this event type at this time", booked)
@@ -165,18 +165,74 @@ def find_membership(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
 
 
 def existing_webhook(values: Values, ctx: Context) -> Any:
-    params = {"organization": ctx.organization_uri, "scope": values["scope"]}
-    for scope_field in ("user", "group"):
-        if values.get("scope") == scope_field and scope_field in values:
-            params[scope_field] = ctx.uri(f"{scope_field}s", values[scope_field])
+    """The subscription this record asks for, exactly as asked (URL, events, scope, owner)."""
     return next(
         (
             hook
-            for hook in ctx.client.paginate("/webhook_subscriptions", params)
-            if hook.get("callback_url") == values["url"]
+            for hook in _hooks_for_url(values, ctx)
+            if not _webhook_differences(values, ctx, hook)
         ),
         None,
     )
+
+
+def check_webhook(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+    """A subscription for this URL already exists: as asked (skip), or with other settings
+    (which Calendly refuses to create beside it: say what differs, never `skipped`)."""
+    hooks = list(_hooks_for_url(values, ctx))
+    for hook in hooks:
+        if not _webhook_differences(values, ctx, hook):
+            return Skip(
+                "a webhook subscription for this URL with these events and scope exists", hook
+            )
+    if hooks:
+        differences = "; ".join(_webhook_differences(values, ctx, hooks[0]))
+        raise LookupFailedError(
+            f"a webhook subscription for this URL already exists with other settings "
+            f"({differences}); the one asked for does not exist. Delete {hooks[0]['uri']} "
+            "(delete_webhook_subscription) and rerun to replace it"
+        )
+    return {}
+
+
+def _hooks_for_url(values: Values, ctx: Context) -> Iterator[dict[str, Any]]:
+    """Subscriptions for the record's URL in its scope and, if that is narrower, the org's."""
+    listings = [{"organization": ctx.organization_uri, "scope": values["scope"]}]
+    for scope_field in ("user", "group"):
+        if values.get("scope") == scope_field and scope_field in values:
+            listings[0][scope_field] = ctx.uri(f"{scope_field}s", values[scope_field])
+    if values["scope"] != "organization":
+        listings.append({"organization": ctx.organization_uri, "scope": "organization"})
+    for params in listings:
+        for hook in ctx.client.paginate("/webhook_subscriptions", params):
+            if hook.get("callback_url") == values["url"]:
+                yield hook
+
+
+def _webhook_differences(values: Values, ctx: Context, hook: Mapping[str, Any]) -> list[str]:
+    found: list[str] = []
+    asked, has = set(values["events"]), set(hook.get("events") or ())
+    if asked != has:
+        parts = [f"it has events {', '.join(sorted(has)) or 'none'}"]
+        if asked - has:
+            parts.append(f"lacks {', '.join(sorted(asked - has))}")
+        if has - asked:
+            parts.append(f"also has {', '.join(sorted(has - asked))}")
+        found.append(
+            ": ".join(parts[:1]) + (" (" + "; ".join(parts[1:]) + ")" if parts[1:] else "")
+        )
+    if hook.get("scope") != values["scope"]:
+        found.append(f"its scope is {hook.get('scope')}, not {values['scope']}")
+    else:
+        for scope_field in ("user", "group"):
+            if values["scope"] == scope_field and scope_field in values:
+                wanted = ctx.uri(f"{scope_field}s", values[scope_field])
+                owner = str(hook.get(scope_field) or "").rstrip("/").rsplit("/", 1)[-1]
+                if owner != uuid_of(wanted):
+                    found.append(f"it belongs to {scope_field} {hook.get(scope_field)}")
+    if hook.get("state") not in (None, "active"):
+        found.append(f"it is {hook.get('state')}")
+    return found
 
 
 def _utc(moment: dt.datetime) -> str:

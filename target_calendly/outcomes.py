@@ -1,8 +1,15 @@
 """The responses file: one JSON line per input record, written the moment its outcome is known.
 
 It is what a user loads back into their CRM (booking URLs, new URIs, why a record failed), and it
-is also the target's memory across runs: at startup the existing file becomes a ledger of records
-that already came out `ok` or `skipped`, so a rerun after a crash does not send them again.
+is also the target's memory across runs, for the actions whose resend would create a second
+resource (links, shares, bookings, invitations, webhooks): at startup the lines that finished
+such a record (`ok`, `skipped`, or `unknown` when its answer was lost) become a ledger, and a
+later run answers a replay of that record with a `skipped` line that points at the earlier one
+instead of sending it again. Deletions and other idempotent actions are not in the ledger: they
+check Calendly and are sent whenever asked.
+
+A record's identity is its `idempotency_key` column when it has one (a new key says "a new
+intent, not a replay"), else its action, stream and content.
 
 The one window left is a crash after Calendly answered but before the line reached the disk; the
 line is written (and fsync'd) right after each response to keep that window as small as it gets.
@@ -16,14 +23,18 @@ import json
 import logging
 import os
 import threading
-from collections import Counter
-from collections.abc import Mapping
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-Outcome = Literal["ok", "skipped", "failed", "dry_run"]
-FINAL_OUTCOMES = ("ok", "skipped")
+Outcome = Literal["ok", "skipped", "failed", "unknown", "dry_run"]
+# Outcomes that finish a record for the ledger: a replay of it in a later run is not sent.
+LEDGER_OUTCOMES = ("ok", "skipped", "unknown")
+# Outcomes a STATE must never pass: the orchestrator would move its bookmark beyond the record.
+UNFINISHED_OUTCOMES = ("failed", "unknown")
+IDEMPOTENCY_KEY = "idempotency_key"
 REDACTED = "***REDACTED***"
 SECRET_FIELDS = frozenset(
     {"signing_key", "token", "access_token", "refresh_token", "client_secret", "password"}
@@ -61,37 +72,52 @@ def redact(value: Any) -> Any:
 
 
 def record_key(stream: str, action: str, record: Mapping[str, Any]) -> str:
-    """Identity of an input record across runs: stream, action and its canonical JSON.
+    """Identity of an input record across runs.
 
-    Computed on the redacted record (what the file holds) without SDK metadata columns, which
-    change on every run.
+    With an `idempotency_key`: the action and the key. Without: stream, action and the
+    record's canonical JSON, computed on the redacted record (what the file holds) without SDK
+    metadata columns, which change on every run.
     """
+    key = record.get(IDEMPOTENCY_KEY)
+    if key not in (None, ""):
+        return f"{action}\x1f{IDEMPOTENCY_KEY}\x1f{jsonable(key)}"
     visible = {k: v for k, v in record.items() if not str(k).startswith(_SDC_PREFIX)}
     canonical = json.dumps(jsonable(redact(visible)), sort_keys=True, separators=(",", ":"))
     return f"{stream}\x1f{action}\x1f{canonical}"
 
 
+@dataclass(frozen=True)
+class Earlier:
+    """The line of an earlier run that finished a record."""
+
+    line: int  # 1-based line number in the responses file
+    at: str
+    outcome: str
+    response: Any = None
+
+    def reference(self) -> dict[str, Any]:
+        return {"line": self.line, "at": self.at, "outcome": self.outcome}
+
+
 class Ledger:
-    """Records a previous run already finished (`ok` or `skipped`), counted per identical input.
+    """Records earlier runs finished, per identity, oldest first.
 
     Counting matters: two identical `create_scheduling_link` records ask for two links, so a
-    rerun skips exactly as many of them as the file already holds.
+    rerun skips exactly as many of them as the file holds.
     """
 
-    def __init__(self, done: Counter[str] | None = None) -> None:
-        self._done = done or Counter()
+    def __init__(self, done: dict[str, deque[Earlier]] | None = None) -> None:
+        self._done = done or {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return sum(self._done.values())
+        return sum(len(lines) for lines in self._done.values())
 
-    def consume(self, key: str) -> bool:
-        """True (and forget one occurrence) when this record was already done."""
+    def consume(self, key: str) -> Earlier | None:
+        """The earlier line that finished this record (forgetting it), or None."""
         with self._lock:
-            if self._done[key] > 0:
-                self._done[key] -= 1
-                return True
-            return False
+            lines = self._done.get(key)
+            return lines.popleft() if lines else None
 
 
 @dataclass(frozen=True)
@@ -105,6 +131,7 @@ class OutcomeLine:
     error: Mapping[str, str] | None = None
     reason: str | None = None
     request: Mapping[str, Any] | None = None
+    replay_of: Mapping[str, Any] | None = None  # the earlier line a suppressed record repeats
 
     def as_json(self) -> str:
         line = {
@@ -118,29 +145,42 @@ class OutcomeLine:
             "error": dict(self.error) if self.error else None,
             "reason": self.reason,
             "request": redact(self.request),
+            **({"replay_of": dict(self.replay_of)} if self.replay_of else {}),
         }
         return json.dumps(jsonable(line), ensure_ascii=False, separators=(",", ":"))
 
 
 class OutcomeWriter:
-    """Appends outcome lines; thread-safe, flushed and fsync'd per line."""
+    """Appends outcome lines; thread-safe, flushed and fsync'd per line.
 
-    def __init__(self, path: Path, logger: logging.Logger) -> None:
+    `guarded(action)` says which actions the ledger covers (see the module docstring).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        logger: logging.Logger,
+        guarded: Callable[[str], bool] = lambda _action: True,
+    ) -> None:
         self.path = path
         self._logger = logger
         self._lock = threading.Lock()
         self.counts: Counter[str] = Counter()
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.ledger = Ledger(_read_finished(path, logger))
+        done, self._lines = _read_finished(path, logger, guarded)
+        self.ledger = Ledger(done)
         self._file = path.open("a", encoding="utf-8", buffering=1)
 
-    def write(self, line: OutcomeLine) -> None:
+    def write(self, line: OutcomeLine) -> int:
+        """Append the line; return its line number."""
         text = line.as_json()
         with self._lock:
             self._file.write(text + "\n")
             self._file.flush()
             os.fsync(self._file.fileno())
             self.counts[line.outcome] += 1
+            self._lines += 1
+            return self._lines
 
     def close(self) -> None:
         with self._lock:
@@ -148,11 +188,15 @@ class OutcomeWriter:
                 self._file.close()
 
 
-def _read_finished(path: Path, logger: logging.Logger) -> Counter[str]:
-    """Keys of the records an earlier run finished; a torn last line (crash) is cut off."""
-    done: Counter[str] = Counter()
+def _read_finished(
+    path: Path, logger: logging.Logger, guarded: Callable[[str], bool]
+) -> tuple[dict[str, deque[Earlier]], int]:
+    """The ledger of an earlier run's lines, and the file's line count; a torn last line (crash)
+    is cut off. Lines that suppressed a replay (`replay_of`) point at the line that did the work
+    and do not count again."""
+    done: dict[str, deque[Earlier]] = {}
     if not path.exists():
-        return done
+        return done, 0
     raw = path.read_bytes()
     complete, _, torn = raw.rpartition(b"\n")
     if torn:
@@ -163,15 +207,26 @@ def _read_finished(path: Path, logger: logging.Logger) -> Counter[str]:
         )
         with path.open("r+b") as handle:
             handle.truncate(len(complete) + 1 if complete else 0)
-    for number, text in enumerate(complete.decode("utf-8", errors="replace").splitlines(), 1):
+    lines = complete.decode("utf-8", errors="replace").split("\n") if complete else []
+    for number, text in enumerate(lines, 1):
         if not text.strip():
             continue
         try:
             line = json.loads(text)
-            if line.get("outcome") in FINAL_OUTCOMES and line.get("action"):
-                done[record_key(line["stream"], line["action"], line["input"])] += 1
+            action = line.get("action")
+            if (
+                line.get("outcome") in LEDGER_OUTCOMES
+                and action
+                and guarded(action)
+                and not line.get("replay_of")
+            ):
+                key = record_key(line["stream"], action, line["input"])
+                earlier = Earlier(
+                    number, str(line.get("at")), line["outcome"], line.get("response")
+                )
+                done.setdefault(key, deque()).append(earlier)
         except (ValueError, KeyError, TypeError, AttributeError):
             logger.warning(
                 "Responses file %s line %d is not an outcome line; ignored.", path, number
             )
-    return done
+    return done, len(lines)

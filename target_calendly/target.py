@@ -74,8 +74,10 @@ TARGET_SETTINGS = (
         th.StringType,
         default=DEFAULT_RESPONSES_PATH,
         description="JSON Lines file that gets one line per input record (stream, action, input, "
-        "outcome, http_status, response, error). Appended to across runs: records it already "
-        "shows as ok or skipped are not sent again.",
+        "outcome, http_status, response, error, reason). Appended to across runs: a create "
+        "(link, share, booking, invitation, webhook) it already shows as finished is not sent "
+        "again (its replay gets a 'skipped' line); an `idempotency_key` column marks a new "
+        "intent.",
     ),
     th.Property(
         "dry_run",
@@ -113,6 +115,11 @@ TARGET_SETTINGS = (
         "on, and exit non-zero at the end if any record failed.",
     ),
 )
+
+
+def _creates(action_name: str) -> bool:
+    action = ACTIONS.get(action_name)
+    return action is not None and action.creates
 
 
 class TargetCalendly(CalendlyPlugin, Target):
@@ -157,7 +164,7 @@ class TargetCalendly(CalendlyPlugin, Target):
         self.client = CalendlyClient(self.client_settings, logger=self.logger)
         path = Path(self.config.get("responses_path") or DEFAULT_RESPONSES_PATH)
         try:
-            self.writer = OutcomeWriter(path, self.logger)
+            self.writer = OutcomeWriter(path, self.logger, guarded=_creates)
         except OSError as exc:
             raise ConfigError("responses_path", f"cannot write {path}: {exc.strerror}") from None
         self.gate = StateGate(self._write_state_message)
@@ -171,8 +178,8 @@ class TargetCalendly(CalendlyPlugin, Target):
         )
         if len(self.writer.ledger):
             self.logger.info(
-                "%s already holds %d finished record(s); identical input records are not sent "
-                "again.",
+                "%s already holds %d finished create(s); a replay of one is not sent again "
+                "(it gets a 'skipped' line pointing at the earlier one).",
                 path,
                 len(self.writer.ledger),
             )
@@ -244,12 +251,17 @@ class TargetCalendly(CalendlyPlugin, Target):
             self.client.stats.requests,
             self.writer.path,
         )
-        failures = self.executor.failures
-        if failures:
-            where = ", ".join(f"{stream}: {n}" for stream, n in sorted(failures.items()))
+        problems = []
+        for outcome, counts in (
+            ("failed", self.executor.failures),
+            ("unknown", self.executor.unknowns),
+        ):
+            if counts:
+                where = ", ".join(f"{stream}: {n}" for stream, n in sorted(counts.items()))
+                problems.append(f"{sum(counts.values())} record(s) {outcome} ({where})")
+        if problems:
             raise RunFailedError(
-                f"{sum(failures.values())} record(s) failed ({where}). Each has a 'failed' line "
-                f"with Calendly's message in {self.writer.path}."
+                f"{'; '.join(problems)}. Each has a line saying why in {self.writer.path}."
             )
 
 

@@ -83,7 +83,15 @@ def side_effects(sandbox: Any, streams: dict[str, list[dict[str, Any]]]) -> dict
 
 
 def outcomes(path: Path) -> list[tuple[str, str]]:
-    return [(identity(line["stream"], line["input"]), line["outcome"]) for line in read_jsonl(path)]
+    """(record, outcome) per line; a replay's line (it points at the line that did the work)
+    shows as outcome "replay"."""
+    return [
+        (
+            identity(line["stream"], line["input"]),
+            "replay" if line.get("replay_of") else line["outcome"],
+        )
+        for line in read_jsonl(path)
+    ]
 
 
 @pytest.mark.slow
@@ -123,15 +131,21 @@ def test_rerun_after_sigkill_sends_no_create_twice_and_finishes_every_record(
                 f"trial {trial}: STATE covers {covered} records, not all have an outcome line"
             )
 
+        lines_before = len(read_jsonl(responses))
         rerun = run_target(config, text)
         assert rerun.returncode == 0, f"trial {trial} (kill after {kill_after}): {rerun.describe()}"
+        rerun_lines = Counter(key for key, _ in outcomes(responses)[lines_before:])
+        assert rerun_lines == Counter(in_order), f"trial {trial}: not one line per record"
 
         finals = Counter(key for key, outcome in outcomes(responses) if outcome in FINAL)
         assert set(finals) == wanted, (
             f"trial {trial}: records without a final outcome: {wanted - set(finals)}"
         )
-        repeated = {key: n for key, n in finals.items() if n != 1}
-        assert not repeated, f"trial {trial}: more than one final outcome: {repeated}"
+        # A create finished before the kill is a replay in the rerun (its line points back);
+        # a no-show is checked again and Calendly shows it done (`skipped`): never `ok` twice.
+        done_twice = Counter(key for key, outcome in outcomes(responses) if outcome == "ok")
+        repeated = {key: n for key, n in done_twice.items() if n != 1}
+        assert not repeated, f"trial {trial}: more than one ok outcome: {repeated}"
 
         effects = side_effects(sb, streams)
         resent = {key: n for key, n in effects.items() if key in ok_before and n != 1}
@@ -218,26 +232,38 @@ def test_rerun_after_a_kill_between_calendlys_answer_and_the_outcome_line(
         assert effects[in_window] <= 2
 
 
-def test_target_under_faults_that_precede_the_write_completes_every_record_once(
+def test_target_under_5xx_answers_completes_every_findable_record_once(
     sandbox_factory: Any, target_installed: None, tmp_path: Path
 ) -> None:
-    """A 5xx answer means Calendly did not act: resending is safe, and every record must come
-    out ok, created exactly once. (A reset after sending is ambiguous to the client, so it is in
-    the test below, not here.)"""
+    """A 5xx may come before Calendly acted (these do) or after (a proxy): the target cannot
+    tell, so it looks the effect up before resending. Records it can look up come out ok,
+    created exactly once; a link cannot be looked up, so a faulted one is `unknown`, never
+    resent."""
     sb = sandbox_factory(
         seed=61, events=60, token=TOKEN, fault_rate=0.3, fault_kinds=("500", "502", "503")
     )
     streams = create_records(sb, PER_ACTION, tag="5xx")
     responses = tmp_path / "responses.jsonl"
-    config = target_config(tmp_path / "config.json", sb, responses, max_retries=12)
+    config = target_config(
+        tmp_path / "config.json", sb, responses, max_retries=12, on_error="continue"
+    )
 
     run = run_target(config, singer_input(streams))
 
-    assert run.returncode == 0, run.describe()
     assert any(method == "POST" for method, _, _ in sb.faults_injected), "no write met a fault"
-    assert all(n == 1 for n in side_effects(sb, streams).values())
-    results = Counter(line["outcome"] for line in read_jsonl(responses))
-    assert results == Counter({"ok": PER_ACTION * len(WRITE_PATHS)}), results
+    effects = side_effects(sb, streams)
+    assert all(n <= 1 for n in effects.values()), effects
+    lines = read_jsonl(responses)
+    assert len(lines) == PER_ACTION * len(WRITE_PATHS)
+    for line in lines:
+        key = identity(line["stream"], line["input"])
+        if line["stream"] in FINDABLE_EFFECTS:
+            assert line["outcome"] == "ok" and effects[key] == 1, line
+        else:
+            assert line["outcome"] in ("ok", "unknown"), line
+    faulted_links = [p for m, p, _ in sb.faults_injected if p == "/scheduling_links"]
+    unknown = [line for line in lines if line["outcome"] == "unknown"]
+    assert len(unknown) == len(faulted_links) and (run.returncode == 1) == bool(unknown)
 
 
 @pytest.mark.parametrize("kind", ["truncate", "stall", "reset"])

@@ -338,7 +338,7 @@ def test_webhook_create_existing_and_delete(sandbox: Sandbox, tmp_path: Path) ->
     assert created.outcomes() == ["ok", "skipped"]
     uri = created.lines[0]["response"]["uri"]
     assert sandbox.store.webhook_subscriptions[uuid(uri)]["callback_url"] == hook["url"]
-    assert created.lines[1]["http_status"] == 409
+    assert "with these events and scope exists" in created.lines[1]["reason"]
     assert created.lines[1]["response"]["uri"] == uri  # the existing hook, for the CRM
     assert "whsec-do-not-leak" not in (tmp_path / "responses.jsonl").read_text()
 
@@ -352,6 +352,22 @@ def test_webhook_create_existing_and_delete(sandbox: Sandbox, tmp_path: Path) ->
     assert deleted.outcomes() == ["ok", "skipped"]
     assert "already deleted" in deleted.lines[1]["reason"]
     assert uuid(uri) not in sandbox.store.webhook_subscriptions
+
+
+def test_webhook_for_a_url_subscribed_with_other_settings_says_what_differs(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    url = "https://crm.example.com/other"
+    first = {"url": url, "events": ["invitee.created"], "scope": "organization"}
+    other = {**first, "events": ["invitee.created", "invitee.canceled"]}
+    result = run(sandbox, tmp_path, "create_webhook_subscription", first, other)
+
+    assert result.outcomes() == ["ok", "failed"]
+    message = result.lines[1]["error"]["message"]
+    assert "other settings" in message and "lacks invitee.canceled" in message
+    assert result.lines[1]["reason"] is None
+    hooks = [h for h in sandbox.store.webhook_subscriptions.values() if h["callback_url"] == url]
+    assert [h["events"] for h in hooks] == [["invitee.created"]]
 
 
 # -- booking ------------------------------------------------------------------------------------

@@ -181,7 +181,28 @@ def test_on_error_continue_goes_on_and_fails_at_the_end(sandbox: Sandbox, tmp_pa
     assert "1 record(s) failed (create_scheduling_link: 1)" in str(result.error)
     assert str(tmp_path / "r.jsonl") in str(result.error)
     assert result.outcomes() == ["failed", "ok"]
-    assert result.states == [{"n": 2}]
+    # The bookmark must not pass the failed record, or the next run would never send it again.
+    assert result.states == []
+
+
+def test_on_error_continue_never_releases_a_state_past_a_failed_record(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    event_type = solo_event_type(sandbox)["uri"]
+    messages = [
+        schema("create_scheduling_link", "event_type"),
+        record("create_scheduling_link", event_type=event_type),
+        state({"n": 1}),
+        record("create_scheduling_link", event_type="NOSUCHTYPE"),
+        state({"n": 2}),
+        record("create_scheduling_link", event_type=event_type),
+        state({"n": 3}),
+    ]
+    config = config_for(sandbox, tmp_path / "r.jsonl", on_error="continue")
+    result = run_target(config, messages)
+    assert isinstance(result.error, RunFailedError)
+    assert result.outcomes() == ["ok", "failed", "ok"]
+    assert result.states == [{"n": 1}]
 
 
 def test_state_waits_for_batched_records_and_batching_survives_chatty_state(
@@ -247,7 +268,7 @@ def test_secrets_never_reach_the_file_stderr_or_stdout(sandbox: Sandbox, tmp_pat
         assert secret not in file_text
         assert secret not in done.stderr
         assert secret not in done.stdout
-    assert [json.loads(line) for line in done.stdout.splitlines()] == [{"ok": 1}]
+    assert done.stdout == ""  # no STATE passes the failed record
     assert [json.loads(line)["outcome"] for line in file_text.splitlines()] == ["ok", "failed"]
 
 

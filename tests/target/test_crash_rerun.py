@@ -70,11 +70,21 @@ def test_killed_run_then_rerun_sends_each_create_once(sandbox: Sandbox, tmp_path
 
     assert len(writes(sandbox, "/scheduling_links")) == len(crm_ids)
     lines = read_lines(Path(config["responses_path"]))
-    assert [line["outcome"] for line in lines] == ["ok"] * len(crm_ids)
-    assert Counter(line["input"]["crm_id"] for line in lines) == Counter(crm_ids)
-    assert len({line["response"]["booking_url"] for line in lines}) == len(crm_ids)
+    # Every input record of the rerun has its line: the 4 replays point at the first run's.
+    assert [line["outcome"] for line in lines] == ["ok"] * 4 + ["skipped"] * 4 + ["ok"] * 2
+    done = [line for line in lines if line["outcome"] == "ok"]
+    assert Counter(line["input"]["crm_id"] for line in done) == Counter(crm_ids)
+    assert len({line["response"]["booking_url"] for line in done}) == len(crm_ids)
+    for replay, original in zip(lines[4:8], range(1, 5), strict=True):
+        assert replay["replay_of"]["line"] == original
+        assert replay["replay_of"]["at"] == lines[original - 1]["at"]
+        assert replay["response"] == lines[original - 1]["response"]  # the link, for the CRM
+        assert "idempotency_key" in replay["reason"]
 
     third = run_cli(config, messages, tmp_path)
     assert third.returncode == 0, third.stderr
     assert len(writes(sandbox, "/scheduling_links")) == len(crm_ids)
-    assert len(read_lines(Path(config["responses_path"]))) == len(crm_ids)
+    third_lines = read_lines(Path(config["responses_path"]))[len(lines) :]
+    assert [line["outcome"] for line in third_lines] == ["skipped"] * len(crm_ids)
+    # Each replay points at the line that created its link, never at another replay.
+    assert [line["replay_of"]["line"] for line in third_lines] == [1, 2, 3, 4, 9, 10]

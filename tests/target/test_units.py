@@ -233,17 +233,42 @@ def test_ledger_counts_only_final_outcomes_per_identical_record(tmp_path: Path) 
     path = tmp_path / "responses.jsonl"
     writer = OutcomeWriter(path, LOG)
     link = {"event_type": "ET1"}
-    for outcome in ("ok", "ok", "failed", "dry_run"):
+    for outcome in ("ok", "ok", "failed", "dry_run", "unknown"):
         writer.write(OutcomeLine("links", "create_scheduling_link", link, outcome))  # type: ignore[arg-type]
     writer.write(OutcomeLine("links", "create_scheduling_link", {"event_type": "ET2"}, "skipped"))
+    replay = {"line": 1, "at": "then", "outcome": "ok"}
+    writer.write(OutcomeLine("links", "create_scheduling_link", link, "skipped", replay_of=replay))
     writer.close()
 
     ledger = OutcomeWriter(path, LOG).ledger
     key = record_key("links", "create_scheduling_link", link)
-    assert len(ledger) == 3
-    assert [ledger.consume(key) for _ in range(3)] == [True, True, False]
+    assert len(ledger) == 4
+    found = [ledger.consume(key) for _ in range(4)]
+    assert [e.line if e else None for e in found] == [1, 2, 5, None]
+    assert [e.outcome if e else None for e in found] == ["ok", "ok", "unknown", None]
     assert ledger.consume(record_key("links", "create_scheduling_link", {"event_type": "ET2"}))
     assert not ledger.consume(record_key("other", "create_scheduling_link", link))
+
+
+def test_ledger_holds_only_the_actions_it_guards(tmp_path: Path) -> None:
+    path = tmp_path / "responses.jsonl"
+    writer = OutcomeWriter(path, LOG)
+    writer.write(OutcomeLine("gdpr", "delete_invitee_data", {"email": "a@example.com"}, "ok"))
+    writer.write(OutcomeLine("links", "create_scheduling_link", {"event_type": "ET1"}, "ok"))
+    writer.close()
+    ledger = OutcomeWriter(path, LOG, guarded=lambda a: a == "create_scheduling_link").ledger
+    assert not ledger.consume(record_key("gdpr", "delete_invitee_data", {"email": "a@example.com"}))
+    assert ledger.consume(record_key("links", "create_scheduling_link", {"event_type": "ET1"}))
+
+
+def test_an_idempotency_key_is_the_identity_of_a_record() -> None:
+    first = {"event_type": "ET1", "idempotency_key": "crm-1", "note": "x"}
+    assert record_key("a", "create_share", first) == record_key(
+        "b", "create_share", {**first, "note": "y"}
+    )
+    assert record_key("a", "create_share", first) != record_key(
+        "a", "create_share", {**first, "idempotency_key": "crm-2"}
+    )
 
 
 def test_ledger_ignores_sdc_metadata(tmp_path: Path) -> None:
@@ -290,4 +315,16 @@ def test_state_with_nothing_outstanding_goes_out_at_once_and_only_once() -> None
     gate.state_arrived({})
     gate.state_arrived({"n": 1})
     gate.state_arrived({"n": 1})
+    assert emitted == [{"n": 1}]
+
+
+def test_a_failed_record_holds_every_later_state_back() -> None:
+    emitted: list[dict] = []
+    gate = StateGate(emitted.append)
+    gate.record_finished(gate.record_arrived())
+    gate.state_arrived({"n": 1})
+    gate.record_failed(gate.record_arrived())
+    gate.state_arrived({"n": 2})
+    gate.record_finished(gate.record_arrived())
+    gate.state_arrived({"n": 3})
     assert emitted == [{"n": 1}]
