@@ -12,9 +12,14 @@ import logging
 import socket
 import sys
 
-import uvicorn
+try:
+    import uvicorn
 
-from calendly_webhooks.app import MAX_BODY_BYTES, create_app
+    from calendly_webhooks.app import MAX_BODY_BYTES, create_app
+except ModuleNotFoundError as missing:  # the web stack is an extra, not needed by tap or target
+    raise SystemExit(
+        f"calendly-webhooks needs {missing.name}: pip install 'calendly-connectors[webhooks]'"
+    ) from None
 from calendly_webhooks.inbox import Inbox, InboxError
 from calendly_webhooks.signature import KEY_ENV, TOLERANCE_SECONDS, KeyRing
 

@@ -94,6 +94,13 @@ def test_version_and_about(venv: CleanVenv, command: str) -> None:
     ]
 
 
+def test_receiver_names_its_extra_when_installed_without_it(venv: CleanVenv) -> None:
+    """A plain install (what a tap or target venv gets) has no web stack; the receiver says so."""
+    out = venv.run("calendly-webhooks", "--help")
+    assert out.returncode == 1
+    assert "pip install 'calendly-connectors[webhooks]'" in out.stderr, out.stderr[-2000:]
+
+
 @pytest.fixture(scope="module")
 def sandbox_url(venv: CleanVenv) -> Iterator[str]:
     """The installed calendly-sandbox, on a free loopback port; it prints its base URL first."""
