@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import pendulum
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import FormatError, ValidationError
 
@@ -155,7 +156,21 @@ def validate(spec: InputSpec, record: Mapping[str, Any]) -> dict[str, Any]:
 
 def moment(value: str) -> dt.datetime:
     """A validated date-time value as an aware datetime."""
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    parsed = parse_date_time(value)
+    if parsed is None:
+        raise ValueError(f"not a date-time with an offset: {value!r}")
+    return parsed
+
+
+def parse_date_time(value: str) -> dt.datetime | None:
+    """An RFC 3339 date-time (`Z` or an offset; any Python) as an aware datetime, else None."""
+    try:
+        parsed = pendulum.parse(value.upper(), exact=True, tz=None)  # RFC 3339 allows t and z
+    except (ValueError, TypeError):  # pendulum's ParserError is a ValueError
+        return None
+    if not isinstance(parsed, dt.datetime) or parsed.tzinfo is None:
+        return None
+    return parsed
 
 
 def _missing(spec: InputSpec, values: Mapping[str, Any]) -> Iterable[str]:
@@ -188,29 +203,22 @@ def _coerce(schema: Schema, value: Any) -> Any:
 
 
 def _utc(value: str) -> str:
-    parsed = dt.datetime.fromisoformat(value.replace("z", "Z"))
-    return parsed.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment(value).astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 # -- formats ------------------------------------------------------------------------------------
 
 
 def _is_date_time(value: str) -> bool:
-    if "T" not in value.upper():
-        return False
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
-        return False
-    return parsed.tzinfo is not None
+    return "T" in value.upper() and parse_date_time(value) is not None
 
 
 def _is_date(value: str) -> bool:
     try:
-        dt.date.fromisoformat(value)
-    except ValueError:
+        parsed = pendulum.parse(value, exact=True)
+    except (ValueError, TypeError):
         return False
-    return len(value) == 10
+    return type(parsed) is pendulum.Date and len(value) == 10
 
 
 def _is_url(value: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
 from pathlib import Path
@@ -328,3 +329,34 @@ def test_a_failed_record_holds_every_later_state_back() -> None:
     gate.record_finished(gate.record_arrived())
     gate.state_arrived({"n": 3})
     assert emitted == [{"n": 1}]
+
+
+# -- date-times ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2030-01-31T09:00:00Z", "2030-01-31T09:00:00.250Z", "2030-01-31t09:00:00z"],
+)
+def test_z_suffixed_date_times_are_valid_whatever_the_python(value: str) -> None:
+    record = {
+        "event_type": "ET1",
+        "start_time": value,
+        "email": "a@example.com",
+        "name": "A",
+        "timezone": "UTC",
+    }
+    assert validate(ACTIONS["book_meeting"].spec, record)["start_time"].startswith("2030-01-31T09")
+
+
+def test_target_and_http_parse_date_times_with_pendulum_only() -> None:
+    """`datetime.fromisoformat` rejects a `Z` suffix before Python 3.11: every book_meeting and
+    delete_event_data record would be invalid there. Nothing in these packages may call it."""
+    root = Path(__file__).resolve().parents[2]
+    calls = []
+    for package in ("target_calendly", "calendly_http"):
+        for source in sorted((root / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Attribute) and node.attr in ("fromisoformat", "strptime"):
+                    calls.append(f"{source.relative_to(root)}:{node.lineno}")
+    assert calls == []
