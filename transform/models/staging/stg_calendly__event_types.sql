@@ -1,0 +1,35 @@
+with event_types as (
+    select *, {{ json_column('profile') }} as profile_json
+    from {{ source('calendly', 'event_types') }}
+)
+
+select
+    uri as event_type_uri,
+    {{ uuid_of('uri') }} as event_type_uuid,
+    name as event_type_name,
+    slug,
+    kind,
+    pooling_type,
+    {{ keyword_column('type') }} as event_type_kind,
+    active as is_active,
+    admin_managed as is_admin_managed,
+    secret as is_secret,
+    is_paid,
+    booking_method,
+    cast(duration as integer) as duration_minutes,
+    cast({{ keyword_column('position') }} as integer) as display_position,
+    locale,
+    color,
+    scheduling_url,
+    description_plain,
+    internal_note,
+    {{ json_text('profile_json', 'type') }} as profile_type,
+    {{ json_text('profile_json', 'name') }} as profile_name,
+    {{ json_text('profile_json', 'owner') }} as profile_owner_uri,
+    {{ json_column('custom_questions') }} as custom_questions,
+    {{ json_column('duration_options') }} as duration_options,
+    {{ json_column('locations') }} as locations,
+    {{ utc_timestamp('created_at') }} as created_at,
+    {{ utc_timestamp('updated_at') }} as updated_at,
+    {{ utc_timestamp('deleted_at') }} as deleted_at
+from event_types
