@@ -26,7 +26,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -100,6 +100,17 @@ def scheduled_event_uris(uris: list[str]) -> list[str]:
     """The scheduled events among `uris`, counting an invitee URI as naming its event."""
     events = {m.group("event") for m in map(_EVENT_URI.match, uris) if m}
     return sorted(events)
+
+
+def named_events(envelope: Mapping[str, Any]) -> dict[str, str | None]:
+    """Scheduled event URI -> its start_time when the payload embeds the event, else None."""
+    payload = envelope.get("payload") or {}
+    starts: dict[str, str | None] = {}
+    for key in ("scheduled_event", "event"):  # invitee payloads; meeting recap payloads
+        embedded = payload.get(key)
+        if isinstance(embedded, dict) and isinstance(embedded.get("uri"), str):
+            starts[embedded["uri"]] = embedded.get("start_time")
+    return {uri: starts.get(uri) for uri in scheduled_event_uris(named_uris(envelope))}
 
 
 def api_base(uri: str) -> str:
@@ -204,6 +215,21 @@ class Inbox:
         with self._lock:
             rows = self._db.execute(_READ_AFTER, (position, limit)).fetchall()
         return [Delivery(*row) for row in rows]
+
+    def between(self, after: int, up_to: int, page: int = 500) -> Iterator[Delivery]:
+        """Deliveries with after < position <= up_to, oldest first, read a page at a time."""
+        while after < up_to:
+            batch = [d for d in self.read_after(after, page) if d.position <= up_to]
+            if not batch:
+                return
+            yield from batch
+            after = batch[-1].position
+
+    def last_position(self) -> int:
+        """The position of the newest delivery (0 when empty)."""
+        with self._lock:
+            (last,) = self._db.execute("SELECT max(position) FROM deliveries").fetchone()
+        return int(last or 0)
 
     def count(self) -> int:
         with self._lock:

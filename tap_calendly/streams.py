@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any, ClassVar
 
 from singer_sdk.helpers.types import Context, Record
 
-from calendly_http import uuid_of
+from calendly_http import NotFoundError, uuid_of
 from tap_calendly.client import CalendlyChildStream, CalendlyStream
 from tap_calendly.timestamps import format_timestamp, parse_timestamp
 
@@ -104,6 +105,62 @@ class ScheduledEventsStream(CalendlyStream):
         if (start := self.window_start()) is not None:
             query["min_start_time"] = format_timestamp(start)
         return query
+
+    # -- webhook hints (webhook_inbox; see tap_calendly/webhooks.py) ------------------------------
+    def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Events named by deliveries that start before the listed window come first (they
+        are older than every listed row, so the listing stays in start_time order)."""
+        yield from self._named_before_window()
+        yield from super().request_records(context)
+
+    def _named_before_window(self) -> Iterator[dict[str, Any]]:
+        hints = self.calendly_tap.webhook_hints
+        window = self.window_start()
+        if hints is None or window is None:
+            return
+        found = []
+        for uri, start in hints.named_events.items():
+            known = parse_timestamp(start) if start else None
+            if known is not None and known >= window:
+                continue  # the listing has it
+            try:
+                event = self.client.request("GET", uri)["resource"]
+            except NotFoundError:
+                continue  # deleted since (data-compliance deletion)
+            begins = parse_timestamp(event.get("start_time"))
+            if begins is None or begins >= window:
+                continue
+            if self.start_date is None or begins >= self.start_date:
+                found.append((begins, event))
+        for _, event in sorted(found, key=lambda pair: pair[0]):
+            yield event
+
+    def needs_children(self, row: Mapping[str, Any]) -> bool:
+        """Invitees are re-read for every listed event, except, with
+        skip_unchanged_future_invitees, future events that neither changed since the last run
+        nor were named by a delivery."""
+        hints = self.calendly_tap.webhook_hints
+        if hints is None or hints.names(row["uri"]):
+            return True
+        if not self.config.get("skip_unchanged_future_invitees"):
+            return True
+        since = self._children_since()
+        starts = parse_timestamp(row.get("start_time"))
+        changed = parse_timestamp(row.get("updated_at"))
+        future = starts is not None and starts > self.run_started
+        unchanged = since is not None and changed is not None and changed <= since
+        return not (future and unchanged)
+
+    def _children_since(self) -> datetime | None:
+        """The oldest bookmark of the listing and its selected children (None: a first run)."""
+        anchors = [s.bookmark for s in (self, *self._children_to_fetch()) if s.selected]
+        if not anchors or None in anchors:
+            return None
+        return min(a for a in anchors if a is not None)
+
+    @cached_property
+    def run_started(self) -> datetime:
+        return datetime.now(timezone.utc)
 
 
 class InviteesStream(CalendlyChildStream):

@@ -6,14 +6,15 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
-from singer_sdk import Tap
+from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
 from calendly_http import SHARED_SETTINGS, CalendlyClient, ClientSettings, ConfigError
 from calendly_http.plugin import CalendlyPlugin
-from tap_calendly.client import DEFAULT_CONCURRENCY, DEFAULT_LOOKBACK_DAYS, CalendlyStream
+from tap_calendly.client import DEFAULT_CONCURRENCY, DEFAULT_LOOKBACK_DAYS
 from tap_calendly.streams import STREAM_TYPES
 from tap_calendly.timestamps import parse_timestamp
+from tap_calendly.webhooks import InboxSlice, WebhookEventsStream, WebhookHints, open_slice
 
 TAP_SETTINGS = (
     th.Property(
@@ -43,6 +44,24 @@ TAP_SETTINGS = (
         "event, hosts of each event type, submissions of each routing form, schedules of each "
         "user). The shared rate limit still paces them.",
     ),
+    th.Property(
+        "webhook_inbox",
+        th.StringType,
+        description="Path of the calendly-webhooks inbox (SQLite). Adds the stream "
+        "webhook_events (one record per delivery), and makes each run re-read the events and "
+        "invitees that deliveries since the last run name, whatever their age (a no-show on an "
+        "old meeting, one invitee of a group event cancelling).",
+    ),
+    th.Property(
+        "skip_unchanged_future_invitees",
+        th.BooleanType,
+        default=False,
+        description="With webhook_inbox: future events that did not change since the last run "
+        "and that no delivery named skip the re-read of their invitees (one request per future "
+        "event saved). Safe only while an active subscription delivers every invitee.* and "
+        "invitee_no_show.* change: a change whose delivery never arrived (subscription disabled "
+        "or deleted) is missed until that event changes.",
+    ),
 )
 
 
@@ -58,9 +77,30 @@ class TapCalendly(CalendlyPlugin, Tap):
             # What the JSON schema cannot check, before the first message or request.
             _ = self.client_settings
             check_timestamp_setting(self.config, "start_date")
+            if self.config.get("skip_unchanged_future_invitees") and not self.config.get(
+                "webhook_inbox"
+            ):
+                raise ConfigError(
+                    "skip_unchanged_future_invitees",
+                    "needs webhook_inbox: without deliveries, skipped invitees would never be "
+                    "re-read",
+                )
 
-    def discover_streams(self) -> list[CalendlyStream]:
-        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+    def discover_streams(self) -> list[Stream]:
+        streams: list[Stream] = [stream_type(tap=self) for stream_type in STREAM_TYPES]
+        if self.config.get("webhook_inbox"):
+            streams.append(WebhookEventsStream(tap=self))  # last: after the streams it steers
+        return streams
+
+    @cached_property
+    def webhook_slice(self) -> InboxSlice | None:
+        """The part of the webhook inbox this run reads (taken once, on first use)."""
+        return open_slice(self)
+
+    @cached_property
+    def webhook_hints(self) -> WebhookHints | None:
+        inbox_slice = self.webhook_slice
+        return None if inbox_slice is None else WebhookHints(inbox_slice.deliveries())
 
     @cached_property
     def client_settings(self) -> ClientSettings:
