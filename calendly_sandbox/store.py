@@ -40,6 +40,7 @@ KINDS = (
     "data_compliance_requests",
     "contacts",
     "contact_custom_field_definitions",
+    "event_type_availability_schedules",
 )
 
 
@@ -76,6 +77,7 @@ class Store:
         self.data_compliance_requests: dict[str, Resource] = {}
         self.contacts: dict[str, Resource] = {}
         self.contact_custom_field_definitions: dict[str, Resource] = {}
+        self.event_type_availability_schedules: dict[str, Resource] = {}  # by event type uuid
         self.organization: Resource = {}
         self.current_user: Resource = {}
         # Secondary maps (uuid lists), maintained by insert/delete.

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from calendly_http import CalendlyError, uuid_of
+from target_calendly import api_request, event_types
 from target_calendly.contacts import (
     MAX_CONTACT_EMAILS,
     Planned,
@@ -133,6 +134,11 @@ class Action:
     batch_body: Callable[[list[Values]], dict[str, Any]] | None = None
     planner: Callable[[Values, Context], Planned | Skip] | None = None
     replan_on: tuple[Rule, ...] = ()
+    #: Records this says are destructive need allow_destructive_actions (api_request DELETEs).
+    destructive_when: Callable[[Values], bool] | None = None
+
+    def destructive_for(self, values: Values) -> bool:
+        return self.destructive_when is not None and self.destructive_when(values)
 
     @property
     def batchable(self) -> bool:
@@ -307,6 +313,41 @@ _AVAILABILITY_RULE = obj(
     required=["timezone", "rules"],
 )
 _DURATION = integer(1, 720)
+_EVENT_TYPE_SETTINGS = {
+    "duration": _DURATION,
+    "duration_options": array(_DURATION, unique=True),
+    "description": text(),
+    "color": text(),
+    "locale": one_of("de", "en", "es", "fr", "it", "nl", "pt", "uk"),
+    "active": boolean(),
+    "locations": array(
+        obj(
+            {
+                "kind": one_of(*LOCATION_KINDS),
+                "location": text(),
+                "additional_info": text(),
+                "phone_number": text(),
+            },
+            ["kind"],
+        )
+    ),
+}
+_SCHEDULE_RULE = obj(
+    {
+        "type": one_of("wday", "date"),
+        "wday": one_of(*event_types.WEEKDAYS),
+        "date": date(),
+        "intervals": {
+            "type": "array",
+            "items": obj({"from": text(), "to": text()}, ["from", "to"]),
+        },
+    },
+    required=["type", "intervals"],
+)
+
+
+def one_of_shapes(*shapes: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "oneOf": list(shapes)}
 
 
 def _now() -> dt.datetime:
@@ -619,6 +660,124 @@ ACTIONS: dict[str, Action] = {
                 answered(404, reason="no such contact: already deleted (or the id never existed)"),
             ),
             destructive=True,
+        ),
+        Action(
+            name="create_event_type",
+            summary="Create a one-on-one event type (keyed on owner + name)",
+            method="POST",
+            path="/event_types",
+            spec=InputSpec(
+                {"owner": calendly_id("users"), "name": text(), **_EVENT_TYPE_SETTINGS},
+                required=("name",),
+            ),
+            lookup=event_types.check_event_type_exists,
+            body=event_types.create_event_type_body,
+            find_effect=event_types.same_named_event_type,
+        ),
+        Action(
+            name="update_event_type",
+            summary="Update a one-on-one (solo) event type: only what differs is sent",
+            method="PATCH",
+            path="/event_types/{event_type}",
+            spec=InputSpec(
+                {"event_type": calendly_id("event_types"), "name": text(), **_EVENT_TYPE_SETTINGS},
+                required=("event_type",),
+            ),
+            planner=event_types.plan_event_type_update,
+            find_effect=event_types.updated_event_type,
+        ),
+        Action(
+            name="create_one_off_event_type",
+            summary="Create a one-off event type (a meeting outside the usual event types)",
+            method="POST",
+            path="/one_off_event_types",
+            spec=InputSpec(
+                {
+                    "name": text(55),
+                    "host": calendly_id("users"),
+                    "co_hosts": array(calendly_id("users")),
+                    "duration": _DURATION,
+                    "timezone": text(),
+                    "date_setting": one_of_shapes(
+                        obj(
+                            {
+                                "type": one_of("date_range"),
+                                "start_date": date(),
+                                "end_date": date(),
+                            },
+                            ["type", "start_date", "end_date"],
+                        ),
+                        obj(
+                            {
+                                "type": one_of("days_in_future"),
+                                "days": integer(0, 365),
+                                "only_weekdays": boolean(),
+                            },
+                            ["type", "days", "only_weekdays"],
+                        ),
+                        obj(
+                            {
+                                "type": one_of("spots"),
+                                "spots": array(
+                                    obj(
+                                        {"start_time": date_time(), "end_time": date_time()},
+                                        ["start_time", "end_time"],
+                                    )
+                                ),
+                            },
+                            ["type", "spots"],
+                        ),
+                    ),
+                    "location": obj(
+                        {
+                            "kind": one_of(*LOCATION_KINDS),
+                            "location": text(),
+                            "additional_info": text(),
+                            "phone_number": text(),
+                        },
+                        ["kind"],
+                    ),
+                },
+                required=("name", "duration", "date_setting"),
+            ),
+            body=event_types.one_off_body,
+        ),
+        Action(
+            name="update_event_type_availability",
+            summary="Replace an event type's weekly availability with a whole schedule",
+            method="PATCH",
+            path="/event_type_availability_schedules?event_type={event_type}",
+            spec=InputSpec(
+                {
+                    "event_type": calendly_id("event_types"),
+                    "timezone": text(),
+                    "rules": {"type": "array", "items": _SCHEDULE_RULE},
+                },
+                required=("event_type", "timezone", "rules"),
+                checks=(event_types.whole_schedule,),
+            ),
+            planner=event_types.plan_availability,
+            find_effect=event_types.availability_in_place,
+        ),
+        Action(
+            name="api_request",
+            summary="Any Calendly endpoint: method, path with {column} placeholders, JSON body",
+            method="GET, POST, PUT, PATCH or DELETE",
+            path="{path}",
+            spec=InputSpec(
+                {
+                    "method": one_of(
+                        *api_request.METHODS, *(m.lower() for m in api_request.METHODS)
+                    ),
+                    "path": text(),
+                    "exclude": {"type": ["array", "string"], "items": text()},
+                },
+                required=("method", "path"),
+                checks=(api_request.path_problem,),
+                passthrough=True,
+            ),
+            planner=api_request.plan_request,
+            destructive_when=api_request.is_delete,
         ),
     )
 }

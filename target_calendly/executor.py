@@ -76,12 +76,14 @@ class Executor:
         dry_run: bool,
         stop_on_error: bool,
         logger: logging.Logger,
+        allow_destructive: bool = True,
     ) -> None:
         self.client = client
         self.ctx = Context(client)
         self.writer = writer
         self.gate = gate
         self.dry_run = dry_run
+        self.allow_destructive = allow_destructive
         self.stop_on_error = stop_on_error
         self.logger = logger
         self.failures: Counter[str] = Counter()
@@ -121,6 +123,13 @@ class Executor:
                     ]
                 )
             values = validate(action.spec, jsonable(record))  # JSON numbers, not Decimal
+            if action.destructive_for(values) and not self.allow_destructive:
+                raise InvalidRecordError(
+                    [
+                        f"this {action.name} record is destructive; set "
+                        "`allow_destructive_actions: true` to send it (or `dry_run: true`)"
+                    ]
+                )
         except InvalidRecordError as exc:
             problems = "; ".join(exc.problems)
             message = f"Invalid {item.label}: {problems}"

@@ -175,6 +175,8 @@ class TargetCalendly(CalendlyPlugin, Target):
             dry_run=self.dry_run,
             stop_on_error=self.config.get("on_error", "fail") != "continue",
             logger=self.logger,
+            allow_destructive=self.dry_run
+            or bool(self.config.get("allow_destructive_actions", False)),
         )
         if len(self.writer.ledger):
             self.logger.info(

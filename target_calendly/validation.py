@@ -103,6 +103,8 @@ class InputSpec:
     `required` lists field names, or tuples of alternatives ("no_show" or "invitee").
     `required_when` lists (field, value, needed): `needed` is required when `field == value`.
     `checks` run on the validated values; each returns a problem (naming its field) or None.
+    `passthrough`: the record's other (non-empty) fields are kept as given, for actions whose
+    request is made of whatever columns the record has (api_request).
     """
 
     fields: Mapping[str, Schema]
@@ -110,6 +112,7 @@ class InputSpec:
     required_when: tuple[tuple[str, str, str], ...] = ()
     defaults: Mapping[str, Any] = field(default_factory=dict)
     checks: tuple[Callable[[Mapping[str, Any]], str | None], ...] = ()
+    passthrough: bool = False
 
     def describe_required(self) -> str:
         names = [" or ".join(r) if isinstance(r, tuple) else r for r in self.required]
@@ -142,10 +145,18 @@ def validate(spec: InputSpec, record: Mapping[str, Any]) -> dict[str, Any]:
     problems.extend(_describe(error) for error in errors)
     if problems:
         raise InvalidRecordError(problems)
+    if spec.passthrough:
+        values.update(
+            (name, value)
+            for name, value in record.items()
+            if name not in spec.fields and value is not None and value != ""
+        )
     for name, default in spec.defaults.items():
         values.setdefault(name, default)
     values = {
-        name: _utc(value) if spec.fields[name].get("format") == "date-time" else value
+        name: _utc(value)
+        if name in spec.fields and spec.fields[name].get("format") == "date-time"
+        else value
         for name, value in values.items()
     }
     problems = [problem for check in spec.checks if (problem := check(values))]

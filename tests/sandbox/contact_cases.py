@@ -156,3 +156,206 @@ CONTACT_CASES: list[dict[str, Any]] = [
         "status": 404,
     },
 ]
+
+
+# -- event type writes and event type availability (calendly_sandbox/event_type_writes.py) -------
+def owner_uri(sb: Sandbox) -> str:
+    return str(sb.store.current_user["uri"])
+
+
+def own_solo_type(sb: Sandbox) -> dict[str, Any]:
+    return next(
+        t
+        for _, t in sorted(sb.store.event_types.items())
+        if t["kind"] == "solo"
+        and not t["pooling_type"]
+        and not t["deleted_at"]
+        and t["profile"]["owner"] == owner_uri(sb)
+    )
+
+
+def others_solo_type(sb: Sandbox) -> dict[str, Any]:
+    member = sb.member["user"]["uri"]
+    return next(
+        t
+        for _, t in sorted(sb.store.event_types.items())
+        if t["kind"] == "solo" and not t["pooling_type"] and t["profile"]["owner"] != member
+    )
+
+
+def pooled_type(sb: Sandbox) -> dict[str, Any]:
+    return next(t for _, t in sorted(sb.store.event_types.items()) if t["pooling_type"])
+
+
+def week(start: str = "09:00") -> list[dict[str, Any]]:
+    days = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+    return [
+        {"type": "wday", "wday": d, "intervals": [{"from": start, "to": "17:00"}]} for d in days
+    ]
+
+
+EVENT_TYPE_CANNOT_HAPPEN: dict[str, tuple[set[int], str]] = {
+    "GET /event_type_availability_schedules": (
+        {403},
+        "any member may read an event type's schedule",
+    ),
+}
+
+EVENT_TYPE_CASES: list[dict[str, Any]] = [
+    {
+        "name": "create event type",
+        "method": "POST",
+        "path": lambda sb: "/event_types",
+        "status": 201,
+        "body": lambda sb: {"owner": owner_uri(sb), "name": "Conformance call", "duration": 25},
+    },
+    {
+        "name": "create event type without a name",
+        "method": "POST",
+        "path": lambda sb: "/event_types",
+        "status": 400,
+        "body": lambda sb: {"owner": owner_uri(sb)},
+    },
+    {
+        "name": "create event type for another user as a member",
+        "method": "POST",
+        "path": lambda sb: "/event_types",
+        "status": 403,
+        "body": lambda sb: {"owner": owner_uri(sb), "name": "Not mine"},
+        "who": "member",
+    },
+    {
+        "name": "create event type for an unknown user",
+        "method": "POST",
+        "path": lambda sb: "/event_types",
+        "status": 404,
+        "body": lambda sb: {"owner": f"{sb.base_url}/users/{NOWHERE}", "name": "Nobody's"},
+    },
+    {
+        "name": "update event type",
+        "method": "PATCH",
+        "path": lambda sb: f"/event_types/{own_solo_type(sb)['uri'].rsplit('/', 1)[-1]}",
+        "status": 200,
+        "body": lambda sb: {"duration": 50, "description": "Updated by conformance"},
+    },
+    {
+        "name": "update a pooled event type",
+        "method": "PATCH",
+        "path": lambda sb: f"/event_types/{pooled_type(sb)['uri'].rsplit('/', 1)[-1]}",
+        "status": 400,
+        "body": lambda sb: {"duration": 50},
+    },
+    {
+        "name": "update another's event type as a member",
+        "method": "PATCH",
+        "path": lambda sb: f"/event_types/{others_solo_type(sb)['uri'].rsplit('/', 1)[-1]}",
+        "status": 403,
+        "body": lambda sb: {"duration": 50},
+        "who": "member",
+    },
+    {
+        "name": "update unknown event type",
+        "method": "PATCH",
+        "path": lambda sb: f"/event_types/{NOWHERE}",
+        "status": 404,
+        "body": lambda sb: {"duration": 50},
+    },
+    {
+        "name": "create one-off event type",
+        "method": "POST",
+        "path": lambda sb: "/one_off_event_types",
+        "status": 201,
+        "body": lambda sb: {
+            "name": "Board review",
+            "host": owner_uri(sb),
+            "duration": 45,
+            "date_setting": {"type": "days_in_future", "days": 14, "only_weekdays": True},
+            "location": {"kind": "zoom_conference"},
+        },
+    },
+    {
+        "name": "create one-off event type without a date setting",
+        "method": "POST",
+        "path": lambda sb: "/one_off_event_types",
+        "status": 400,
+        "body": lambda sb: {"name": "Board review", "host": owner_uri(sb), "duration": 45},
+    },
+    {
+        "name": "create one-off event type for another host as a member",
+        "method": "POST",
+        "path": lambda sb: "/one_off_event_types",
+        "status": 403,
+        "body": lambda sb: {
+            "name": "Not mine",
+            "host": owner_uri(sb),
+            "duration": 30,
+            "date_setting": {"type": "days_in_future", "days": 3, "only_weekdays": False},
+        },
+        "who": "member",
+    },
+    {
+        "name": "create one-off event type for an unknown host",
+        "method": "POST",
+        "path": lambda sb: "/one_off_event_types",
+        "status": 404,
+        "body": lambda sb: {
+            "name": "Nobody's",
+            "host": f"{sb.base_url}/users/{NOWHERE}",
+            "duration": 30,
+            "date_setting": {"type": "days_in_future", "days": 3, "only_weekdays": False},
+        },
+    },
+    {
+        "name": "event type availability",
+        "method": "GET",
+        "path": lambda sb: "/event_type_availability_schedules",
+        "status": 200,
+        "params": lambda sb: {"event_type": own_solo_type(sb)["uri"]},
+    },
+    {
+        "name": "event type availability without event_type",
+        "method": "GET",
+        "path": lambda sb: "/event_type_availability_schedules",
+        "status": 400,
+    },
+    {
+        "name": "event type availability of an unknown type",
+        "method": "GET",
+        "path": lambda sb: "/event_type_availability_schedules",
+        "status": 404,
+        "params": lambda sb: {"event_type": f"{sb.base_url}/event_types/{NOWHERE}"},
+    },
+    {
+        "name": "replace event type availability",
+        "method": "PATCH",
+        "path": lambda sb: "/event_type_availability_schedules",
+        "status": 200,
+        "params": lambda sb: {"event_type": own_solo_type(sb)["uri"]},
+        "body": lambda sb: {"availability_rule": {"timezone": "Europe/Oslo", "rules": week()}},
+    },
+    {
+        "name": "replace event type availability with a backwards interval",
+        "method": "PATCH",
+        "path": lambda sb: "/event_type_availability_schedules",
+        "status": 400,
+        "params": lambda sb: {"event_type": own_solo_type(sb)["uri"]},
+        "body": lambda sb: {"availability_rule": {"timezone": "UTC", "rules": week("18:00")}},
+    },
+    {
+        "name": "replace another's event type availability as a member",
+        "method": "PATCH",
+        "path": lambda sb: "/event_type_availability_schedules",
+        "status": 403,
+        "params": lambda sb: {"event_type": others_solo_type(sb)["uri"]},
+        "body": lambda sb: {"availability_rule": {"timezone": "UTC", "rules": week()}},
+        "who": "member",
+    },
+    {
+        "name": "replace availability of an unknown type",
+        "method": "PATCH",
+        "path": lambda sb: "/event_type_availability_schedules",
+        "status": 404,
+        "params": lambda sb: {"event_type": f"{sb.base_url}/event_types/{NOWHERE}"},
+        "body": lambda sb: {"availability_rule": {"timezone": "UTC", "rules": week()}},
+    },
+]

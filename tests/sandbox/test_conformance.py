@@ -15,7 +15,12 @@ from calendly_sandbox import Sandbox, facts
 from calendly_sandbox.server import ROUTES, match
 from calendly_sandbox.store import uuid_of
 from calendly_sandbox.timefmt import fmt
-from tests.sandbox.contact_cases import CONTACT_CANNOT_HAPPEN, CONTACT_CASES
+from tests.sandbox.contact_cases import (
+    CONTACT_CANNOT_HAPPEN,
+    CONTACT_CASES,
+    EVENT_TYPE_CANNOT_HAPPEN,
+    EVENT_TYPE_CASES,
+)
 from tests.sandbox.spec_check import SpecChecker, checked_session
 
 NOWHERE = "00000000-0000-4000-8000-000000000000"
@@ -45,7 +50,7 @@ CANNOT_HAPPEN: dict[str, tuple[set[int], str]] = {
     "POST /data_compliance/deletion/invitees": ({404}, "nothing in the request is looked up"),
     "POST /data_compliance/deletion/events": ({404}, "nothing in the request is looked up"),
 }
-CANNOT_HAPPEN.update(CONTACT_CANNOT_HAPPEN)
+CANNOT_HAPPEN.update(CONTACT_CANNOT_HAPPEN | EVENT_TYPE_CANNOT_HAPPEN)
 OBSERVED: set[tuple[str, int]] = set()
 
 
@@ -841,7 +846,7 @@ CASES: list[Case] = [
         body=lambda sb: {**booking(sb), "event_type": f"{sb.base_url}/event_types/{NOWHERE}"},
     ),
 ]
-CASES += [Case(**case) for case in CONTACT_CASES]
+CASES += [Case(**case) for case in CONTACT_CASES + EVENT_TYPE_CASES]
 
 ROUTE_TEMPLATES = {
     # One concrete path per route for the unauthenticated sweep (401 comes before any lookup).

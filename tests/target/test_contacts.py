@@ -226,3 +226,20 @@ def test_delete_contact_by_uri_uuid_and_email_then_already_gone(
     for gone in (first, second, third):
         assert uuid(gone["uri"]) not in sandbox.store.contacts
     assert [w.method for w in writes(sandbox, "/contacts")] == ["DELETE"] * 4
+
+
+@pytest.mark.parametrize("kind", ["reset", "truncate"])
+def test_a_create_whose_answer_is_lost_is_found_not_repeated(
+    sandbox: Sandbox, tmp_path: Path, kind: str
+) -> None:
+    """Calendly created the contact but the answer never arrived: the lookup finds the contact
+    with every value of the row, so the record is ok and no second POST is sent."""
+    sandbox.answer_losses.add(kind, method="POST", path="^/contacts$")
+    record = {"email": "lost.answer@example.com", "name": "Lost Answer", "company": "Nowhere"}
+    result = run(sandbox, tmp_path, "upsert_contact", record)
+
+    assert result.outcomes() == ["ok"], result.lines
+    assert "lookup shows the write took effect" in result.only()["reason"]
+    (contact,) = contacts_with(sandbox, "lost.answer@example.com")
+    assert result.only()["response"]["uri"] == contact["uri"]
+    assert [w.method for w in writes(sandbox, "/contacts")] == ["POST"]
