@@ -140,7 +140,7 @@ def test_update_availability_takes_a_whole_schedule_only(sandbox: Sandbox, tmp_p
     assert rule["timezone"] == "Europe/Berlin"
     assert sorted(r["wday"] for r in rule["rules"]) == sorted(WEEKDAYS)
     assert not any(r["type"] == "date" for r in rule["rules"]), "the PATCH replaced every rule"
-    assert len([w for w in writes(sandbox, "/event_type_availability_schedules")]) == 2
+    assert len(writes(sandbox, "/event_type_availability_schedules")) == 2
 
 
 def test_api_request_fills_placeholders_and_builds_the_body(
