@@ -32,11 +32,19 @@ from calendly_http.retry import (
     never_reached_the_server,
 )
 from calendly_http.settings import ClientSettings
-from calendly_http.throttle import Throttle
+from calendly_http.throttle import (
+    DAY,
+    HOUR,
+    MINUTE,
+    Throttle,
+    WindowPacer,
+    scheduling_api_limits,
+)
 
 JSON_ATTRIBUTE = "calendly_json"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_CREDENTIAL_RECOVERIES = 1
+MAX_PACED_REFUSALS = 24
 # Shorter "secrets" are test placeholders; replacing them would garble every message.
 MIN_REDACTED_LENGTH = 6
 
@@ -86,6 +94,9 @@ class CalendlyClient:
             settings.api_url, {}, None, None, None
         )
         self._credentials_lock = threading.Lock()
+        self._pacers_lock = threading.Lock()
+        self._booking_pacer: WindowPacer | None = None
+        self._scheduling_api_path = self._api.path.rstrip("/") + "/invitees"
         self._credentials: Credentials | None = None
         self._me_lock = threading.Lock()
 
@@ -124,6 +135,8 @@ class CalendlyClient:
         safe_url = _without_query(url)
         if idempotent is None:
             idempotent = method.upper() in IDEMPOTENT_METHODS
+        pacer = self._endpoint_pacer(method, url)
+        paced_refusals = 0
         retry = 0
         recoveries = 0
         last_status: int | None = None
@@ -132,7 +145,8 @@ class CalendlyClient:
             authorization = self._authorization()
             attempt = prepared.copy()
             attempt.headers["Authorization"] = authorization
-            waited = self.throttle.acquire()
+            waited = pacer.acquire() if pacer is not None else 0.0
+            waited += self.throttle.acquire()
             self._count(requests=1, wait_seconds=waited)
             problem: str
             wait: float
@@ -147,7 +161,9 @@ class CalendlyClient:
                         raise self._outcome_unknown(problem, method, safe_url) from None
                     lost_answer = lost_answer or problem
             else:
-                self.throttle.observe(response.headers)
+                # An endpoint with its own limits may answer with its own headers: they pace
+                # that endpoint, not every request of the run.
+                (pacer or self.throttle).observe(response.headers)
                 status = last_status = response.status_code
                 if status < 300 and _attach_json(response):
                     return response
@@ -163,6 +179,30 @@ class CalendlyClient:
                     if not idempotent:
                         raise self._outcome_unknown(problem, method, safe_url)
                     lost_answer = lost_answer or problem
+                elif status == 429 and pacer is not None:
+                    # Waited out, however long the window (a day on a trial), and not counted
+                    # against max_retries: a 429 means Calendly did not act.
+                    paced_refusals += 1
+                    self._count(rate_limited=1)
+                    if paced_refusals > MAX_PACED_REFUSALS:
+                        raise self._redacted(
+                            RetriesExhaustedError(
+                                f"refused with 429 {paced_refusals} times in a row",
+                                status=429,
+                                title="Rate limited",
+                                method=method,
+                                url=safe_url,
+                            )
+                        )
+                    wait = _header_seconds(response) or pacer.refusal_wait(paced_refusals)
+                    pacer.pause(wait)
+                    self.logger.warning(
+                        "%s %s: HTTP 429 (this endpoint's own limit); waiting %.0fs for its window",
+                        method,
+                        safe_url,
+                        wait,
+                    )
+                    continue
                 elif status == 429:
                     # Everyone waits, not just this thread: the throttle holds back every caller.
                     self._count(rate_limited=1)
@@ -261,6 +301,32 @@ class CalendlyClient:
 
     # -- internals ------------------------------------------------------------------------------
 
+    def _endpoint_pacer(self, method: str, url: str) -> WindowPacer | None:
+        """The pacer of an endpoint with limits of its own (the Scheduling API's POST
+        /invitees, per the organization's plan), or None."""
+        if method.upper() != "POST" or urlsplit(url).path != self._scheduling_api_path:
+            return None
+        with self._pacers_lock:
+            if self._booking_pacer is None:
+                plan, stage = self._organization_plan()
+                windows = scheduling_api_limits(plan, stage)
+                self.logger.info(
+                    "POST /invitees paced to %s (plan %s, stage %s)",
+                    ", ".join(f"{w.limit} per {_span(w.seconds)}" for w in windows),
+                    plan,
+                    stage,
+                )
+                self._booking_pacer = WindowPacer(windows, clock=self._clock, sleep=self._sleep)
+            return self._booking_pacer
+
+    def _organization_plan(self) -> tuple[str | None, str | None]:
+        try:
+            org = self.request("GET", self.organization_uri)["resource"]
+        except (CalendlyError, KeyError, TypeError) as exc:
+            self.logger.warning("cannot read the organization's plan (%s); assuming paid", exc)
+            return None, None
+        return org.get("plan"), org.get("stage")
+
     def _timeout(self) -> tuple[float, float]:
         total = self.settings.request_timeout
         return (min(10.0, total), total)
@@ -335,6 +401,22 @@ def _attach_json(response: requests.Response) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _header_seconds(response: requests.Response) -> float | None:
+    """The wait a 429 names (Retry-After, else X-RateLimit-Reset), uncapped."""
+    for header in ("Retry-After", "X-RateLimit-Reset"):
+        try:
+            seconds = float(response.headers.get(header) or "")
+        except ValueError:
+            continue
+        if seconds > 0:
+            return seconds
+    return None
+
+
+def _span(seconds: float) -> str:
+    return {MINUTE: "minute", HOUR: "hour", DAY: "day"}.get(seconds, f"{seconds:g}s")
 
 
 def _without_query(url: str) -> str:

@@ -84,6 +84,12 @@ Behavior
   (logged with status 0); "stall" waits stall_seconds (interrupted by stop()) and then answers
   normally; "truncate" runs the handler (side effects happen) and sends the full Content-Length
   but half of the body. Faults and the rate limit skip /oauth/token unless fault_oauth=True.
+- POST /invitees has the Scheduling API's own limits per user (release note 2026-04-15), in
+  sliding windows: stage "trial" 5 per day; Enterprise 500 per minute; every other plan 10 per
+  minute, 50 per hour, 100 per day. Its answers carry X-RateLimit-* of the tightest window
+  instead of the general ones; over a limit: 429 with X-RateLimit-Reset = seconds until a slot
+  frees. Sandbox(stage="trial") sets the organization's stage; Sandbox(limits_clock=fn) gives
+  these windows a clock of the test's (monotonic seconds), so a day can pass without waiting.
 - Lost answers (selected per test, not random): sb.lose_answers(kind, method="POST",
   path=REGEX, times=1) makes the next `times` matching requests that succeed (2xx) commit and
   then lose their answer: "500"/"503" (spec error body) or "502" (HTML) after the fact, "reset"

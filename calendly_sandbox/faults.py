@@ -8,6 +8,7 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 FAULT_KINDS = ("500", "502", "503", "reset", "stall", "truncate")
@@ -163,3 +164,48 @@ def parse_answer_loss(spec: str) -> tuple[str, str, str, int]:
     """`KIND[:METHOD[:PATH_REGEX[:TIMES]]]` (the --lose-answer option) -> its parts."""
     kind, method, path, times = [*spec.split(":", 3), "", "", ""][:4]
     return kind, method or "POST", path, int(times or 1)
+
+
+# POST /invitees's own limits (Calendly release note 2026-04-15): (requests, seconds) per user.
+SCHEDULING_API_LIMITS = {
+    "trial": ((5, 86_400.0),),
+    "enterprise": ((500, 60.0),),
+    "paid": ((10, 60.0), (50, 3_600.0), (100, 86_400.0)),
+}
+
+
+class SchedulingApiLimiter:
+    """The Scheduling API's limits per user, counted in sliding windows (no alignment a client
+    could rely on). Its answers carry headers of their own: the tightest window's."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._sent: dict[str, list[float]] = {}
+
+    @staticmethod
+    def windows(plan: str, stage: str) -> tuple[tuple[int, float], ...]:
+        if stage == "trial":
+            return SCHEDULING_API_LIMITS["trial"]
+        return SCHEDULING_API_LIMITS["enterprise" if plan == "enterprise" else "paid"]
+
+    def take(self, key: str, plan: str, stage: str) -> Quota:
+        windows = self.windows(plan, stage)
+        with self._lock:
+            now = self.clock()
+            longest = max(seconds for _, seconds in windows)
+            sent = [t for t in self._sent.get(key, []) if now - t < longest]
+            found = []  # (remaining, limit, reset) per window
+            for limit, seconds in windows:
+                used = [t for t in sent if now - t < seconds]
+                if len(used) >= limit:  # when the send that must leave first leaves
+                    reset = used[len(used) - limit] + seconds - now
+                else:
+                    reset = used[0] + seconds - now if used else seconds
+                found.append((limit - len(used), limit, max(1, math.ceil(reset))))
+            allowed = all(remaining > 0 for remaining, _, _ in found)
+            if allowed:
+                sent.append(now)
+            self._sent[key] = sent
+        remaining, limit, reset = min(found)  # the tightest window speaks
+        return Quota(allowed, limit, remaining - 1 if allowed else 0, reset)

@@ -7,13 +7,20 @@ import hashlib
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
 
 from calendly_sandbox.auth import TokenBook
 from calendly_sandbox.contacts import seed_contacts
-from calendly_sandbox.faults import FAULT_KINDS, AnswerLosses, FaultInjector, RateLimiter
+from calendly_sandbox.faults import (
+    FAULT_KINDS,
+    AnswerLosses,
+    FaultInjector,
+    RateLimiter,
+    SchedulingApiLimiter,
+)
 from calendly_sandbox.generator import PLAN_FIELDS, generate
 from calendly_sandbox.paging import TokenCodec
 from calendly_sandbox.server import LoggedRequest, Outgoing, SandboxHTTPServer, encode
@@ -53,6 +60,8 @@ class Sandbox:
         access_token_ttl: float = 7200,
         webhook_time_scale: float = 1.0,
         verbose: bool = False,
+        stage: str | None = None,
+        limits_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if plan not in PLANS:
             raise ValueError(f"plan must be one of {', '.join(PLANS)}, got {plan!r}")
@@ -76,6 +85,8 @@ class Sandbox:
         self.faults = FaultInjector(seed, fault_rate, tuple(fault_kinds), stall_seconds)
         self.faults_injected: list[tuple[str, str, str]] = []
         self.answer_losses = AnswerLosses()
+        self.scheduling_limiter = SchedulingApiLimiter(limits_clock)
+        self.stage = stage
         self.request_log: list[LoggedRequest] = []
         self.codec = TokenCodec(hashlib.sha256(f"sandbox-page-tokens-{seed}".encode()).digest())
         self.stopping = threading.Event()
@@ -106,6 +117,8 @@ class Sandbox:
             if collecting:
                 gc.enable()
         self.generation_seconds = time.perf_counter() - began
+        if self.stage is not None:
+            self.store.organization["stage"] = self.stage
         self._make_tokens()
         self.webhooks.start(self.store)
         self.stopping.clear()

@@ -210,6 +210,16 @@ class RequestHandler(BaseHTTPRequestHandler):
         quota = sandbox.limiter.take(principal.user_uri)
         if not quota.allowed:
             return Outgoing(429, encode(self.too_many(quota)), quota.headers())
+        if route.op_key == "POST /invitees":  # the Scheduling API's own limits and headers
+            org = sandbox.store.organization
+            quota = sandbox.scheduling_limiter.take(principal.user_uri, org["plan"], org["stage"])
+            if not quota.allowed:
+                body = {
+                    "title": NATURAL_TITLES[429][0],
+                    "message": f"The Scheduling API allows {quota.limit} bookings in this "
+                    f"window; it frees up in {quota.reset} seconds.",
+                }
+                return Outgoing(429, encode(body), quota.headers())
         store = sandbox.store
         try:
             has_body = route.method in ("POST", "PATCH", "PUT")

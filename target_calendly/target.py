@@ -8,6 +8,8 @@ nothing but Singer STATE (Meltano stores every stdout line as state).
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -147,7 +149,14 @@ class TargetCalendly(CalendlyPlugin, Target):
         RecordsWithoutSchemaException,
     )
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        **kwargs: Any,
+    ) -> None:
+        """`clock` and `sleep` pace and wait (tests pass a fake pair so no wait is real)."""
         super().__init__(**kwargs)
         self.client_settings = ClientSettings.from_config(self.config)
         self.stream_actions: dict[str, str] = dict(self.config.get("stream_actions") or {})
@@ -161,7 +170,9 @@ class TargetCalendly(CalendlyPlugin, Target):
                     f"Actions: {action_names()}",
                 )
             self._refuse_if_destructive(stream, ACTIONS[action_name])
-        self.client = CalendlyClient(self.client_settings, logger=self.logger)
+        self.client = CalendlyClient(
+            self.client_settings, logger=self.logger, clock=clock, sleep=sleep
+        )
         path = Path(self.config.get("responses_path") or DEFAULT_RESPONSES_PATH)
         try:
             self.writer = OutcomeWriter(path, self.logger, guarded=_creates)

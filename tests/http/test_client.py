@@ -529,3 +529,58 @@ def test_environment_proxy_settings_are_resolved_once(
         client.request("GET", "/groups")
     assert calls == []  # requests did not scan the environment per send
     assert requests_mock.last_request.proxies == {"https": "http://127.0.0.1:3128"}
+
+
+# --- the Scheduling API's own limits -------------------------------------------------------------
+
+
+def booking_client(
+    requests_mock: rm.Mocker, sleeps: Sleeps, plan: str, stage: str
+) -> CalendlyClient:
+    requests_mock.get(
+        f"{API}/organizations/o1",
+        json={"resource": {"uri": f"{API}/organizations/o1", "plan": plan, "stage": stage}},
+    )
+    return make_client(sleeps, organization=f"{API}/organizations/o1", max_retries=1)
+
+
+def test_a_bookings_429_is_waited_out_however_long_its_window(requests_mock: rm.Mocker) -> None:
+    """A trial's day quota is spent (by another run): Calendly says so, the booking waits the
+    hours it takes instead of failing after max_retries short waits."""
+    day_left = {"status_code": 429, "headers": {"X-RateLimit-Reset": "50000"}, "json": {}}
+    requests_mock.post(
+        f"{API}/invitees", [day_left, day_left, {"status_code": 201, "json": {"resource": {}}}]
+    )
+    sleeps = Sleeps()
+    client = booking_client(requests_mock, sleeps, "teams", "trial")
+    client.request("POST", "/invitees", json={})
+    assert [round(s) for s in sleeps if s > 1] == [50000, 50000]
+    assert client.stats.rate_limited == 2
+
+
+def test_bookings_are_paced_to_the_plan_and_other_requests_are_not(
+    requests_mock: rm.Mocker,
+) -> None:
+    requests_mock.post(f"{API}/invitees", status_code=201, json={"resource": {}})
+    requests_mock.get(f"{API}/groups", json={})
+    sleeps = Sleeps()
+    client = booking_client(requests_mock, sleeps, "standard", "paid")
+    for _ in range(11):
+        client.request("POST", "/invitees", json={})
+    assert sleeps.clock() == pytest.approx(60, abs=0.1)  # the 11th booking waited a minute
+    before = sleeps.clock()
+    client.request("GET", "/groups")
+    assert sleeps.clock() == pytest.approx(before, abs=0.1)
+
+
+def test_a_bookings_own_headers_do_not_slow_other_requests(requests_mock: rm.Mocker) -> None:
+    own = {"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "30"}
+    requests_mock.post(f"{API}/invitees", status_code=201, json={"resource": {}}, headers=own)
+    requests_mock.get(f"{API}/groups", json={})
+    sleeps = Sleeps()
+    client = booking_client(requests_mock, sleeps, "standard", "paid")
+    client.request("POST", "/invitees", json={})
+    client.request("GET", "/groups")
+    assert sleeps.clock() == pytest.approx(0, abs=0.1)
+    client.request("POST", "/invitees", json={})
+    assert sleeps.clock() == pytest.approx(30, abs=0.1)

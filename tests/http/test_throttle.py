@@ -2,7 +2,7 @@
 
 import threading
 
-from calendly_http import Throttle
+from calendly_http.throttle import Throttle, WindowPacer, scheduling_api_limits
 
 
 class FakeTime:
@@ -82,3 +82,52 @@ def test_threads_share_one_pace() -> None:
     for thread in threads:
         thread.join()
     assert sorted(slots) == [float(i) for i in range(8)]
+
+
+# -- endpoints with limits of their own (the Scheduling API's POST /invitees) -------------------
+
+
+def sends_within(fake: FakeTime, pacer: WindowPacer, count: int) -> list[float]:
+    sent_at = []
+    for _ in range(count):
+        pacer.acquire()
+        sent_at.append(fake.now)
+    return sent_at
+
+
+def most_in_any_stretch(sent_at: list[float], seconds: float) -> int:
+    return max(sum(1 for t in sent_at if start <= t < start + seconds) for start in sent_at)
+
+
+def test_paid_plans_below_enterprise_keep_every_booking_window() -> None:
+    fake = FakeTime()
+    windows = scheduling_api_limits("teams", "paid")
+    pacer = WindowPacer(windows, clock=fake.clock, sleep=fake.sleep)
+    sent_at = sends_within(fake, pacer, 120)
+    assert most_in_any_stretch(sent_at, 60) == 10
+    assert most_in_any_stretch(sent_at, 3600) == 50
+    assert most_in_any_stretch(sent_at, 86400) == 100
+    assert sent_at[9] == 0 and sent_at[10] == 60  # the 11th waits for the minute
+    assert sent_at[50] == 3600  # the 51st for the hour
+    assert sent_at[100] == 86400  # the 101st for the day
+
+
+def test_a_trial_books_five_a_day_and_enterprise_five_hundred_a_minute() -> None:
+    fake = FakeTime()
+    trial = WindowPacer(scheduling_api_limits("teams", "trial"), clock=fake.clock, sleep=fake.sleep)
+    assert sends_within(fake, trial, 6)[-2:] == [0, 86400]
+    fake = FakeTime()
+    enterprise = scheduling_api_limits("enterprise", "paid")
+    pacer = WindowPacer(enterprise, clock=fake.clock, sleep=fake.sleep)
+    assert sends_within(fake, pacer, 501)[-2:] == [0, 60]
+
+
+def test_the_answers_headers_pause_the_endpoint_for_sends_it_cannot_see() -> None:
+    fake = FakeTime()
+    pacer = WindowPacer(scheduling_api_limits("teams", "paid"), clock=fake.clock, sleep=fake.sleep)
+    pacer.acquire()
+    pacer.observe(
+        {"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "42"}
+    )
+    assert pacer.acquire() == 42
+    assert pacer.refusal_wait(1) == 60 and pacer.refusal_wait(20) == 86400

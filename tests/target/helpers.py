@@ -78,8 +78,9 @@ def read_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def run_target(config: dict[str, Any], messages: list[dict[str, Any]] | str) -> Run:
-    """The target in-process, as `target-calendly --input` runs it; errors are returned."""
+def run_target(config: dict[str, Any], messages: list[dict[str, Any]] | str, **options: Any) -> Run:
+    """The target in-process, as `target-calendly --input` runs it; errors are returned.
+    `options` go to TargetCalendly (e.g. a fake `clock` and `sleep`)."""
     text = messages if isinstance(messages, str) else singer(*messages)
     responses = Path(config["responses_path"])
     before = len(read_lines(responses))
@@ -87,7 +88,7 @@ def run_target(config: dict[str, Any], messages: list[dict[str, Any]] | str) -> 
     error: BaseException | None = None
     with contextlib.redirect_stdout(out):
         try:
-            target = TargetCalendly(config=config, parse_env_config=False)
+            target = TargetCalendly(config=config, parse_env_config=False, **options)
             try:
                 target.listen(io.StringIO(text))
             finally:
