@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
 
 from calendly_http import SHARED_SETTINGS, CalendlyClient, ClientSettings, ConfigError
 from calendly_http.plugin import CalendlyPlugin
@@ -62,6 +63,16 @@ TAP_SETTINGS = (
         "invitee_no_show.* change: a change whose delivery never arrived (subscription disabled "
         "or deleted) is missed until that event changes.",
     ),
+    # The SDK reads this key but does not declare it, although the tap declares activate-version.
+    th.Property(
+        "emit_activate_version_messages",
+        th.BooleanType,
+        default=False,
+        description="Full-table streams (availability_schedules) stamp every record with this "
+        "run's table version and send ACTIVATE_VERSION, so a loader that honours it (e.g. "
+        "target-postgres with hard_delete) removes rows the run did not send: schedules deleted "
+        "in Calendly leave the warehouse. Leave off for loaders that do not support it.",
+    ),
 )
 
 
@@ -69,6 +80,11 @@ class TapCalendly(CalendlyPlugin, Tap):
     """Singer tap for Calendly (API v2)."""
 
     name = "tap-calendly"
+    # Not structured-logging: with it Meltano's console shows each METRIC line without its tags,
+    # so record counts lose their stream names. Plain lines keep the whole metric.
+    capabilities: ClassVar[list[CapabilitiesEnum]] = [
+        c for c in Tap.capabilities if c != PluginCapabilities.STRUCTURED_LOGGING
+    ]
     config_jsonschema = th.PropertiesList(*SHARED_SETTINGS, *TAP_SETTINGS).to_dict()
 
     def __init__(self, *, validate_config: bool = True, **kwargs: Any) -> None:

@@ -135,7 +135,7 @@ class TargetCalendly(CalendlyPlugin, Target):
         PluginCapabilities.ABOUT,
         PluginCapabilities.STREAM_MAPS,
         PluginCapabilities.FLATTENING,
-        PluginCapabilities.STRUCTURED_LOGGING,
+        # Not structured-logging: Meltano's console would show METRIC lines without their stream.
     ]
     message_reader_class = _LineCountingReader
     # Stops that end the CLI with one clear line and exit code 1 (no traceback).
@@ -148,6 +148,19 @@ class TargetCalendly(CalendlyPlugin, Target):
         InvalidInputLine,
         RecordsWithoutSchemaException,
     )
+    # Settings every SDK target gets that mean nothing for an API writer (no table to load into,
+    # no batch size: each record is one write), so they are not offered (`--about`, meltano.yml).
+    sdk_settings_not_offered: ClassVar[tuple[str, ...]] = (
+        "add_record_metadata",
+        "load_method",
+        "batch_size_rows",
+    )
+
+    @classmethod
+    def append_builtin_config(cls, config_jsonschema: dict[str, Any]) -> None:
+        super().append_builtin_config(config_jsonschema)
+        for name in cls.sdk_settings_not_offered:
+            config_jsonschema["properties"].pop(name, None)
 
     def __init__(
         self,
