@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from calendly_http import CalendlyError, uuid_of
-from target_calendly import api_request, event_types
+from calendly_http import CalendlyError, ConfigError, uuid_of
+from target_calendly import api_request, event_types, signing_keys
 from target_calendly.contacts import (
     MAX_CONTACT_EMAILS,
     Planned,
@@ -28,6 +28,7 @@ from target_calendly.contacts import (
 )
 from target_calendly.lookups import (
     Context,
+    LookupFailedError,
     Skip,
     Values,
     booking,
@@ -129,6 +130,9 @@ class Action:
     already_done: tuple[Rule, ...] = ()
     find_effect: Callable[[Values, Context], Any] | None = None
     resend_safe: bool = False
+    #: A local step right before the request is sent (never on a dry run); its note becomes the
+    #: `reason` of the `ok` line.
+    before_send: Callable[[Write, Context], str | None] | None = None
     creates: bool = False
     destructive: bool = False
     batch_body: Callable[[list[Values]], dict[str, Any]] | None = None
@@ -210,6 +214,24 @@ _SHARE_FIELDS = (
 )
 
 
+def _hand_signing_key(write: Write, ctx: Context) -> str | None:
+    """Before the subscription exists, the receiver must know its key: its first delivery
+    can follow at once."""
+    if ctx.signing_key_file is None or write.body is None:
+        return None
+    key = str(write.body["signing_key"])
+    try:
+        signing_keys.hand_to_receiver(ctx.signing_key_file, key)
+    except OSError as exc:
+        raise ConfigError(
+            "webhook_signing_key_file", f"cannot write {ctx.signing_key_file}: {exc.strerror}"
+        ) from None
+    return (
+        f"signing key (sha256 {signing_keys.fingerprint(key)}...) is in "
+        f"{ctx.signing_key_file}, the key file calendly-webhooks reads"
+    )
+
+
 def _share(values: Values, ctx: Context) -> dict[str, Any]:
     return {
         "event_type": ctx.uri("event_types", values["event_type"]),
@@ -218,12 +240,19 @@ def _share(values: Values, ctx: Context) -> dict[str, Any]:
 
 
 def _webhook(values: Values, ctx: Context) -> dict[str, Any]:
+    if "signing_key" not in values and ctx.signing_key_file is None:
+        raise LookupFailedError(
+            "the record has no signing_key and the target setting webhook_signing_key_file is "
+            "not set: a generated key would reach no receiver, and unsigned deliveries cannot "
+            "be verified. Set webhook_signing_key_file (the file calendly-webhooks reads) or "
+            "give the record a signing_key"
+        )
     body = {
         "url": values["url"],
         "events": list(values["events"]),
         "organization": ctx.organization_uri,
         "scope": values["scope"],
-        **pick(values, "signing_key"),
+        "signing_key": values.get("signing_key") or signing_keys.generate(),
     }
     for scope_field in ("user", "group"):
         if scope_field in values:
@@ -569,6 +598,7 @@ ACTIONS: dict[str, Action] = {
             lookup=check_webhook,
             body=_webhook,
             find_effect=existing_webhook,
+            before_send=_hand_signing_key,
         ),
         Action(
             name="delete_webhook_subscription",

@@ -11,6 +11,7 @@ import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -77,9 +78,10 @@ class Executor:
         stop_on_error: bool,
         logger: logging.Logger,
         allow_destructive: bool = True,
+        signing_key_file: Path | None = None,
     ) -> None:
         self.client = client
-        self.ctx = Context(client)
+        self.ctx = Context(client, signing_key_file)
         self.writer = writer
         self.gate = gate
         self.dry_run = dry_run
@@ -209,6 +211,7 @@ class Executor:
             self._fail_all(items, error, blocked.status)
             return
         try:
+            note = action.before_send(write, self.ctx) if action.before_send else None
             prepared = requests.Request(write.method, self.client.url(write.path), json=write.body)
             response = self.client.send(
                 prepared.prepare(), idempotent=True if action.resend_safe else None
@@ -243,7 +246,9 @@ class Executor:
         body = json_body(response)
         resource = body.get("resource", body) if isinstance(body, dict) else body
         for item in items:
-            self._finish(item, "ok", http_status=response.status_code, response=resource)
+            self._finish(
+                item, "ok", http_status=response.status_code, response=resource, reason=note
+            )
 
     def _settle_unknown(
         self,

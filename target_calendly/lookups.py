@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,8 +32,9 @@ class LookupFailedError(Exception):
 class Context:
     """What resolution needs: the run's client (reads only) and the organization."""
 
-    def __init__(self, client: CalendlyClient) -> None:
+    def __init__(self, client: CalendlyClient, signing_key_file: Path | None = None) -> None:
         self.client = client
+        self.signing_key_file = signing_key_file  # where webhook signing keys go (target setting)
 
     @property
     def api_url(self) -> str:

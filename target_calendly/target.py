@@ -82,6 +82,15 @@ TARGET_SETTINGS = (
         "intent.",
     ),
     th.Property(
+        "webhook_signing_key_file",
+        th.StringType,
+        description="Key file of calendly-webhooks (its --signing-key-file). "
+        "create_webhook_subscription appends each subscription's signing key to it (created "
+        "0600) before creating it, generating a strong key when the record has none; without "
+        "this setting a record must carry its own signing_key. Keys never reach logs or the "
+        "responses file (its line names the file and a fingerprint).",
+    ),
+    th.Property(
         "dry_run",
         th.BooleanType,
         default=False,
@@ -192,6 +201,7 @@ class TargetCalendly(CalendlyPlugin, Target):
         except OSError as exc:
             raise ConfigError("responses_path", f"cannot write {path}: {exc.strerror}") from None
         self.gate = StateGate(self._write_state_message)
+        key_file = self.config.get("webhook_signing_key_file")
         self.executor = Executor(
             self.client,
             self.writer,
@@ -201,6 +211,7 @@ class TargetCalendly(CalendlyPlugin, Target):
             logger=self.logger,
             allow_destructive=self.dry_run
             or bool(self.config.get("allow_destructive_actions", False)),
+            signing_key_file=Path(key_file).expanduser() if key_file else None,
         )
         if len(self.writer.ledger):
             self.logger.info(

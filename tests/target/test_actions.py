@@ -358,7 +358,12 @@ def test_webhook_for_a_url_subscribed_with_other_settings_says_what_differs(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     url = "https://crm.example.com/other"
-    first = {"url": url, "events": ["invitee.created"], "scope": "organization"}
+    first = {
+        "url": url,
+        "events": ["invitee.created"],
+        "scope": "organization",
+        "signing_key": "whsec-other-settings",
+    }
     other = {**first, "events": ["invitee.created", "invitee.canceled"]}
     result = run(sandbox, tmp_path, "create_webhook_subscription", first, other)
 
