@@ -2,9 +2,9 @@
 
 1. meltano install (plugin environments under .meltano/, built from this checkout and PyPI)
 2. start calendly-sandbox on 127.0.0.1 (a seeded organization; nothing leaves this machine)
-3. meltano run tap-calendly target-duckdb, progress shown live
+3. meltano run tap-calendly target-duckdb dbt-duckdb:build (extract, load, build the marts), live
 4. prove the load: per stream, tap emitted = loader received = rows in DuckDB
-5. the analyst's first questions, in SQL on the loaded tables
+5. the analyst's first questions, in SQL on the dbt marts; the charts in output/demo/report.html
 6. reverse ETL: a CSV per action made from loaded rows -> meltano run tap-csv-folder target-calendly
 7. the captured responses, and their effect read back from the sandbox's API
 8. CRM contacts: demo/crm/upsert_contact.csv -> meltano run tap-csv-folder target-calendly
@@ -27,13 +27,15 @@ from typing import Any
 
 import requests
 
-from demo import counts, crm_contacts, reverse_etl, warehouse
+from demo import counts, crm_contacts, report, reverse_etl, warehouse
 from demo.meltano import REPO_ROOT, Meltano, RunResult, tool_path
 from demo.sandbox import SandboxProcess
 
 SANDBOX_TOKEN = "sandbox-token"  # noqa: S105 (the sandbox's fixed demo token, not a secret)
 CORE_STREAMS = ("users", "organization_memberships", "event_types", "scheduled_events", "invitees")
 EXTRACT = ("tap-calendly", "target-duckdb")
+# Extract, load and build the dbt project (transform/) in one run.
+EXTRACT_AND_BUILD = (*EXTRACT, "dbt-duckdb:build")
 REVERSE_ETL = ("tap-csv-folder", "target-calendly")
 
 
@@ -60,6 +62,14 @@ class Layout:
         return self.root / "target-calendly-responses.jsonl"
 
     @property
+    def dbt_target(self) -> Path:
+        return self.root / "dbt-target"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "report.html"
+
+    @property
     def state(self) -> Path:
         return self.root / "state"
 
@@ -80,6 +90,10 @@ class Layout:
             "TARGET_CALENDLY_RESPONSES_PATH": str(self.responses),
             "TARGET_DUCKDB_PATH": str(self.database),
             "TARGET_DUCKDB_RECORD_COUNTS_PATH": str(self.receipt),
+            # dbt builds the marts in the same DuckDB file, its artifacts and logs kept here.
+            "DBT_DUCKDB_PATH": str(self.database),
+            "DBT_TARGET_PATH": str(self.dbt_target),
+            "DBT_LOG_PATH": str(self.root / "logs" / "dbt"),
             "TAP_CSV_FOLDER_PATH": str(self.reverse_etl_inputs),
         }
 
@@ -105,8 +119,8 @@ def start_date(days_back: int = 365) -> str:
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def extract_and_load(meltano: Meltano, layout: Layout) -> RunResult:
-    return meltano.run(EXTRACT, layout.log("meltano-run-extract"))
+def extract_load_build(meltano: Meltano, layout: Layout) -> RunResult:
+    return meltano.run(EXTRACT_AND_BUILD, layout.log("meltano-run-extract"))
 
 
 def check_counts(result: RunResult, layout: Layout) -> list[counts.StreamCount]:
@@ -126,6 +140,15 @@ def analyst_answers(layout: Layout) -> None:
             result = warehouse.run_query(con, path)
             say(f"\n  {result.title}")
             say(warehouse.format_table(result.columns, result.rows, indent="    "))
+
+
+def write_report(layout: Layout) -> None:
+    numbers = report.write(layout.database, layout.report)
+    totals = numbers["totals"]
+    say(
+        f"\n    report: {layout.report} ({totals['bookings']} bookings, {totals['canceled']} "
+        f"canceled, {totals['no_shows']} no-shows, {totals['rescheduled']} rescheduled)"
+    )
 
 
 def reverse_etl_run(meltano: Meltano, layout: Layout) -> dict[str, dict[str, Any]]:
@@ -222,12 +245,13 @@ def main(argv: list[str] | None = None) -> int:
                 stack.callback(say, "\n    sandbox stopped")
                 say(f"    sandbox at {sandbox.base_url} (seed {args.seed}, {args.events} events)")
             meltano = Meltano(env=layout.meltano_env(sandbox.base_url, start_date()), say=say)
-            with step(3, "meltano run tap-calendly target-duckdb"):
-                result = extract_and_load(meltano, layout)
+            with step(3, "meltano run tap-calendly target-duckdb dbt-duckdb:build"):
+                result = extract_load_build(meltano, layout)
             with step(4, "Row counts: tap emitted = loader received = rows in DuckDB"):
                 check_counts(result, layout)
-            with step(5, "What an analyst asks first (demo/sql/*.sql on the loaded tables)"):
+            with step(5, "What an analyst asks first (demo/sql/*.sql on the dbt marts)"):
                 analyst_answers(layout)
+                write_report(layout)
             with step(6, "Reverse ETL: meltano run tap-csv-folder target-calendly"):
                 chosen = reverse_etl_run(meltano, layout)
             with step(7, "Captured responses, and their effect read back"):

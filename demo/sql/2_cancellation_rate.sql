@@ -1,14 +1,10 @@
--- Cancellation rate per event type (all loaded events)
-WITH events AS (
-    SELECT coalesce(t.name, '(unknown event type)') AS event_type, e.status = 'canceled' AS canceled
-    FROM calendly.scheduled_events AS e
-    LEFT JOIN calendly.event_types AS t ON t.uri = e.event_type
-)
-SELECT
-    CASE WHEN grouping(event_type) = 1 THEN 'all event types' ELSE event_type END AS event_type,
-    count(*) AS events,
-    count(*) FILTER (WHERE canceled) AS canceled,
-    round(100.0 * count(*) FILTER (WHERE canceled) / count(*), 1) AS "canceled %"
-FROM events
-GROUP BY ROLLUP (event_type)
-ORDER BY grouping(event_type), event_type
+-- Cancellation rate per event type (all loaded bookings; reschedules counted apart)
+select
+    coalesce(event_type_name, 'all event types') as event_type,
+    count(*) as bookings,
+    sum(case when fate = 'canceled' then 1 else 0 end) as canceled,
+    sum(case when fate = 'rescheduled' then 1 else 0 end) as rescheduled,
+    round(100.0 * sum(case when fate = 'canceled' then 1 else 0 end) / count(*), 1) as "canceled %"
+from analytics.bookings
+group by rollup (event_type_name)
+order by grouping(event_type_name), event_type_name

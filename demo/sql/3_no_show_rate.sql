@@ -1,20 +1,10 @@
--- No-show rate per event type (active invitees of past, not canceled events)
-WITH attended AS (
-    SELECT
-        coalesce(t.name, '(unknown event type)') AS event_type,
-        coalesce(json_type(i.no_show) = 'OBJECT', false) AS no_show
-    FROM calendly.invitees AS i
-    JOIN calendly.scheduled_events AS e ON e.uri = i.event
-    LEFT JOIN calendly.event_types AS t ON t.uri = e.event_type
-    WHERE i.status = 'active'
-      AND e.status = 'active'
-      AND e.end_time < current_timestamp AT TIME ZONE 'UTC'
-)
-SELECT
-    CASE WHEN grouping(event_type) = 1 THEN 'all event types' ELSE event_type END AS event_type,
-    count(*) AS invitees,
-    count(*) FILTER (WHERE no_show) AS "no-shows",
-    round(100.0 * count(*) FILTER (WHERE no_show) / count(*), 1) AS "no-show %"
-FROM attended
-GROUP BY ROLLUP (event_type)
-ORDER BY grouping(event_type), event_type NULLS LAST
+-- No-show rate per event type (bookings kept: active or marked no-show, of meetings already over)
+select
+    coalesce(event_type_name, 'all event types') as event_type,
+    count(*) as kept,
+    sum(case when fate = 'no_show' then 1 else 0 end) as "no-shows",
+    round(100.0 * sum(case when fate = 'no_show' then 1 else 0 end) / count(*), 1) as "no-show %"
+from analytics.bookings
+where fate in ('active', 'no_show') and end_time < current_timestamp
+group by rollup (event_type_name)
+order by grouping(event_type_name), event_type_name

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from calendly_sandbox import Sandbox
+from tests.analytics.expected import Expected
 from tests.analytics.postgres import PostgresCluster
 from tests.analytics.warehouses import Warehouse, run_pipeline
 from tests.e2e.conftest import meltano_sys_dir  # noqa: F401 (the session's Meltano plugins)
@@ -58,3 +59,8 @@ def duckdb_warehouse(
         analytics_sandbox,
         meltano_sys_dir,
     )
+
+
+@pytest.fixture(scope="session")
+def expected(analytics_sandbox: Sandbox) -> Expected:
+    return Expected(analytics_sandbox)

@@ -10,7 +10,6 @@ from collections import Counter
 
 import pytest
 
-from calendly_sandbox import Sandbox
 from tests.analytics.expected import Expected, instant
 from tests.analytics.warehouses import Warehouse, query, records, run_results
 
@@ -23,11 +22,6 @@ MARTS = ("bookings", "weekly_event_type_metrics", "weekly_host_metrics", "routin
 def warehouse(request: pytest.FixtureRequest) -> Warehouse:
     built: Warehouse = request.getfixturevalue(f"{request.param}_warehouse")
     return built
-
-
-@pytest.fixture(scope="session")
-def expected(analytics_sandbox: Sandbox) -> Expected:
-    return Expected(analytics_sandbox)
 
 
 def test_one_meltano_run_built_and_tested_every_model(warehouse: Warehouse) -> None:

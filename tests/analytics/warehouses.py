@@ -33,17 +33,13 @@ def run_pipeline(
     extra_env: dict[str, str] | None = None,
 ) -> Warehouse:
     layout = Layout(root)
-    dbt_target = root / "dbt-target"
     env = {
         **layout.meltano_env(sandbox.base_url, start_date()),
         "MELTANO_SYS_DIR_ROOT": str(sys_dir),
-        "DBT_TARGET_PATH": str(dbt_target),
-        "DBT_LOG_PATH": str(root / "dbt-logs"),
-        "DBT_DUCKDB_PATH": str(layout.database),
         **(extra_env or {}),
     }
     result = Meltano(env=env, say=lambda _line: None).run(blocks, layout.log("-".join(blocks)))
-    return Warehouse(layout, result, dbt_target, env)
+    return Warehouse(layout, result, layout.dbt_target, env)
 
 
 def query(warehouse: Warehouse, sql: str) -> list[tuple[Any, ...]]:

@@ -62,6 +62,8 @@ def test_the_demo_runs_end_to_end(meltano_sys_dir: Path, tmp_path: Path) -> None
         "Bookings per event type per week",
         "Cancellation rate per event type",
         "No-show rate per event type",
+        "Routing form conversion",
+        "report: ",
         "cancel_event: ok (HTTP 201)",
         "mark_no_show: ok (HTTP 201)",
         "create_scheduling_link: ok (HTTP 201) booking_url=",
@@ -72,3 +74,4 @@ def test_the_demo_runs_end_to_end(meltano_sys_dir: Path, tmp_path: Path) -> None
         present = expected in result.stdout
         assert present == (expected != "MISMATCH"), expected
     assert (tmp_path / "out" / "warehouse.duckdb").exists()
+    assert (tmp_path / "out" / "report.html").stat().st_size > 0
