@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 import requests
+from backoff import expo
 
 RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
@@ -32,9 +34,11 @@ class RetryPolicy:
     random: Callable[[], float] = field(default=random.random)
 
     def backoff(self, retry_number: int) -> float:
-        """Equal-jitter exponential backoff for the n-th retry (1-based)."""
-        ceiling = min(MAX_BACKOFF_SECONDS, self.initial_wait * 2 ** (retry_number - 1))
-        return ceiling / 2 + self.random() * ceiling / 2
+        """The n-th retry's wait (1-based): backoff's exponential steps (initial_wait doubling,
+        capped), each with equal jitter (half the step, plus up to the other half at random)."""
+        steps = expo(factor=self.initial_wait, max_value=MAX_BACKOFF_SECONDS)
+        step = next(itertools.islice(steps, retry_number, None))  # its first value primes it
+        return step / 2 + self.random() * step / 2
 
     def rate_limit_wait(self, response: requests.Response, retry_number: int) -> float:
         """Retry-After if present, else X-RateLimit-Reset, else the plain backoff."""

@@ -144,6 +144,19 @@ def test_what_the_plugins_import_needs_no_extra() -> None:
     assert not offenders, sorted(offenders)
 
 
+def test_every_runtime_dependency_is_used(wheels: dict[str, Wheel]) -> None:
+    """A declared dependency no code imports is weight in every plugin venv (pendulum and backoff
+    were declared while timestamps and retry waits were hand-written)."""
+    imported = {
+        distribution
+        for package in ("calendly_http", "calendly_webhooks", "tap_calendly", "target_calendly")
+        for module in _third_party_imports(package)
+        for distribution in _distribution_of(module)
+    }
+    unused = _declared(wheels["calendly-connectors"]) - imported
+    assert not unused, sorted(unused)
+
+
 def test_no_development_tool_is_a_runtime_dependency(wheels: dict[str, Wheel]) -> None:
     dev_only = {"duckdb", "meltano", "pytest", "requests-mock", "openapi-core", "ruff", "mypy"}
     for wheel in wheels.values():
