@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from calendly_http.auth import Credentials, credentials_for
+from calendly_http.auth import Credentials, Recovery, credentials_for
 from calendly_http.errors import (
     AuthenticationError,
     CalendlyError,
@@ -43,7 +43,6 @@ from calendly_http.throttle import (
 
 JSON_ATTRIBUTE = "calendly_json"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-MAX_CREDENTIAL_RECOVERIES = 1
 MAX_PACED_REFUSALS = 24
 # Shorter "secrets" are test placeholders; replacing them would garble every message.
 MIN_REDACTED_LENGTH = 6
@@ -138,7 +137,7 @@ class CalendlyClient:
         pacer = self._endpoint_pacer(method, url)
         paced_refusals = 0
         retry = 0
-        recoveries = 0
+        may_recover = True
         last_status: int | None = None
         lost_answer: str | None = None  # an earlier attempt's answer was lost after sending
         while True:
@@ -167,13 +166,13 @@ class CalendlyClient:
                 status = last_status = response.status_code
                 if status < 300 and _attach_json(response):
                     return response
-                if (
-                    status == 401
-                    and recoveries < MAX_CREDENTIAL_RECOVERIES
-                    and self._credentials_recover(authorization)
-                ):
-                    recoveries += 1
-                    continue
+                if status == 401 and may_recover:
+                    recovery = self._credentials_recover(authorization)
+                    if recovery is not None:
+                        # A token adopted from another thread or process may be dead too: then
+                        # one more recovery, which refreshes. A refreshed one is the last try.
+                        may_recover = recovery == "adopted"
+                        continue
                 if status < 300:
                     problem, wait = "malformed JSON body", self._policy.backoff(retry + 1)
                     if not idempotent:
@@ -342,7 +341,7 @@ class CalendlyClient:
         except AuthenticationError as exc:
             raise self._redacted(exc) from None
 
-    def _credentials_recover(self, rejected: str) -> bool:
+    def _credentials_recover(self, rejected: str) -> Recovery:
         assert self._credentials is not None
         try:
             return self._credentials.recover(rejected)

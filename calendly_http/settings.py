@@ -38,8 +38,10 @@ SHARED_SETTINGS: tuple[th.Property, ...] = (
     th.Property(
         "refresh_token_path",
         th.StringType,
-        description="File that stores the current OAuth refresh token. Read at start (it wins over "
-        "refresh_token once it exists) and rewritten (mode 0600) after every refresh.",
+        description="File that stores the current OAuth refresh token (rewritten, mode 0600, "
+        "after every refresh). Processes sharing it refresh under a lock and share the newest "
+        "access token (kept beside it in .<name>.session). It wins over refresh_token, unless "
+        "refresh_token differs from the one the file descends from (a new authorization).",
     ),
     th.Property(
         "oauth_token_url",

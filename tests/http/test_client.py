@@ -393,7 +393,7 @@ def test_token_endpoint_outage_is_retried_and_named(
     assert sum(r.url == TOKEN_URL for r in requests_mock.request_history) == 2
     requests_mock.post(TOKEN_URL, status_code=503)
     with pytest.raises(AuthenticationError, match=r"unavailable \(HTTP 503\)"):
-        oauth_client(tmp_path, sleeps).request("GET", "/groups")
+        oauth_client(tmp_path / "another", sleeps).request("GET", "/groups")
 
 
 def test_a_lost_token_answer_is_not_resent(requests_mock: rm.Mocker, tmp_path: Path) -> None:

@@ -35,7 +35,9 @@ def assert_rotated_file(path: Path, sandbox: Any) -> None:
     assert path.read_text(encoding="utf-8").strip() == sandbox.current_refresh_token
     assert sandbox.current_refresh_token != REFRESH_TOKEN
     assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, "the token file is readable by others"
-    leftovers = [p.name for p in path.parent.iterdir() if p != path]
+    session = path.with_name(f".{path.name}.session")  # the shared access token and the lock
+    assert stat.S_IMODE(session.stat().st_mode) & 0o077 == 0, "the session file is readable"
+    leftovers = [p.name for p in path.parent.iterdir() if p not in (path, session)]
     assert not leftovers, f"temporary files left next to the token file: {leftovers}"
 
 
@@ -59,14 +61,20 @@ def test_tap_refreshes_once_when_the_token_dies_mid_run_and_the_next_run_authent
     assert token_requests(sb) == 2, "one token at start, exactly one refresh after the expiry"
     assert_rotated_file(token_file, sb)
 
-    # Same config file: its refresh_token is the original, already used (revoked) one.
+    # Same config file: its refresh_token is the original, already used one. The file's
+    # access token is still valid: the next run uses it instead of refreshing.
     second = run_tap(config)
     assert second.returncode == 0, second.describe()
-    assert token_requests(sb) == 3
+    assert token_requests(sb) == 2
+    sb.expire_access_tokens()
+    after_expiry = run_tap(config)
+    assert after_expiry.returncode == 0, after_expiry.describe()
+    assert token_requests(sb) == 3, "refreshed from the file's token, not the configured one"
     assert_rotated_file(token_file, sb)
 
-    # Without the file, the configured token is stale: a clear failure, not a loop.
+    # Without the files, the configured token is stale: a clear failure, not a loop.
     token_file.unlink()
+    token_file.with_name(f".{token_file.name}.session").unlink()
     third = run_tap(config)
     assert third.returncode != 0
     assert "refresh_token" in third.stderr, third.describe()
@@ -179,4 +187,65 @@ def test_tap_killed_right_after_a_refresh_leaves_a_token_the_next_run_can_use(
 
     rerun = run_tap(config)
     assert rerun.returncode == 0, rerun.describe()
+    assert_rotated_file(token_file, sb)
+
+
+class RunTargetWhileTapIsFrozen:
+    """Once the tap is well into its sync: freeze it (SIGSTOP), kill every access token, run the
+    target to its end on the same token file, thaw the tap. The tap's next request meets a 401
+    while the refresh token it last saw has been rotated by the target: the overlap the prod
+    environment in meltano.yml sets up, forced deterministically."""
+
+    def __init__(self, sandbox: Any, run_other: Any, after_requests: int = 15) -> None:
+        self._sandbox = sandbox
+        self._run_other = run_other
+        self._after = after_requests
+        self.other: Any = None
+
+    def __call__(self, process: subprocess.Popen[str]) -> bool:
+        served = [e for e in self._sandbox.request_log if e.path != "/oauth/token"]
+        if len(served) < self._after:
+            return False
+        process.send_signal(signal.SIGSTOP)
+        try:
+            self._sandbox.expire_access_tokens()
+            self.other = self._run_other()
+        finally:
+            process.send_signal(signal.SIGCONT)
+        return True  # stop watching; the tap runs on to its end
+
+
+def test_overlapping_tap_and_target_share_the_rotating_token_file_and_a_third_run_works(
+    sandbox_factory: Any, tap_installed: None, target_installed: None, tmp_path: Path
+) -> None:
+    sb = sandbox_factory(
+        seed=104, events=120, latency_ms=5, **oauth_sandbox_options(access_token_ttl=120)
+    )
+    token_file = tmp_path / "secrets" / "refresh_token"
+    settings = oauth_settings(token_file)  # both configs keep the original refresh_token
+    tap = tap_config(tmp_path / "tap.json", sb, **settings)
+    responses = tmp_path / "responses.jsonl"
+    target = target_config(tmp_path / "target.json", sb, responses, **settings)
+    with sb.store.lock:
+        types = sorted(t["uri"] for t in sb.store.event_types.values() if t["active"])[:3]
+    links = singer_input({"create_scheduling_link": [{"event_type": t} for t in types]})
+    overlap = RunTargetWhileTapIsFrozen(sb, lambda: run_target(target, links))
+
+    first = run_tap_watched(tap, overlap, poll_seconds=0.001)
+
+    assert overlap.other is not None, "the tap ended before the overlap: the test proves nothing"
+    assert overlap.other.returncode == 0, overlap.other.describe()
+    assert first.returncode == 0, first.describe()
+    assert not run_delivery_problems(first.output, sb)
+    grants = requests_to(sb, "POST", "/oauth/token")
+    assert [e.status for e in grants] == [200] * len(grants), "a rotated refresh token was sent"
+    assert sb.oauth_revocations == 0
+    # The tap started (1); the target refreshed after the expiry (2); the tap, thawed, took the
+    # target's new access token from the session file instead of refreshing in turn.
+    assert len(grants) == 2, f"{len(grants)} token requests"
+    assert_rotated_file(token_file, sb)
+
+    third = run_tap(tap)
+    assert third.returncode == 0, third.describe()
+    assert sb.oauth_revocations == 0
     assert_rotated_file(token_file, sb)
