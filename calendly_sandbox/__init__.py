@@ -107,6 +107,10 @@ matching active subscription, retried with back-off for 24 hours on a clock test
 subscription is disabled unless a message got through. sb.webhooks.messages / .attempts /
 .messages_for(uri) / .wait_idle() inspect them. Handlers announce with
 `store.announce(event, payload, users=...)`. Only loopback callback hosts are contacted.
+What invitees do on Calendly's pages (no API call does it): sb.cancel_invitee(uri, reason) and
+sb.reschedule_invitee(uri, new_start) (invitee.canceled with rescheduled=true, then
+invitee.created, old_invitee/new_invitee linked); a group event that keeps other invitees keeps
+its updated_at when one cancels (the case polling cannot see).
 
 Choices where the spec, the docs or reality disagree (API_NOTES.md section 9 and beyond)
 - Error bodies follow the spec literally: the `title`, and the `message` when the operation pins

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
 
+from calendly_sandbox import invitee_actions
 from calendly_sandbox.auth import TokenBook
 from calendly_sandbox.contacts import seed_contacts
 from calendly_sandbox.faults import (
@@ -269,6 +270,21 @@ class Sandbox:
         status, payload = self.tokens.token_request(body, authorization)
         headers = {"Cache-Control": "no-store", **self.limiter.peek("oauth").headers()}
         return Outgoing(status, encode(payload), headers)
+
+    # -- what invitees do on Calendly's pages (calendly_sandbox/invitee_actions.py) -----------
+    def cancel_invitee(self, invitee_uri: str, reason: str | None = None) -> dict[str, Any]:
+        """The invitee cancels their own booking (announced as invitee.canceled)."""
+        with self.store.lock:
+            return invitee_actions.cancel_invitee(
+                self.store, invitee_uri, reason=reason, now=self.clock()
+            )
+
+    def reschedule_invitee(self, invitee_uri: str, new_start: float) -> dict[str, Any]:
+        """The invitee moves their booking to `new_start` (epoch seconds); the new invitee."""
+        with self.store.lock:
+            return invitee_actions.reschedule_invitee(
+                self.store, invitee_uri, new_start, now=self.clock()
+            )
 
     # -- helpers used by the server ----------------------------------------------------------
     @staticmethod

@@ -20,7 +20,7 @@ from calendly_sandbox.errors import (
     ApiError,
     bad_request,
 )
-from calendly_sandbox.store import Resource, uuid_of
+from calendly_sandbox.store import Resource, Store, uuid_of
 from calendly_sandbox.timefmt import fmt, parse
 from calendly_sandbox.webhooks import event_hosts, invitee_payload
 
@@ -36,7 +36,11 @@ SCOPE_ONLY_EVENTS = {
 
 def new_uuid(ctx: Ctx, *parts: object) -> str:
     """A fresh uuid, deterministic in the store's history (same writes -> same uuids)."""
-    seed = f"{ctx.store.seed}|{ctx.store.next_serial()}|{ctx.op_key}|{parts}"
+    return mint_uuid(ctx.store, ctx.op_key, *parts)
+
+
+def mint_uuid(store: Store, label: str, *parts: object) -> str:
+    seed = f"{store.seed}|{store.next_serial()}|{label}|{parts}"
     digest = bytearray(hashlib.sha256(seed.encode()).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x40
     digest[8] = (digest[8] & 0x3F) | 0x80

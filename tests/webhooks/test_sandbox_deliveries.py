@@ -248,3 +248,62 @@ def test_seeded_subscriptions_off_loopback_are_never_contacted(api, sandbox):
     assert sandbox.webhooks.messages, "the seeded organization has active invitee.created hooks"
     assert {m.state for m in sandbox.webhooks.messages} == {"skipped"}
     assert sandbox.webhooks.attempts == []
+
+
+def group_booking(api: requests.Session, sb: Sandbox, emails: list[str]) -> list[dict[str, Any]]:
+    group_type = next(
+        t for t in sb.store.event_types.values() if t["kind"] == "group" and t["active"]
+    )
+    start = fmt((int(time.time() // 3600) * 3600) + 6 * DAY)
+    booked = []
+    for email in emails:
+        body = {
+            "event_type": group_type["uri"],
+            "start_time": start,
+            "invitee": {"name": email.split("@")[0], "email": email, "timezone": "UTC"},
+        }
+        response = api.post(sb.base_url + "/invitees", json=body, timeout=30)
+        assert response.status_code == 201, response.text
+        booked.append(response.json()["resource"])
+    return booked
+
+
+def test_one_group_invitee_cancelling_is_announced_while_the_event_stays_as_it_was(
+    api, sandbox, callback
+):
+    subscribe(api, sandbox, callback.url, ["invitee.canceled"])
+    leaving, staying = (i["uri"] for i in group_booking(api, sandbox, ["a@x.org", "b@x.org"]))
+    event = sandbox.store.find_by_uri("scheduled_events", staying.split("/invitees/")[0])
+    assert event is not None
+    before = dict(event)
+    sandbox.cancel_invitee(leaving, reason="cannot make it")
+    settle(sandbox)
+    [got] = callback.received
+    payload = got.envelope["payload"]
+    assert payload["uri"] == leaving and payload["status"] == "canceled"
+    assert payload["cancellation"]["canceler_type"] == "invitee"
+    assert payload["rescheduled"] is False
+    assert event["status"] == "active" and event["updated_at"] == before["updated_at"]
+    assert sandbox.store.find_by_uri("invitees", staying)["status"] == "active"
+
+
+def test_a_reschedule_sends_canceled_with_rescheduled_then_created_linked_both_ways(
+    api, sandbox, callback
+):
+    subscribe(api, sandbox, callback.url, ["invitee.created", "invitee.canceled"])
+    old = book(api, sandbox, 5, "moving@example.com")
+    settle(sandbox)
+    callback.received.clear()
+    new = sandbox.reschedule_invitee(old["uri"], time.time() + 9 * DAY)
+    settle(sandbox)
+    # Announced in this order; sent by concurrent senders, so they may arrive in either.
+    queued = [m.envelope for m in sandbox.webhooks.messages if m.state == "delivered"][-2:]
+    assert [e["event"] for e in queued] == ["invitee.canceled", "invitee.created"]
+    assert sorted(callback.events()) == ["invitee.canceled", "invitee.created"]
+    canceled, created = (e["payload"] for e in queued)
+    assert canceled["uri"] == old["uri"] and canceled["rescheduled"] is True
+    assert canceled["new_invitee"] == new["uri"] and created["old_invitee"] == old["uri"]
+    assert created["scheduled_event"]["uri"] != canceled["scheduled_event"]["uri"]
+    assert canceled["scheduled_event"]["status"] == "canceled"  # a one-on-one moves whole
+    listed = api.get(new["event"] + "/invitees").json()["collection"]
+    assert [i["uri"] for i in listed] == [new["uri"]]
