@@ -6,6 +6,7 @@ hub/ give an existing project exactly what `--about` says when added with `melta
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 import subprocess
@@ -159,3 +160,27 @@ def test_generator_keeps_hand_written_comments(abouts: Mapping[str, Mapping[str,
 
     comments = [line.strip() for line in text.splitlines() if line.strip().startswith("#")]
     assert comments and all(comment in rendered for comment in comments)
+
+
+def test_readme_many_organizations_snippet_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's inherit_from / jobs / schedules example, merged into this project, is what
+    Meltano runs: one job per organization, each tap with its own token."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("## Many organizations", 1)[1]
+    snippet = yaml.safe_load(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+    project = yaml.safe_load((REPO_ROOT / "meltano.yml").read_text())
+    for kind, plugins in snippet["plugins"].items():
+        project["plugins"][kind] += plugins
+    project["jobs"], project["schedules"] = snippet["jobs"], snippet["schedules"]
+    (tmp_path / "meltano.yml").write_text(yaml.safe_dump(project, sort_keys=False))
+
+    jobs = meltano(tmp_path, "job", "list")
+    assert "calendly-acme: ['tap-calendly--acme target-postgres--acme']" in jobs
+    monkeypatch.setenv("CALENDLY_TOKEN", "the-parent-token")
+    monkeypatch.setenv("CALENDLY_TOKEN_ACME", "acme-token")
+    printed = meltano(
+        tmp_path, "--environment", "prod", "config", "--unsafe", "print", "tap-calendly--acme"
+    )
+    assert json.loads(printed)["token"] == "acme-token"
