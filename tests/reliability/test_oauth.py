@@ -190,11 +190,12 @@ def test_tap_killed_right_after_a_refresh_leaves_a_token_the_next_run_can_use(
     assert_rotated_file(token_file, sb)
 
 
-class RunTargetWhileTapIsFrozen:
+class RunOtherWhileTapIsFrozen:
     """Once the tap is well into its sync: freeze it (SIGSTOP), kill every access token, run the
-    target to its end on the same token file, thaw the tap. The tap's next request meets a 401
-    while the refresh token it last saw has been rotated by the target: the overlap the prod
-    environment in meltano.yml sets up, forced deterministically."""
+    other program (the target, or a second tap) to its end on the same token file, thaw the
+    tap. The tap's next request meets a 401 while the refresh token it last saw has been
+    rotated by the other run: the overlap the prod environment in meltano.yml sets up, forced
+    deterministically."""
 
     def __init__(self, sandbox: Any, run_other: Any, after_requests: int = 15) -> None:
         self._sandbox = sandbox
@@ -215,8 +216,9 @@ class RunTargetWhileTapIsFrozen:
         return True  # stop watching; the tap runs on to its end
 
 
-def test_overlapping_tap_and_target_share_the_rotating_token_file_and_a_third_run_works(
-    sandbox_factory: Any, tap_installed: None, target_installed: None, tmp_path: Path
+@pytest.mark.parametrize("other", ["target", "tap"])
+def test_overlapping_runs_share_the_rotating_token_file_and_a_third_run_works(
+    sandbox_factory: Any, tap_installed: None, target_installed: None, tmp_path: Path, other: str
 ) -> None:
     sb = sandbox_factory(
         seed=104, events=120, latency_ms=5, **oauth_sandbox_options(access_token_ttl=120)
@@ -229,7 +231,10 @@ def test_overlapping_tap_and_target_share_the_rotating_token_file_and_a_third_ru
     with sb.store.lock:
         types = sorted(t["uri"] for t in sb.store.event_types.values() if t["active"])[:3]
     links = singer_input({"create_scheduling_link": [{"event_type": t} for t in types]})
-    overlap = RunTargetWhileTapIsFrozen(sb, lambda: run_target(target, links))
+    second_tap = tap_config(tmp_path / "tap2.json", sb, **settings)
+    overlap = RunOtherWhileTapIsFrozen(
+        sb, lambda: run_target(target, links) if other == "target" else run_tap(second_tap)
+    )
 
     first = run_tap_watched(tap, overlap, poll_seconds=0.001)
 
@@ -240,8 +245,8 @@ def test_overlapping_tap_and_target_share_the_rotating_token_file_and_a_third_ru
     grants = requests_to(sb, "POST", "/oauth/token")
     assert [e.status for e in grants] == [200] * len(grants), "a rotated refresh token was sent"
     assert sb.oauth_revocations == 0
-    # The tap started (1); the target refreshed after the expiry (2); the tap, thawed, took the
-    # target's new access token from the session file instead of refreshing in turn.
+    # The tap started (1); the other run refreshed after the expiry (2); the tap, thawed, took
+    # its new access token from the session file instead of refreshing in turn.
     assert len(grants) == 2, f"{len(grants)} token requests"
     assert_rotated_file(token_file, sb)
 
