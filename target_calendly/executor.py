@@ -267,13 +267,18 @@ class Executor:
         resent: the record ends `unknown`, and later runs do not send it either.
         """
         lost = exc.after_lost_answer or "the answer was lost"
+        later = (
+            f" Later runs skip this record too; give it a new `{IDEMPOTENCY_KEY}` to ask for it "
+            "again"
+            if action.creates
+            else ""
+        )
         if action.find_effect is None or len(items) != 1:
             self._unknown(
                 items,
                 exc,
                 f"its effect cannot be looked up ({action.name} leaves nothing Calendly lists): "
-                "check Calendly. Later runs skip this record too; give it a new "
-                f"`{IDEMPOTENCY_KEY}` to ask for it again",
+                f"check Calendly.{later}",
             )
             return
         item = items[0]
@@ -284,7 +289,7 @@ class Executor:
                 items,
                 exc,
                 f"looking its effect up failed ({lookup.title or lookup.status}: "
-                f"{lookup.message}): check Calendly. Later runs skip this record too",
+                f"{lookup.message}): check Calendly.{later}",
             )
             return
         if effect is not None:
