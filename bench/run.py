@@ -1,6 +1,6 @@
 """`make bench`: measure the tap and the target against the sandbox and write BENCHMARKS.md.
 
-    python -m bench.run [--quick] [--only cpu,requests,rate,scale,target] [--no-profile]
+    python -m bench.run [--quick] [--only cpu,requests,rate,scale,target,webhooks] [--no-profile]
                         [--output BENCHMARKS.md] [--keep] [--code-path DIR]
                         [--save-profile bench/profiles/NAME.md --profile-title TITLE]
 
@@ -28,8 +28,9 @@ from bench.rate_limit import rate_section
 from bench.report import Section, Table, failed_section
 from bench.scale import scale_section
 from bench.target import target_section
+from bench.webhooks import webhooks_sections
 
-SECTIONS = ("cpu", "requests", "rate", "scale", "target")
+SECTIONS = ("cpu", "requests", "rate", "scale", "target", "webhooks")
 
 
 def log(message: str) -> None:
@@ -86,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             sections += guarded("scale", lambda: [scale_section(plan, workdir)])
         if "target" in only:
             sections += guarded("target", lambda: [target_section(plan, workdir)])
+        if "webhooks" in only:
+            sections += guarded("webhooks", lambda: webhooks_sections(plan, workdir))
     finally:
         if args.keep:
             log(f"kept {workdir}")
@@ -150,7 +153,7 @@ def render(
         "runs made at different times), so compare a change with `--code-path` runs made back "
         "to back. Request counts, 429s, state sizes and record counts do not vary.",
         "How to run: `make bench` (this report); `.venv/bin/python -m bench.run --quick` "
-        "(small sizes, a few minutes); `--only cpu,requests,rate,scale,target` for some "
+        "(small sizes, a few minutes); `--only cpu,requests,rate,scale,target,webhooks` for some "
         "sections; `--code-path DIR` to measure package copies in DIR (e.g. a proposed change) "
         "instead of the installed ones; `--save-profile bench/profiles/NAME.md` to keep this "
         "run's profile for later before/after comparisons.",
