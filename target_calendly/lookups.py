@@ -215,14 +215,9 @@ def _webhook_differences(values: Values, ctx: Context, hook: Mapping[str, Any]) 
     found: list[str] = []
     asked, has = set(values["events"]), set(hook.get("events") or ())
     if asked != has:
-        parts = [f"it has events {', '.join(sorted(has)) or 'none'}"]
-        if asked - has:
-            parts.append(f"lacks {', '.join(sorted(asked - has))}")
-        if has - asked:
-            parts.append(f"also has {', '.join(sorted(has - asked))}")
-        found.append(
-            ": ".join(parts[:1]) + (" (" + "; ".join(parts[1:]) + ")" if parts[1:] else "")
-        )
+        detail = [f"lacks {', '.join(sorted(asked - has))}"] if asked - has else []
+        detail += [f"also has {', '.join(sorted(has - asked))}"] if has - asked else []
+        found.append(f"it has events {', '.join(sorted(has)) or 'none'} ({'; '.join(detail)})")
     if hook.get("scope") != values["scope"]:
         found.append(f"its scope is {hook.get('scope')}, not {values['scope']}")
     else:
