@@ -55,10 +55,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="perform matching writes, then lose their answer; KIND one of "
         f"{','.join(ANSWER_LOSS_KINDS)} (METHOD default POST, TIMES default 1); repeatable",
     )
+    parser.add_argument(
+        "--webhook-time-scale",
+        type=float,
+        default=1.0,
+        help="webhook retry clock speed: 3600 makes Calendly's 24 h of retries last 24 s",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
     if args.events < 1:
         parser.error("--events must be at least 1")
+    if args.webhook_time_scale < 0:
+        parser.error("--webhook-time-scale must be >= 0")
     if not 0.0 <= args.fault_rate <= 1.0:
         parser.error("--fault-rate must be within 0..1")
     kinds = tuple(k.strip() for k in args.fault_kinds.split(",") if k.strip())
@@ -91,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         access_token_ttl=args.access_token_ttl,
         host=args.host,
         port=args.port,
+        webhook_time_scale=args.webhook_time_scale,
         verbose=args.verbose,
     )
     for kind, method, path, times in args.lose_answer:

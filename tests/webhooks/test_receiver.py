@@ -210,3 +210,25 @@ def test_keys_and_payload_never_reach_the_logs(tmp_path: Path, key_file: Path):
     assert "stored invitee.created" in log and "refused delivery" in log
     for secret in (KEY, "private.person@example.com", "Private Person"):
         assert secret not in log
+
+
+def test_an_oversized_body_without_content_length_is_cut_off(receiver: Receiver):
+    chunk = b"x" * 65536
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"event":"invitee.created","created_at":"t","created_by":"u","payload":{"n":"'
+        for _ in range(17):  # 1.06 MiB, sent chunked: no Content-Length to refuse it early
+            yield chunk
+        yield b'"}}'
+
+    answer = requests.post(
+        receiver.url + "/webhooks",
+        data=chunks(),
+        headers={
+            "Content-Type": "application/json",
+            "Calendly-Webhook-Signature": "t=1,v1=" + "0" * 64,
+        },
+        timeout=30,
+    )
+    assert answer.status_code == 413
+    assert stored(receiver.inbox) == []
