@@ -295,3 +295,49 @@ def test_target_under_faults_never_creates_a_record_twice(
     for line in read_jsonl(responses):
         if line["outcome"] == "failed":
             assert line["error"]["message"], line
+
+
+LOSS_KINDS = ("502", "503", "reset", "timeout", "truncate")
+
+
+def test_writes_that_calendly_performed_and_whose_answer_was_lost_then_a_rerun(
+    sandbox_factory: Any, target_installed: None, tmp_path: Path
+) -> None:
+    """The issue's user: a proxy lets Calendly perform each kind of create and then loses the
+    answer, once per kind of loss; then the same input runs again. Bookings, invitations and
+    no-shows come out `ok` (found by a lookup), created once; a link whose answer was lost is
+    `unknown` and never resent; the rerun sends no create again and writes one line per record."""
+    sb = sandbox_factory(seed=62, events=60, token=TOKEN, stall_seconds=3)
+    streams = create_records(sb, len(LOSS_KINDS), tag="lost")
+    for method, suffix in WRITE_PATHS.values():
+        for kind in LOSS_KINDS:
+            sb.lose_answers(kind, method=method, path=f"{suffix}$")
+    responses = tmp_path / "responses.jsonl"
+    config = target_config(
+        tmp_path / "config.json", sb, responses, request_timeout=1, on_error="continue"
+    )
+    text = singer_input(streams)
+
+    first = run_target(config, text)
+
+    assert len(sb.answers_lost) == len(LOSS_KINDS) * len(WRITE_PATHS), sb.answers_lost
+    effects = side_effects(sb, streams)
+    assert all(n == 1 for n in effects.values()), effects
+    lines = read_jsonl(responses)
+    assert len(lines) == sum(len(records) for records in streams.values())
+    for line in lines:
+        if line["stream"] in FINDABLE_EFFECTS:
+            assert line["outcome"] == "ok", line
+        else:
+            assert line["outcome"] == "unknown" and "cannot be looked up" in line["reason"], line
+    assert first.returncode == 1  # unknown outcomes are for a person to check
+    writes_before = writes_per_action(sb)
+
+    rerun = run_target(config, text)
+
+    assert writes_per_action(sb) == writes_before, "the rerun sent a create again"
+    again = read_jsonl(responses)[len(lines) :]
+    assert [line["outcome"] for line in again] == ["skipped"] * len(lines)
+    for line in again:  # creates are replays; a no-show is checked again and found done
+        assert ("replay_of" in line) == (line["stream"] != "mark_no_show"), line
+    assert rerun.returncode == 0, rerun.describe()

@@ -93,6 +93,27 @@ def test_console_script_exists_and_rejects_bad_flags():
     )
     assert result.returncode == 2
     assert "meteor" in result.stderr
+    result = subprocess.run(
+        [script, "--lose-answer", "teapot:POST:/invitees"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "teapot" in result.stderr
+
+
+def test_lose_answer_option_parts():
+    from calendly_sandbox.faults import parse_answer_loss
+
+    assert parse_answer_loss("502") == ("502", "POST", "", 1)
+    assert parse_answer_loss("reset:DELETE:^/webhook_subscriptions/:3") == (
+        "reset",
+        "DELETE",
+        "^/webhook_subscriptions/",
+        3,
+    )
 
 
 def test_measure_reports_consistent_figures(capsys):
