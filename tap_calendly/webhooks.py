@@ -80,7 +80,19 @@ def open_slice(tap: TapCalendly) -> InboxSlice | None:
             "so every run treats the whole inbox as new.",
             STREAM_NAME,
         )
-    return InboxSlice(path, int(start or 0), newest)
+    after = int(start or 0)
+    if after > newest:
+        tap.logger.warning(
+            "webhook_inbox %s ends at position %d, before the bookmark %d: a new inbox file? "
+            "Reading it from the start (webhook_events rows are keyed by dedupe_key, so rows "
+            "already loaded are not duplicated).",
+            path,
+            newest,
+            after,
+        )
+        after = 0
+        state.pop("replication_key_value", None)  # the SDK checks new positions against it
+    return InboxSlice(path, after, newest)
 
 
 class WebhookEventsStream(Stream):

@@ -171,3 +171,24 @@ def test_bad_inbox_settings_name_the_setting(sandbox, tmp_path: Path):
         run_in_process(config)
     assert "webhook_events" in json.dumps(TapCalendly(config=config).catalog_dict)
     assert "webhook_events" not in json.dumps(TapCalendly(config=tap_config(sandbox)).catalog_dict)
+
+
+def test_a_replaced_inbox_is_read_from_its_start(sandbox, receiver, tmp_path: Path):
+    config = tap_config(sandbox, webhook_inbox=str(receiver.inbox))
+    first = run_in_process(config)
+    state = json.loads(json.dumps(first.final_state))
+    state["bookmarks"]["webhook_events"] = {
+        "replication_key": "position",
+        "replication_key_value": 99,
+    }
+    Api(sandbox).post(
+        "/invitee_no_shows",
+        {
+            "invitee": first_free_invitee(sandbox, pick_event(sandbox, started_days_ago=(2, 20)))[
+                "uri"
+            ]
+        },
+    )
+    delivered(sandbox)
+    second = run_in_process(config, state)
+    assert [r["position"] for r in second.records["webhook_events"]] == [1]
