@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -207,3 +209,22 @@ def _date(value: object) -> dt.date:
         return value.date()
     assert isinstance(value, dt.date), value
     return value
+
+
+def analyst_queries() -> list[str]:
+    """demo/sql/*.sql and the README's Analytics queries: they must run on both warehouses."""
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Analytics:", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sql\n(.*?)```", section, flags=re.S)
+    statements = [s.strip() for block in blocks for s in block.split(";") if s.strip()]
+    files = [p.read_text(encoding="utf-8") for p in sorted((root / "demo" / "sql").glob("*.sql"))]
+    return files + statements
+
+
+def test_the_analyst_queries_run_on_both_warehouses(warehouse: Warehouse) -> None:
+    queries = analyst_queries()
+
+    assert len(queries) >= 9
+    for sql in queries:
+        query(warehouse, sql)

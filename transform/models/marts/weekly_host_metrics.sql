@@ -3,7 +3,7 @@
 with bookings_per_host as (
     select
         hosts.user_uri as host_user_uri,
-        coalesce(users.user_name, hosts.user_name) as host_name,
+        coalesce(users.user_name, hosts.user_name, hosts.user_uri) as host_name,
         bookings.*
     from {{ ref('bookings') }} as bookings
     inner join {{ ref('stg_calendly__event_hosts') }} as hosts

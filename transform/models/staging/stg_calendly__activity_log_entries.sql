@@ -11,6 +11,6 @@ select
     fully_qualified_name,
     {{ json_text('actor_json', 'uri') }} as actor_uri,
     {{ json_text('actor_json', 'type') }} as actor_type,
-    {{ json_column('details') }} as details,
+    {{ json_column(optional_column(source('calendly', 'activity_log_entries'), 'details', 'json')) }} as details,
     organization as organization_uri
 from entries

@@ -1,7 +1,7 @@
 select
     uri as invitation_uri,
     organization as organization_uri,
-    email as invitee_email,
+    {{ optional_column(source('calendly', 'organization_invitations'), 'email') }} as invitee_email,
     status,
     {{ keyword_column('user') }} as user_uri,
     {{ utc_timestamp('last_sent_at') }} as last_sent_at,

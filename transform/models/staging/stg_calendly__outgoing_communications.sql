@@ -6,8 +6,8 @@ select
     {{ keyword_column('to') }} as recipient,
     {{ keyword_column('from') }} as sender_address,
     sender_uri,
-    sender_email,
-    subject,
+    {{ optional_column(source('calendly', 'outgoing_communications'), 'sender_email') }} as sender_email,
+    {{ optional_column(source('calendly', 'outgoing_communications'), 'subject') }} as subject,
     scheduling_url,
     {{ utc_timestamp('sent_at') }} as sent_at,
     {{ utc_timestamp('created_at') }} as created_at

@@ -18,7 +18,7 @@ select
             then {{ json_text('result_json', 'value') }}
     end as routed_event_type_uri,
     {{ json_text('tracking_json', 'utm_source') }} as utm_source,
-    {{ json_column('questions_and_answers') }} as questions_and_answers,
+    {{ json_column(optional_column(source('calendly', 'routing_form_submissions'), 'questions_and_answers', 'json')) }} as questions_and_answers,
     {{ utc_timestamp('created_at') }} as created_at,
     {{ utc_timestamp('updated_at') }} as updated_at
 from submissions

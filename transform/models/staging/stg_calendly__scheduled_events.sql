@@ -22,14 +22,14 @@ select
     cast({{ json_text('counter_json', 'active') }} as integer) as invitees_active,
     cast({{ json_text('counter_json', 'limit') }} as integer) as invitees_limit,
     {{ json_length(json_column('event_memberships')) }} as host_count,
-    {{ json_length(json_column('event_guests')) }} as guest_count,
+    {{ json_length(json_column(optional_column(source('calendly', 'scheduled_events'), 'event_guests', 'json'))) }} as guest_count,
     {{ json_text('cancellation_json', 'canceled_by') }} as canceled_by,
     {{ json_text('cancellation_json', 'canceler_type') }} as canceler_type,
     {{ json_text('cancellation_json', 'reason') }} as cancellation_reason,
     {{ json_timestamp('cancellation_json', 'created_at') }} as canceled_at,
     {{ json_text('calendar_event_json', 'kind') }} as calendar_kind,
-    meeting_notes_plain,
-    {{ json_column('event_guests') }} as event_guests,
+    {{ optional_column(source('calendly', 'scheduled_events'), 'meeting_notes_plain') }} as meeting_notes_plain,
+    {{ json_column(optional_column(source('calendly', 'scheduled_events'), 'event_guests', 'json')) }} as event_guests,
     {{ utc_timestamp('created_at') }} as created_at,
     {{ utc_timestamp('updated_at') }} as updated_at
 from events

@@ -1,12 +1,12 @@
 select
     uri as user_uri,
     {{ uuid_of('uri') }} as user_uuid,
-    name as user_name,
-    slug,
-    email as user_email,
-    scheduling_url,
+    {{ optional_column(source('calendly', 'users'), 'name') }} as user_name,
+    {{ optional_column(source('calendly', 'users'), 'slug') }} as slug,
+    {{ optional_column(source('calendly', 'users'), 'email') }} as user_email,
+    {{ optional_column(source('calendly', 'users'), 'scheduling_url') }} as scheduling_url,
     timezone,
-    avatar_url,
+    {{ optional_column(source('calendly', 'users'), 'avatar_url') }} as avatar_url,
     locale,
     {{ utc_timestamp('created_at') }} as created_at,
     {{ utc_timestamp('updated_at') }} as updated_at
