@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from singer_sdk.exceptions import ConfigValidationError
 
 from calendly_http.errors import CalendlyError, ConfigError
+from calendly_http.sdk_compat import ConfigValidationHook
 
 # The distribution that installs both commands: `--version` and `--about` read its metadata
 # (version, the Python versions in its classifiers).
@@ -39,7 +40,7 @@ def _strings(value: Any) -> Iterator[str]:
         yield str(value)
 
 
-class CalendlyPlugin:
+class CalendlyPlugin(ConfigValidationHook):
     """Mixin for the tap and target classes (put it first among the bases).
 
     - A config that fails schema validation is reported without echoing secret values (jsonschema
@@ -51,14 +52,13 @@ class CalendlyPlugin:
     package_name: ClassVar[str | None] = DISTRIBUTION
     expected_stops: ClassVar[tuple[type[BaseException], ...]] = (ConfigError, CalendlyError)
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        try:
-            return super()._validate_config(raise_errors=raise_errors)  # type: ignore[misc]
-        except ConfigValidationError as exc:
-            secrets = secret_setting_values(getattr(self, "_config", {}), exc.schema or {})
-            raise ConfigValidationError(
-                str(exc), errors=[_redact(e, secrets) for e in exc.errors], schema=exc.schema
-            ) from None
+    def on_invalid_config(
+        self, error: ConfigValidationError, config: Mapping[str, Any]
+    ) -> ConfigValidationError:
+        secrets = secret_setting_values(config, error.schema or {})
+        return ConfigValidationError(
+            str(error), errors=[_redact(e, secrets) for e in error.errors], schema=error.schema
+        )
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> Any:

@@ -43,6 +43,7 @@ from calendly_http import (
     json_body,
     uuid_of,
 )
+from calendly_http.sdk_compat import SchemaOncePerRun, tap_of, write_state_now
 from tap_calendly import schemas
 from tap_calendly.fanout import Workers
 from tap_calendly.pagination import CalendlyPaginator, iter_collection
@@ -94,7 +95,7 @@ class CalendlyStream(RESTStream[str | None]):
 
     @property
     def calendly_tap(self) -> TapCalendly:
-        return cast("TapCalendly", self._tap)
+        return cast("TapCalendly", tap_of(self))
 
     @property
     def client(self) -> CalendlyClient:
@@ -347,8 +348,7 @@ class CalendlyStream(RESTStream[str | None]):
             self.stream_state.pop(RESUME, None)
         else:
             self.stream_state[RESUME] = point.to_state(self.resume_filter)
-        self.state_manager.is_flushed = False
-        self._write_state_message()
+        write_state_now(self)
 
     def _listing_done(self, children: list[CalendlyChildStream]) -> None:
         """Promote the children's bookmarks and drop the resume point now, with no STATE
@@ -420,7 +420,7 @@ def _nothing() -> Future[Iterable[Record]]:
     return done
 
 
-class CalendlyChildStream(CalendlyStream):
+class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
     """A collection fetched once per parent row, e.g. the invitees of each event.
 
     One bookmark for the whole stream (state does not grow with the number of parents).
@@ -434,7 +434,6 @@ class CalendlyChildStream(CalendlyStream):
     scoped_to_organization = False
     _pending: list[Future[Iterable[Record]]]
     _batches = 0
-    _schema_sent = False
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         """Path and query of this child's list for one parent row."""
@@ -477,13 +476,6 @@ class CalendlyChildStream(CalendlyStream):
             self.logger.warning(
                 "'%s' of %s: the parent is gone (404); nothing to read.", self.name, parent["uri"]
             )
-
-    def _write_schema_message(self) -> None:
-        """Once per run, not once per batch: loaders such as target-duckdb flush the stream
-        and re-sync its table on every SCHEMA message they receive."""
-        if not self._schema_sent:
-            super()._write_schema_message()
-            self._schema_sent = True
 
     def sync_batch(self, futures: list[Future[Iterable[Record]]]) -> None:
         self._pending = futures

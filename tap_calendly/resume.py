@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from singer_sdk.helpers._state import PROGRESS_MARKERS, increment_state
-
+from calendly_http.sdk_compat import progress_marker, seed_progress_marker
 from tap_calendly.timestamps import format_timestamp, parse_timestamp
 
 RESUME = "resume"
@@ -78,19 +77,12 @@ class ResumePoint:
 
 def progress_of(stream_state: Mapping[str, Any]) -> str | None:
     """The largest replication-key value this run has emitted (the SDK's progress marker)."""
-    value = stream_state.get(PROGRESS_MARKERS, {}).get("replication_key_value")
-    return None if value is None else str(value)
+    return progress_marker(stream_state)
 
 
 def carry_progress(stream_state: dict[str, Any], replication_key: str, value: str) -> None:
     """Start this run's progress marker from the interrupted run's, the way the SDK keeps it."""
-    increment_state(
-        stream_state,
-        latest_record={replication_key: value},
-        replication_key=replication_key,
-        is_sorted=False,
-        check_sorted=True,
-    )
+    seed_progress_marker(stream_state, replication_key, value)
 
 
 def _timestamp(value: Any) -> datetime:

@@ -20,6 +20,7 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 
 from calendly_http import ConfigError
+from calendly_http.sdk_compat import tap_of
 from calendly_webhooks.inbox import Inbox, InboxError, named_events, named_uris
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ class WebhookEventsStream(Stream):
     ).to_dict()
 
     def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
-        inbox_slice = cast("TapCalendly", self._tap).webhook_slice
+        inbox_slice = cast("TapCalendly", tap_of(self)).webhook_slice
         if inbox_slice is None:
             return
         for delivery in inbox_slice.deliveries():

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import Sink
 
+from calendly_http.sdk_compat import SdkRecordChecksOff
 from target_calendly.actions import Action
 from target_calendly.executor import Executor, Item
 
@@ -14,10 +15,14 @@ if TYPE_CHECKING:
     from target_calendly.target import TargetCalendly
 
 
-class ActionSink(Sink):
+class ActionSink(SdkRecordChecksOff, Sink):
     """Single-record actions are sent inside `process_record`, so their outcome line exists
     before the next message is read; batchable actions (GDPR email deletion) collect validated
     records and send one request per `batch_size` records when the SDK drains the sink.
+
+    The action's input spec is the validator (executor.admit), not the SDK's checks: the
+    stream's SCHEMA describes the source, not what Calendly accepts, and missing key properties
+    are checked there too, so every record gets its outcome line.
     """
 
     def __init__(
@@ -41,18 +46,8 @@ class ActionSink(Sink):
     def max_size(self) -> int:
         return self._batch_size
 
-    def _validate_and_parse(self, record: dict[str, Any]) -> dict[str, Any]:
-        # The action's input spec is the validator (executor.admit): the stream's SCHEMA
-        # describes the source, not what Calendly accepts. The SDK's own check would raise
-        # without an outcome line, and its timestamp repair turns an invalid date into 9999-12-31.
-        return record
-
-    def _singer_validate_message(self, record: dict[str, Any]) -> None:
-        # Missing key properties are checked in executor.admit so the record gets its line.
-        return None
-
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
-        item = self.executor.admit(self.action, self.stream_name, record, self._key_properties)
+        item = self.executor.admit(self.action, self.stream_name, record, list(self.key_properties))
         if item is None:
             return
         if self.action.batchable:

@@ -23,6 +23,7 @@ from singer_sdk.target_base import Target
 
 from calendly_http import SHARED_SETTINGS, CalendlyClient, ClientSettings, ConfigError
 from calendly_http.plugin import CalendlyPlugin
+from calendly_http.sdk_compat import TargetMessageHooks, state_writer
 from target_calendly.actions import ACTIONS, DESTRUCTIVE_ACTIONS, Action, action_names
 from target_calendly.checkpoints import StateGate
 from target_calendly.executor import Executor, RecordFailedError
@@ -133,7 +134,7 @@ def _creates(action_name: str) -> bool:
     return action is not None and action.creates
 
 
-class TargetCalendly(CalendlyPlugin, Target):
+class TargetCalendly(CalendlyPlugin, TargetMessageHooks, Target):
     """Singer target for Calendly: each input record becomes one Calendly write (reverse ETL)."""
 
     name = "target-calendly"
@@ -200,7 +201,7 @@ class TargetCalendly(CalendlyPlugin, Target):
             self.writer = OutcomeWriter(path, self.logger, guarded=_creates)
         except OSError as exc:
             raise ConfigError("responses_path", f"cannot write {path}: {exc.strerror}") from None
-        self.gate = StateGate(self._write_state_message)
+        self.gate = StateGate(state_writer(self))
         key_file = self.config.get("webhook_signing_key_file")
         self.executor = Executor(
             self.client,
@@ -251,14 +252,7 @@ class TargetCalendly(CalendlyPlugin, Target):
 
     # -- messages -----------------------------------------------------------------------------
 
-    def _process_record_message(self, message_dict: dict[str, Any]) -> None:
-        try:
-            super()._process_record_message(message_dict)
-        except RecordsWithoutSchemaException as exc:
-            self._record_before_schema(message_dict, exc)
-            raise
-
-    def _record_before_schema(self, message: dict[str, Any], exc: Exception) -> None:
+    def on_record_before_schema(self, message: dict[str, Any], error: Exception) -> None:
         stream = str(message.get("stream"))
         action = ACTIONS.get(self.stream_actions.get(stream, stream))
         record = message.get("record")
@@ -269,13 +263,12 @@ class TargetCalendly(CalendlyPlugin, Target):
                 action=action.name if action else None,
                 input=record if isinstance(record, dict) else {},
                 outcome="failed",
-                error={"title": "Record before schema", "message": str(exc)},
+                error={"title": "Record before schema", "message": str(error)},
             )
         )
 
-    def _process_state_message(self, message_dict: dict[str, Any]) -> None:
-        self._assert_line_requires(message_dict, requires={"value"})
-        self.gate.state_arrived(message_dict["value"])
+    def on_state_message(self, value: Any) -> None:
+        self.gate.state_arrived(value)
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
