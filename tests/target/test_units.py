@@ -6,6 +6,7 @@ import ast
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -230,6 +231,15 @@ def test_lines_are_redacted_and_rfc3339(tmp_path: Path) -> None:
     }
 
 
+def ledger_of(path: Path, **options: Any) -> Any:
+    """The ledger a new run would read from `path` (its writer closed: no file left open)."""
+    writer = OutcomeWriter(path, LOG, **options)
+    try:
+        return writer.ledger
+    finally:
+        writer.close()
+
+
 def test_ledger_counts_only_final_outcomes_per_identical_record(tmp_path: Path) -> None:
     path = tmp_path / "responses.jsonl"
     writer = OutcomeWriter(path, LOG)
@@ -241,7 +251,7 @@ def test_ledger_counts_only_final_outcomes_per_identical_record(tmp_path: Path) 
     writer.write(OutcomeLine("links", "create_scheduling_link", link, "skipped", replay_of=replay))
     writer.close()
 
-    ledger = OutcomeWriter(path, LOG).ledger
+    ledger = ledger_of(path)
     key = record_key("links", "create_scheduling_link", link)
     assert len(ledger) == 4
     found = [ledger.consume(key) for _ in range(4)]
@@ -257,7 +267,7 @@ def test_ledger_holds_only_the_actions_it_guards(tmp_path: Path) -> None:
     writer.write(OutcomeLine("gdpr", "delete_invitee_data", {"email": "a@example.com"}, "ok"))
     writer.write(OutcomeLine("links", "create_scheduling_link", {"event_type": "ET1"}, "ok"))
     writer.close()
-    ledger = OutcomeWriter(path, LOG, guarded=lambda a: a == "create_scheduling_link").ledger
+    ledger = ledger_of(path, guarded=lambda a: a == "create_scheduling_link")
     assert not ledger.consume(record_key("gdpr", "delete_invitee_data", {"email": "a@example.com"}))
     assert ledger.consume(record_key("links", "create_scheduling_link", {"event_type": "ET1"}))
 
