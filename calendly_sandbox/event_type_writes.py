@@ -162,7 +162,7 @@ def create_one_off(ctx: Ctx) -> Reply:
 
 
 # -- availability --------------------------------------------------------------------------------
-def _schedule(ctx: Ctx, event_type: Resource) -> Resource:
+def schedule_of(ctx: Ctx, event_type: Resource) -> Resource:
     """The event type's schedule, first made from its owner's default user schedule."""
     table = ctx.store.event_type_availability_schedules
     uuid = uuid_of(event_type["uri"])
@@ -191,7 +191,7 @@ def _schedule(ctx: Ctx, event_type: Resource) -> Resource:
 
 def get_event_type_availability(ctx: Ctx) -> Any:
     event_type = ctx.lookup_uri("event_types", ctx.params["event_type"], "event type", "event_type")
-    schedule = _schedule(ctx, event_type)
+    schedule = schedule_of(ctx, event_type)
     return {
         "collection": [schedule],
         "pagination": {
@@ -222,7 +222,7 @@ def update_event_type_availability(ctx: Ctx) -> Any:
                 raise bad_request(
                     f"{where}.intervals[{n}]", "intervals run from HH:MM to a later HH:MM"
                 )
-    schedule = _schedule(ctx, event_type)
+    schedule = schedule_of(ctx, event_type)
     schedule["availability_rule"] = {
         **{k: v for k, v in schedule["availability_rule"].items() if k in ("uri", "name", "user")},
         "timezone": rule["timezone"],

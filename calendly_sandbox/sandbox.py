@@ -23,6 +23,7 @@ from calendly_sandbox.faults import (
     SchedulingApiLimiter,
 )
 from calendly_sandbox.generator import PLAN_FIELDS, generate
+from calendly_sandbox.more_reads import seed_more
 from calendly_sandbox.paging import TokenCodec
 from calendly_sandbox.server import LoggedRequest, Outgoing, SandboxHTTPServer, encode
 from calendly_sandbox.store import Store
@@ -114,6 +115,7 @@ class Sandbox:
                 self.store, seed=self.seed, events=self.events, now=self.anchor, plan=self.plan
             )
             seed_contacts(self.store, self.seed, self.anchor)
+            seed_more(self.store, self.seed, self.anchor)
         finally:
             if collecting:
                 gc.enable()

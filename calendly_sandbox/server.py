@@ -26,6 +26,7 @@ from calendly_sandbox.contacts import CONTACT_ROUTES
 from calendly_sandbox.errors import NATURAL_TITLES, ApiError, error_body
 from calendly_sandbox.event_type_writes import EVENT_TYPE_WRITE_ROUTES
 from calendly_sandbox.faults import Quota
+from calendly_sandbox.more_reads import MORE_READ_ROUTES
 from calendly_sandbox.reads import READ_ROUTES
 from calendly_sandbox.writes import WRITE_ROUTES
 
@@ -68,7 +69,9 @@ def compile_routes(
     return routes
 
 
-ROUTES = compile_routes(CONTACT_ROUTES + EVENT_TYPE_WRITE_ROUTES + READ_ROUTES + WRITE_ROUTES)
+ROUTES = compile_routes(
+    CONTACT_ROUTES + EVENT_TYPE_WRITE_ROUTES + MORE_READ_ROUTES + READ_ROUTES + WRITE_ROUTES
+)
 
 
 def match(method: str, path: str) -> tuple[Route | None, dict[str, str]]:

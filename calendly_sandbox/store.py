@@ -41,6 +41,8 @@ KINDS = (
     "contacts",
     "contact_custom_field_definitions",
     "event_type_availability_schedules",
+    "meeting_recaps",
+    "teams",
 )
 
 
@@ -78,6 +80,12 @@ class Store:
         self.contacts: dict[str, Resource] = {}
         self.contact_custom_field_definitions: dict[str, Resource] = {}
         self.event_type_availability_schedules: dict[str, Resource] = {}  # by event type uuid
+        self.meeting_recaps: dict[str, Resource] = {}
+        self.meeting_recap_hosts: dict[str, set[str]] = {}  # recap uuid -> host user uris
+        self.transcripts: dict[str, Resource] = {}  # recap uuid -> transcript
+        self.teams: dict[str, Resource] = {}
+        self.team_members: dict[str, set[str]] = {}  # team uuid -> user uris
+        self.user_locations: dict[str, list[Resource]] = {}  # user uri -> meeting locations
         self.organization: Resource = {}
         self.current_user: Resource = {}
         # Secondary maps (uuid lists), maintained by insert/delete.

@@ -32,12 +32,21 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SPEC = REPO_ROOT.parent / "shared" / "calendly" / "openapi.json"
 SCHEMA_DIR = REPO_ROOT / "tap_calendly" / "schemas"
 
+# The endpoint answers one `resource`, not a `collection` (a pointer's first element).
+SINGLE_RESOURCE = "@resource"
 # stream name -> (list endpoint, property path inside the collection item: () = the item)
 STREAM_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "activity_log_entries": ("/activity_log_entries", ()),
     "availability_schedules": ("/user_availability_schedules", ()),
     "contact_custom_field_definitions": ("/contacts/custom_field_definitions", ()),
     "contacts": ("/contacts", ()),
+    "event_type_availability_schedules": ("/event_type_availability_schedules", ()),
+    "event_type_available_times": ("/event_type_available_times", ()),
+    "locations": ("/locations", ()),
+    "meeting_recap_transcripts": ("/meeting_recaps/{uuid}/transcript", (SINGLE_RESOURCE,)),
+    "meeting_recaps": ("/meeting_recaps", ()),
+    "teams": ("/teams", ()),
+    "user_busy_times": ("/user_busy_times", ()),
     "event_type_hosts": ("/event_type_memberships", ()),
     "event_types": ("/event_types", ()),
     "group_relationships": ("/group_relationships", ()),
@@ -51,6 +60,20 @@ STREAM_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "scheduled_events": ("/scheduled_events", ()),
     "users": ("/organization_memberships", ("user",)),
     "webhook_subscriptions": ("/webhook_subscriptions", ()),
+}
+
+_URI = {"type": "string"}
+_MOMENT = {"type": "string", "format": "date-time"}
+# Columns the tap adds to rows of these streams (the parent they were read for, the snapshot time),
+# and keys the spec leaves optional or nullable (a key or a bookmark field is never null).
+STREAM_EXTRAS: dict[str, dict[str, dict[str, str]]] = {
+    "event_type_availability_schedules": {"event_type": _URI},
+    "event_type_available_times": {"event_type": _URI, "captured_at": _MOMENT},
+    "locations": {"user": _URI},
+    # The tap fills a recap's missing updated_at with its created_at (tap_calendly/streams.py).
+    "meeting_recaps": {"updated_at": _MOMENT},
+    "meeting_recap_transcripts": {"meeting_recap": _URI},
+    "user_busy_times": {"user": _URI, "captured_at": _MOMENT},
 }
 
 KEPT_FORMATS = frozenset({"date-time", "date"})
@@ -163,6 +186,8 @@ class Deriver:
         except KeyError as exc:
             raise SpecError(f"GET {path} has no 200 application/json response") from exc
         envelope = self.resolver.deref(body)
+        if pointer[:1] == (SINGLE_RESOURCE,):
+            return self.node(envelope["properties"]["resource"])
         try:
             item: Mapping[str, Any] = envelope["properties"]["collection"]["items"]
         except KeyError as exc:
@@ -243,10 +268,14 @@ def _allow_null(schema: dict[str, Any]) -> None:
 
 def derive_all(spec: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     deriver = Deriver(spec)
-    return {
+    schemas = {
         stream: deriver.stream_schema(path, pointer)
         for stream, (path, pointer) in sorted(STREAM_SOURCES.items())
     }
+    for stream, extras in STREAM_EXTRAS.items():
+        if stream in schemas:
+            schemas[stream]["properties"].update({name: dict(s) for name, s in extras.items()})
+    return schemas
 
 
 def render(schema: Mapping[str, Any]) -> str:

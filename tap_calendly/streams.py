@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -298,22 +298,183 @@ class ContactCustomFieldDefinitionsStream(CalendlyStream):
     paged = False
 
 
+class MeetingRecapsStream(CalendlyStream):
+    """Paid plans. The token user's recaps of every status: Calendly lists only `available` ones
+    unless asked, so each status is one listing (a `processing` recap becomes available later and
+    its updated_at moves)."""
+
+    name = "meeting_recaps"
+    path = "/meeting_recaps"
+    scoped_to_organization = False
+    statuses: ClassVar[tuple[str, ...]] = ("available", "processing", "unavailable")
+
+    def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
+        for status in self.statuses:
+            yield from super().get_records({"status": status})
+            if self.skipped:
+                return
+
+    def query(self, context: Context | None) -> dict[str, Any]:
+        return {**super().query(context), **(context or {})}
+
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        """The spec lets updated_at be null: such a recap changed last when it was made."""
+        if not row.get("updated_at"):
+            row["updated_at"] = row.get("created_at")
+        return super().post_process(row, context)
+
+
+class MeetingRecapTranscriptsStream(CalendlyChildStream):
+    """Opt-in with `meeting_recap_transcripts` (transcripts are large): the transcript of every
+    available recap that changed since the recaps' bookmark, one request each; each row names
+    its `meeting_recap`. A setting, not catalog selection, turns it on: Meltano selects every
+    stream unless told otherwise."""
+
+    name = "meeting_recap_transcripts"
+    path = "/meeting_recaps/{uuid}/transcript"
+    parent_stream_type = MeetingRecapsStream
+    replication_key = None
+
+    def iter_for(self, parent: Mapping[str, Any]) -> Iterator[Record]:
+        if not self.config.get("meeting_recap_transcripts", False):
+            return
+        bookmark, changed = self.listing.bookmark, parse_timestamp(parent.get("updated_at"))
+        if parent.get("status") != "available" or (bookmark and changed and changed <= bookmark):
+            return
+        path = self.path.replace("{uuid}", uuid_of(parent["uri"]))
+        try:
+            body = self.client.request("GET", path) or {}
+        except NotFoundError:
+            return  # the recap became unavailable after it was listed
+        yield {**body["resource"], "meeting_recap": parent["uri"]}
+
+
+class TeamsStream(CalendlyStream):
+    """No timestamps on the resource: read in full every run."""
+
+    name = "teams"
+    path = "/teams"
+    scoped_to_organization = False
+    replication_key = None
+
+
+class LocationsStream(CalendlyChildStream):
+    """Each user's configured meeting locations (no uri: keyed on user and kind), every run."""
+
+    name = "locations"
+    path = "/locations"
+    parent_stream_type = UsersStream
+    primary_keys = ("user", "kind")
+    replication_key = None
+
+    def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        return self.path, {"user": parent["uri"]}
+
+    def iter_for(self, parent: Mapping[str, Any]) -> Iterator[Record]:
+        for row in super().iter_for(parent):
+            yield {**row, "user": parent["uri"]}
+
+
+class EventTypeAvailabilitySchedulesStream(CalendlyChildStream):
+    """Each event type's availability (no timestamps: read in full every run)."""
+
+    name = "event_type_availability_schedules"
+    path = "/event_type_availability_schedules"
+    parent_stream_type = EventTypesStream
+    primary_keys = ("event_type",)
+    replication_key = None
+
+    def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        return self.path, {"event_type": parent["uri"]}
+
+
+class ForwardSnapshotStream(CalendlyChildStream):
+    """Opt-in with `snapshot_days_ahead` > 0: what the next days look like now, read in windows
+    of at most `max_window_days` (the API refuses longer ranges and past start times). Every run
+    adds a whole snapshot, each row stamped with the run's `captured_at`."""
+
+    replication_key = None
+    max_window_days: ClassVar[int]
+    parent_key: ClassVar[str]
+    _captured_at: datetime
+
+    def prepare_fetch(self) -> None:
+        super().prepare_fetch()
+        self._captured_at = datetime.now(timezone.utc)
+
+    def windows(self) -> Iterator[tuple[str, str]]:
+        """Empty while `snapshot_days_ahead` is 0 (the default): the stream is off."""
+        start = self._captured_at + timedelta(minutes=1)  # still in the future when it arrives
+        end = start + timedelta(days=self.calendly_tap.snapshot_days_ahead)
+        while start < end:
+            stop = min(end, start + timedelta(days=self.max_window_days))
+            yield format_timestamp(start), format_timestamp(stop)
+            start = stop
+
+    def wanted(self, parent: Mapping[str, Any]) -> bool:
+        return True
+
+    def iter_for(self, parent: Mapping[str, Any]) -> Iterator[Record]:
+        if not self.wanted(parent):
+            return
+        stamp = {self.parent_key: parent["uri"], "captured_at": format_timestamp(self._captured_at)}
+        for start, end in self.windows():
+            query = {self.parent_key: parent["uri"], "start_time": start, "end_time": end}
+            try:
+                body = self.client.request("GET", self.path, params=query) or {}
+            except NotFoundError:
+                return
+            for row in body.get("collection") or []:
+                yield {**row, **stamp}
+
+
+class EventTypeAvailableTimesStream(ForwardSnapshotStream):
+    name = "event_type_available_times"
+    path = "/event_type_available_times"
+    parent_stream_type = EventTypesStream
+    primary_keys = ("event_type", "start_time", "captured_at")
+    max_window_days = 31
+    parent_key = "event_type"
+
+    def wanted(self, parent: Mapping[str, Any]) -> bool:
+        return bool(parent.get("active")) and not parent.get("deleted_at")
+
+
+class UserBusyTimesStream(ForwardSnapshotStream):
+    name = "user_busy_times"
+    path = "/user_busy_times"
+    parent_stream_type = UsersStream
+    primary_keys = ("user", "start_time", "captured_at")
+    max_window_days = 7
+    parent_key = "user"
+
+
+#: Streams that stay empty unless a setting turns them on.
+OPT_IN_STREAMS = ("event_type_available_times", "meeting_recap_transcripts", "user_busy_times")
+
 STREAM_TYPES: tuple[type[CalendlyStream], ...] = (
     ActivityLogEntriesStream,
     AvailabilitySchedulesStream,
     ContactCustomFieldDefinitionsStream,
     ContactsStream,
+    EventTypeAvailabilitySchedulesStream,
+    EventTypeAvailableTimesStream,
     EventTypeHostsStream,
     EventTypesStream,
     GroupRelationshipsStream,
     GroupsStream,
     InviteesStream,
+    LocationsStream,
+    MeetingRecapTranscriptsStream,
+    MeetingRecapsStream,
     OrganizationInvitationsStream,
     OrganizationMembershipsStream,
     OutgoingCommunicationsStream,
     RoutingFormSubmissionsStream,
     RoutingFormsStream,
     ScheduledEventsStream,
+    TeamsStream,
+    UserBusyTimesStream,
     UsersStream,
     WebhookSubscriptionsStream,
 )

@@ -17,6 +17,8 @@ from tap_calendly.streams import STREAM_TYPES
 from tap_calendly.timestamps import parse_timestamp
 from tap_calendly.webhooks import InboxSlice, WebhookEventsStream, WebhookHints, open_slice
 
+DEFAULT_SNAPSHOT_DAYS_AHEAD = 0
+
 TAP_SETTINGS = (
     th.Property(
         "start_date",
@@ -73,6 +75,24 @@ TAP_SETTINGS = (
         "target-postgres with hard_delete) removes rows the run did not send: schedules deleted "
         "in Calendly leave the warehouse. Leave off for loaders that do not support it.",
     ),
+    th.Property(
+        "snapshot_days_ahead",
+        th.IntegerType(minimum=0, maximum=365),
+        default=DEFAULT_SNAPSHOT_DAYS_AHEAD,
+        description="Turns on the forward-looking snapshot streams event_type_available_times "
+        "and user_busy_times: how many days ahead of the run's start they look (0, the default: "
+        "off). The API takes at most 31 days (available times) and 7 days (busy times) per "
+        "request and no past start, so each active event type costs ceil(days / 31) and each "
+        "user ceil(days / 7) requests per run.",
+    ),
+    th.Property(
+        "meeting_recap_transcripts",
+        th.BooleanType,
+        default=False,
+        description="Turns on the meeting_recap_transcripts stream: the transcript of every "
+        "available meeting recap that changed since the last run, one request each (paid "
+        "plans; transcripts are large).",
+    ),
 )
 
 
@@ -126,6 +146,10 @@ class TapCalendly(CalendlyPlugin, Tap):
     def calendly(self) -> CalendlyClient:
         """The run's one HTTP client, made on first use: discovery sends no request."""
         return CalendlyClient(self.client_settings, logger=self.logger, user_agent="tap-calendly")
+
+    @property
+    def snapshot_days_ahead(self) -> int:
+        return int(self.config.get("snapshot_days_ahead", DEFAULT_SNAPSHOT_DAYS_AHEAD))
 
     @property
     def concurrency(self) -> int:

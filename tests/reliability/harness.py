@@ -44,6 +44,15 @@ def write_json(path: Path, value: Any) -> Path:
     return path
 
 
+# Streams whose resources have no `uri`: their primary keys.
+KEYS_WITHOUT_URI = {
+    "locations": ("user", "kind"),
+    "event_type_availability_schedules": ("event_type",),
+    "event_type_available_times": ("event_type", "start_time", "captured_at"),
+    "user_busy_times": ("user", "start_time", "captured_at"),
+}
+
+
 @dataclass
 class SingerOutput:
     """Singer messages parsed from a tap's stdout (or the lines of a target's input)."""
@@ -65,7 +74,11 @@ class SingerOutput:
         return {m["stream"] for m in self.messages if m.get("type") == "RECORD"}
 
     def uris(self, stream: str) -> Counter[str]:
-        return Counter(r["uri"] for r in self.records(stream))
+        """Each record's `uri`, or its key where the resource has none (e.g. locations)."""
+        keys = KEYS_WITHOUT_URI.get(stream)
+        if keys is None:
+            return Counter(r["uri"] for r in self.records(stream))
+        return Counter("|".join(str(r[k]) for k in keys) for r in self.records(stream))
 
     def states(self) -> list[dict[str, Any]]:
         return [m["value"] for m in self.messages if m.get("type") == "STATE"]

@@ -49,9 +49,14 @@ STREAM_SOURCES: Mapping[str, tuple[str, Keep]] = {
     "scheduled_events": ("scheduled_events", _everything),
     "users": ("users", _everything),
     "webhook_subscriptions": ("webhook_subscriptions", _everything),  # every scope
+    "contacts": ("contacts", _everything),
+    "contact_custom_field_definitions": ("contact_custom_field_definitions", _everything),
+    "teams": ("teams", _everything),
 }
 # Streams without timestamps, read in full on every run (so a restart repeats them by design).
-FULL_TABLE_STREAMS = frozenset({"availability_schedules"})
+FULL_TABLE_STREAMS = frozenset(
+    {"availability_schedules", "teams", "locations", "event_type_availability_schedules"}
+)
 # outgoing_communications has no `uri`; it is compared by count.
 COUNTED_STREAMS: Mapping[str, str] = {"outgoing_communications": "outgoing_communications"}
 

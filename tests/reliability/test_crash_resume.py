@@ -159,6 +159,9 @@ PARENT_OF = {
     "event_type_hosts": "event_types",
     "routing_form_submissions": "routing_forms",
     "availability_schedules": "users",
+    "locations": "users",
+    "event_type_availability_schedules": "event_types",
+    "meeting_recap_transcripts": "meeting_recaps",
 }
 
 

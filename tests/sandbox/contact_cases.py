@@ -359,3 +359,229 @@ EVENT_TYPE_CASES: list[dict[str, Any]] = [
         "body": lambda sb: {"availability_rule": {"timezone": "UTC", "rules": week()}},
     },
 ]
+
+
+# -- recaps, teams, locations, available and busy times (calendly_sandbox/more_reads.py) ---------
+ON_FREE = "answered on a Free plan: tests/sandbox/test_more_reads.py checks it against the spec"
+RATE_LIMIT = "the rate limit is the same on every route: checked on /users/me in this module"
+
+MORE_READ_CANNOT_HAPPEN: dict[str, tuple[set[int], str]] = {
+    "GET /meeting_recaps": ({403, 404}, f"403 {ON_FREE}; nothing in the query is looked up"),
+    "GET /meeting_recaps/{uuid}": ({400, 403}, f"403 {ON_FREE}; only the path can be wrong"),
+    "GET /meeting_recaps/{uuid}/transcript": ({400, 403}, f"403 {ON_FREE}; path only"),
+    "GET /teams": ({429}, RATE_LIMIT),
+    "GET /teams/{team_uuid}": ({400, 403, 429}, f"any member may read teams; {RATE_LIMIT}"),
+    "GET /event_type_available_times": ({403}, "any member may read an event type's times"),
+    "GET /user_busy_times": ({424}, "no external calendar is connected in the sandbox"),
+}
+
+
+def a_visible_recap(sb: Sandbox, status: str = "available") -> str:
+    me = owner_uri(sb)
+    return next(
+        u
+        for u, r in sorted(sb.store.meeting_recaps.items())
+        if r["status"] == status and me in sb.store.meeting_recap_hosts[u]
+    )
+
+
+def in_days(days: float) -> str:
+    import time
+
+    from calendly_sandbox.timefmt import fmt
+
+    return fmt(time.time() + days * 86_400)
+
+
+def removed_user_uri(sb: Sandbox) -> str:
+    return next(u["uri"] for u in sb.store.users.values() if sb.store.role_of(u["uri"]) is None)
+
+
+MORE_READ_CASES: list[dict[str, Any]] = [
+    {"name": "recaps", "method": "GET", "path": lambda sb: "/meeting_recaps", "status": 200},
+    {
+        "name": "processing recaps",
+        "method": "GET",
+        "path": lambda sb: "/meeting_recaps",
+        "status": 200,
+        "params": lambda sb: {"status": "processing", "start_time": in_days(-400)},
+    },
+    {
+        "name": "recaps with a bad status",
+        "method": "GET",
+        "path": lambda sb: "/meeting_recaps",
+        "status": 400,
+        "params": lambda sb: {"status": "done"},
+    },
+    {
+        "name": "recap",
+        "method": "GET",
+        "path": lambda sb: f"/meeting_recaps/{a_visible_recap(sb)}",
+        "status": 200,
+    },
+    {
+        "name": "recap unknown",
+        "method": "GET",
+        "path": lambda sb: f"/meeting_recaps/{NOWHERE}",
+        "status": 404,
+    },
+    {
+        "name": "transcript",
+        "method": "GET",
+        "path": lambda sb: f"/meeting_recaps/{a_visible_recap(sb)}/transcript",
+        "status": 200,
+    },
+    {
+        "name": "transcript of a processing recap",
+        "method": "GET",
+        "path": lambda sb: f"/meeting_recaps/{a_visible_recap(sb, 'processing')}/transcript",
+        "status": 404,
+    },
+    {"name": "teams", "method": "GET", "path": lambda sb: "/teams", "status": 200},
+    {
+        "name": "teams of a user",
+        "method": "GET",
+        "path": lambda sb: "/teams",
+        "status": 200,
+        "params": lambda sb: {"user": owner_uri(sb)},
+    },
+    {
+        "name": "teams count over 100",
+        "method": "GET",
+        "path": lambda sb: "/teams",
+        "status": 400,
+        "params": lambda sb: {"count": 101},
+    },
+    {
+        "name": "teams of a removed user",
+        "method": "GET",
+        "path": lambda sb: "/teams",
+        "status": 403,
+        "params": lambda sb: {"user": removed_user_uri(sb)},
+    },
+    {
+        "name": "teams of an unknown user",
+        "method": "GET",
+        "path": lambda sb: "/teams",
+        "status": 404,
+        "params": lambda sb: {"user": f"{sb.base_url}/users/{NOWHERE}"},
+    },
+    {
+        "name": "team",
+        "method": "GET",
+        "path": lambda sb: f"/teams/{sorted(sb.store.teams)[0]}",
+        "status": 200,
+    },
+    {
+        "name": "team unknown",
+        "method": "GET",
+        "path": lambda sb: f"/teams/{NOWHERE}",
+        "status": 404,
+    },
+    {
+        "name": "locations",
+        "method": "GET",
+        "path": lambda sb: "/locations",
+        "status": 200,
+        "params": lambda sb: {"user": owner_uri(sb)},
+    },
+    {
+        "name": "locations without user",
+        "method": "GET",
+        "path": lambda sb: "/locations",
+        "status": 400,
+    },
+    {
+        "name": "locations of another user as a member",
+        "method": "GET",
+        "path": lambda sb: "/locations",
+        "status": 403,
+        "params": lambda sb: {"user": owner_uri(sb)},
+        "who": "member",
+    },
+    {
+        "name": "locations of an unknown user",
+        "method": "GET",
+        "path": lambda sb: "/locations",
+        "status": 404,
+        "params": lambda sb: {"user": f"{sb.base_url}/users/{NOWHERE}"},
+    },
+    {
+        "name": "available times",
+        "method": "GET",
+        "path": lambda sb: "/event_type_available_times",
+        "status": 200,
+        "params": lambda sb: {
+            "event_type": own_solo_type(sb)["uri"],
+            "start_time": in_days(0.01),
+            "end_time": in_days(31),
+        },
+    },
+    {
+        "name": "available times over 31 days",
+        "method": "GET",
+        "path": lambda sb: "/event_type_available_times",
+        "status": 400,
+        "params": lambda sb: {
+            "event_type": own_solo_type(sb)["uri"],
+            "start_time": in_days(0.01),
+            "end_time": in_days(32),
+        },
+    },
+    {
+        "name": "available times of an unknown type",
+        "method": "GET",
+        "path": lambda sb: "/event_type_available_times",
+        "status": 404,
+        "params": lambda sb: {
+            "event_type": f"{sb.base_url}/event_types/{NOWHERE}",
+            "start_time": in_days(0.01),
+            "end_time": in_days(3),
+        },
+    },
+    {
+        "name": "busy times",
+        "method": "GET",
+        "path": lambda sb: "/user_busy_times",
+        "status": 200,
+        "params": lambda sb: {
+            "user": owner_uri(sb),
+            "start_time": in_days(0.01),
+            "end_time": in_days(7),
+        },
+    },
+    {
+        "name": "busy times from the past",
+        "method": "GET",
+        "path": lambda sb: "/user_busy_times",
+        "status": 400,
+        "params": lambda sb: {
+            "user": owner_uri(sb),
+            "start_time": in_days(-1),
+            "end_time": in_days(3),
+        },
+    },
+    {
+        "name": "busy times of another user as a member",
+        "method": "GET",
+        "path": lambda sb: "/user_busy_times",
+        "status": 403,
+        "params": lambda sb: {
+            "user": owner_uri(sb),
+            "start_time": in_days(0.01),
+            "end_time": in_days(3),
+        },
+        "who": "member",
+    },
+    {
+        "name": "busy times of an unknown user",
+        "method": "GET",
+        "path": lambda sb: "/user_busy_times",
+        "status": 404,
+        "params": lambda sb: {
+            "user": f"{sb.base_url}/users/{NOWHERE}",
+            "start_time": in_days(0.01),
+            "end_time": in_days(3),
+        },
+    },
+]

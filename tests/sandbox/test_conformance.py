@@ -20,6 +20,8 @@ from tests.sandbox.contact_cases import (
     CONTACT_CASES,
     EVENT_TYPE_CANNOT_HAPPEN,
     EVENT_TYPE_CASES,
+    MORE_READ_CANNOT_HAPPEN,
+    MORE_READ_CASES,
 )
 from tests.sandbox.spec_check import SpecChecker, checked_session
 
@@ -50,7 +52,7 @@ CANNOT_HAPPEN: dict[str, tuple[set[int], str]] = {
     "POST /data_compliance/deletion/invitees": ({404}, "nothing in the request is looked up"),
     "POST /data_compliance/deletion/events": ({404}, "nothing in the request is looked up"),
 }
-CANNOT_HAPPEN.update(CONTACT_CANNOT_HAPPEN | EVENT_TYPE_CANNOT_HAPPEN)
+CANNOT_HAPPEN.update(CONTACT_CANNOT_HAPPEN | EVENT_TYPE_CANNOT_HAPPEN | MORE_READ_CANNOT_HAPPEN)
 OBSERVED: set[tuple[str, int]] = set()
 
 
@@ -846,7 +848,7 @@ CASES: list[Case] = [
         body=lambda sb: {**booking(sb), "event_type": f"{sb.base_url}/event_types/{NOWHERE}"},
     ),
 ]
-CASES += [Case(**case) for case in CONTACT_CASES + EVENT_TYPE_CASES]
+CASES += [Case(**case) for case in CONTACT_CASES + EVENT_TYPE_CASES + MORE_READ_CASES]
 
 ROUTE_TEMPLATES = {
     # One concrete path per route for the unauthenticated sweep (401 comes before any lookup).

@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from calendly_sandbox import Sandbox
+from tap_calendly.streams import STREAM_TYPES
 from tap_calendly.tap import TapCalendly
 
 TAP_EXECUTABLE = Path(sys.executable).with_name("tap-calendly")
@@ -49,7 +50,8 @@ def key_of(stream: str, row: dict[str, Any]) -> str:
     """A row's primary key as one string (outgoing communications have no `uri`)."""
     if stream == "outgoing_communications":
         return "|".join(str(row[k]) for k in COMMUNICATION_KEY)
-    return str(row["uri"])
+    keys = next((s.primary_keys for s in STREAM_TYPES if s.name == stream), ("uri",))
+    return "|".join(str(row[k]) for k in keys)
 
 
 @dataclass

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from calendly_sandbox import Sandbox
-from tap_calendly.streams import STREAM_TYPES
+from tap_calendly.streams import OPT_IN_STREAMS, STREAM_TYPES
 from tap_calendly.tap import TapCalendly
 from tests.tap.conftest import TAP_EXECUTABLE, run_cli, tap_config
 
@@ -66,7 +66,7 @@ def test_enterprise_streams_are_skipped_with_a_warning_on_a_teams_plan(tmp_path:
         assert "WARNING" in warning and "Enterprise" in warning
         assert stream not in run.final_state["bookmarks"] or not run.bookmark(stream)
     synced = {stream for stream, rows in run.records.items() if rows}
-    assert synced == {s.name for s in STREAM_TYPES} - ENTERPRISE_ONLY
+    assert synced == {s.name for s in STREAM_TYPES} - ENTERPRISE_ONLY - set(OPT_IN_STREAMS)
 
 
 def test_webhooks_are_skipped_too_on_the_free_plan(tmp_path: Path) -> None:

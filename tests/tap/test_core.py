@@ -23,7 +23,14 @@ from tests.tap.conftest import FAST, key_of, run_in_process
 
 # Filled in when the class's sandbox starts: the SDK builds the test class at import time
 # (discovery only, no request) and its runner reads this same dict when it syncs.
-SUITE_CONFIG: dict[str, Any] = {"token": "sandbox-token", "api_url": "http://127.0.0.1:9", **FAST}
+SUITE_CONFIG: dict[str, Any] = {
+    "token": "sandbox-token",
+    "api_url": "http://127.0.0.1:9",
+    **FAST,
+    # Every stream must return records here, the opt-in ones (OPT_IN_STREAMS) included.
+    "snapshot_days_ahead": 3,
+    "meeting_recap_transcripts": True,
+}
 
 # Left out, because they cannot fail (singer-sdk 0.54.9), and replaced by real checks below:
 # - StreamPrimaryKeysTest compares a set of generator objects, which are always distinct.

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from calendly_sandbox import Sandbox
+from tap_calendly.streams import STREAM_TYPES
 from tests.tap.conftest import (
     Api,
     TapRun,
@@ -24,7 +25,7 @@ from tests.tap.conftest import (
 )
 
 UTC = timezone.utc
-FULL_TABLE = {"availability_schedules"}
+FULL_TABLE = {s.name for s in STREAM_TYPES if not s.replication_key}
 
 
 def ts(text: str) -> datetime:

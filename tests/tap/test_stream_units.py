@@ -161,7 +161,8 @@ def test_sorted_desc_stream_stops_paging_at_the_bookmark() -> None:
     tap = make_tap(state)
     stream = tap.streams["event_types"]
     assert isinstance(stream, EventTypesStream)
-    stream.child_streams[0].selected = False  # with hosts selected every type must be listed
+    for child in stream.child_streams:  # with a child selected every type must be listed
+        child.selected = False
     paginator = stream.get_new_paginator()
     newer_only = b'{"collection": [{"updated_at": "2024-07-02T00:00:00Z"}, {"updated_at": "2024-07-01T00:00:00Z"}], "pagination": {"next_page_token": "A"}}'
     paginator.advance(response_with(newer_only))

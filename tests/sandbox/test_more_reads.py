@@ -1,0 +1,84 @@
+"""Recaps, snapshots and contacts read in full through spec-checked sessions; the Free plan's
+refusals; the rules of the forward-looking ranges."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from calendly_sandbox import Sandbox
+from calendly_sandbox.timefmt import fmt
+from tests.sandbox.spec_check import SpecChecker, checked_session
+
+
+def in_days(days: float) -> str:
+    return fmt(time.time() + days * 86_400)
+
+
+def every_page(api: requests.Session, url: str, **params: str) -> list[dict]:
+    rows: list[dict] = []
+    while True:
+        body = api.get(url, params=params, timeout=30).json()
+        rows += body["collection"]
+        if not body["pagination"]["next_page_token"]:
+            return rows
+        params["page_token"] = body["pagination"]["next_page_token"]
+
+
+def test_every_recap_contact_and_transcript_matches_the_spec(
+    api: requests.Session, sandbox: Sandbox
+) -> None:
+    recaps = [
+        recap
+        for status in ("available", "processing", "unavailable")
+        for recap in every_page(api, f"{sandbox.base_url}/meeting_recaps", status=status)
+    ]
+    assert recaps
+    for recap in recaps:
+        assert api.get(recap["uri"], timeout=30).status_code == 200
+        if recap["status"] == "available":
+            assert api.get(recap["transcript"], timeout=30).status_code == 200
+    assert len(every_page(api, f"{sandbox.base_url}/contacts", count="100")) == len(
+        sandbox.store.contacts
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "window_days", "too_long"),
+    [("/event_type_available_times", 31, 32), ("/user_busy_times", 7, 8)],
+)
+def test_forward_ranges_are_future_and_bounded(
+    api: requests.Session, sandbox: Sandbox, path: str, window_days: int, too_long: int
+) -> None:
+    owner = sandbox.store.current_user["uri"]
+    event_type = next(
+        t["uri"]
+        for t in sandbox.store.event_types.values()
+        if t["active"] and t["profile"]["owner"] == owner
+    )
+    who = {"event_type": event_type} if "available" in path else {"user": owner}
+    url = sandbox.base_url + path
+
+    def ask(start: float, end: float) -> int:
+        query = {**who, "start_time": in_days(start), "end_time": in_days(end)}
+        return api.get(url, params=query, timeout=30).status_code
+
+    assert ask(0.01, window_days) == 200
+    assert ask(0.01, too_long) == 400
+    assert ask(-0.5, 1) == 400, "a range that starts in the past"
+    assert ask(2, 1) == 400, "a range that ends before it starts"
+
+
+def test_free_plan_refuses_meeting_recaps(spec: SpecChecker) -> None:
+    with Sandbox(seed=7, events=40, plan="free") as free:
+        recap = next(iter(free.store.meeting_recaps.values()))
+        with checked_session(spec, free.token) as api:
+            answers = [
+                api.get(f"{free.base_url}/meeting_recaps", timeout=30),
+                api.get(recap["uri"], timeout=30),
+                api.get(recap["transcript"], timeout=30),
+            ]
+    assert [a.status_code for a in answers] == [403, 403, 403]
+    assert all("upgrade" in a.json()["message"].lower() for a in answers)
