@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from calendly_sandbox import Sandbox
 from tests.analytics.expected import Expected, instant
 from tests.analytics.warehouses import Warehouse, query, records, run_results
 
@@ -228,3 +229,19 @@ def test_the_analyst_queries_run_on_both_warehouses(warehouse: Warehouse) -> Non
     assert len(queries) >= 9
     for sql in queries:
         query(warehouse, sql)
+
+
+def test_bookings_name_the_contact_with_the_invitees_email(
+    warehouse: Warehouse, analytics_sandbox: Sandbox, expected: Expected
+) -> None:
+    by_email = {
+        entry["email"].lower(): contact["uri"]
+        for contact in analytics_sandbox.store.contacts.values()
+        for entry in contact["emails"]
+    }
+    got = dict(query(warehouse, "select invitee_uri, contact_uri from analytics.bookings"))
+
+    assert got == {
+        uri: by_email.get(invitee["email"].lower()) for uri, invitee in expected.invitees.items()
+    }
+    assert any(got.values())

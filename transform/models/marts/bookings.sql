@@ -23,6 +23,14 @@ hosts as (
     group by event_uri
 ),
 
+-- The contact an invitee is, by email (case-insensitive).
+contacts as (
+    select email, min(contact_uri) as contact_uri
+    from {{ ref('stg_calendly__contact_emails') }}
+    where email is not null
+    group by email
+),
+
 submissions as (
     select * from {{ ref('stg_calendly__routing_form_submissions') }}
 ),
@@ -56,6 +64,7 @@ select
     coalesce(hosts.host_count, 0) as host_count,
     hosts.host_names,
     hosts.host_user_uris,
+    contacts.contact_uri,
     invitees.utm_source,
     invitees.utm_medium,
     invitees.utm_campaign,
@@ -92,3 +101,4 @@ left join submissions as submitted
     on submitted.submitter_uri = invitees.invitee_uri
     and invitees.routing_form_submission_uri is null
 left join chains on chains.invitee_uri = invitees.invitee_uri
+left join contacts on contacts.email = lower(invitees.invitee_email)
