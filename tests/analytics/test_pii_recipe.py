@@ -69,6 +69,10 @@ def personal_values(sandbox: Sandbox) -> set[str]:
             add(answer.get("answer"))
     for message in store.outgoing_communications.values():
         add(message.get("to"))
+    for recap in store.meeting_recaps.values():
+        for attendee in recap.get("attendees") or []:
+            add(attendee.get("user_email"))
+            add(attendee.get("user_name"))
     for invitation in store.organization_invitations.values():
         add(invitation.get("email"))
     return found
