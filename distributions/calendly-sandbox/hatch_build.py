@@ -11,13 +11,18 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-PACKAGE = Path(__file__).resolve().parents[2] / "calendly_sandbox"
+HERE = Path(__file__).resolve().parent
+# In the repository the package sits two folders up. In an unpacked sdist it is beside this
+# file, where hatchling finds it by the project's name.
+IN_REPOSITORY = HERE.parents[1] / "calendly_sandbox"
 
 
 class SandboxPackageHook(BuildHookInterface):  # type: ignore[misc]
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if version == "editable":
             return
-        if not (PACKAGE / "__init__.py").is_file():
-            raise FileNotFoundError(f"calendly_sandbox package not found at {PACKAGE}")
-        build_data["force_include"][str(PACKAGE)] = "calendly_sandbox"
+        if (HERE / "calendly_sandbox" / "__init__.py").is_file():
+            return
+        if not (IN_REPOSITORY / "__init__.py").is_file():
+            raise FileNotFoundError(f"calendly_sandbox package not found at {IN_REPOSITORY}")
+        build_data["force_include"][str(IN_REPOSITORY)] = "calendly_sandbox"

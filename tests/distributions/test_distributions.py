@@ -10,10 +10,11 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
-from tests.distributions.conftest import ROOT, Wheel
+from tests.distributions.conftest import PROJECTS, ROOT, Wheel
 
 OWN_PACKAGES = {
     "calendly_http",
@@ -194,3 +195,19 @@ def test_plugins_report_their_version_and_pythons(tmp_path: Path) -> None:
         info = json.loads(about.stdout)
         assert info["version"] == version
         assert set(info["supported_python_versions"]) == TESTED_PYTHONS
+
+
+def test_wheels_built_from_the_sdists_match(
+    wheels: dict[str, Wheel], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`python -m build` (sdist, then the wheel from the unpacked sdist) gives the same files,
+    for the sandbox too, whose package lives outside its project folder in the repository."""
+    for distribution, project in PROJECTS.items():
+        out = tmp_path_factory.mktemp(f"sdist-{distribution}")
+        subprocess.run(
+            [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(project)],
+            check=True,
+            capture_output=True,
+        )
+        (from_sdist,) = out.glob("*.whl")
+        assert sorted(Wheel(from_sdist).names()) == sorted(wheels[distribution].names())
