@@ -23,11 +23,12 @@ plan's documented limit: 500/min paid, 50/min free), rate_window_seconds=60, lat
 fault_rate=0.0, fault_kinds=("500","502","503","reset","stall","truncate"), stall_seconds=35,
 fault_oauth=False, host="127.0.0.1", port=0, now=None (data anchor, default real UTC now),
 oauth_client_id="sandbox-client", oauth_client_secret="sandbox-secret",
-oauth_refresh_token="sandbox-refresh-token", access_token_ttl=7200, verbose=False.
+oauth_refresh_token="sandbox-refresh-token", access_token_ttl=7200, verbose=False,
+realism="hard" (hard|lenient; see "Realism" below).
 
 Command line: `calendly-sandbox` / `python -m calendly_sandbox` with --host --port --token --seed
 --events --plan --rate-limit (0 off, -1 plan default) --latency-ms --fault-rate --fault-kinds
---stall-seconds --access-token-ttl --verbose. It prints exactly one stdout line, the base URL,
+--stall-seconds --access-token-ttl --realism --verbose. It prints exactly one stdout line, the base URL,
 when ready; logs go to stderr; SIGINT/SIGTERM stop it cleanly.
 `python -m calendly_sandbox.measure --events 100000` reports generation and paging figures.
 
@@ -112,9 +113,44 @@ sb.reschedule_invitee(uri, new_start) (invitee.canceled with rescheduled=true, t
 invitee.created, old_invitee/new_invitee linked); a group event that keeps other invitees keeps
 its updated_at when one cancels (the case polling cannot see).
 
+Realism (`realism="hard"`, the default; `"lenient"` keeps the older, kinder behaviour so a client
+can be compared on both). Hard models what real accounts show, where it is harder than the spec:
+- min_start_time, min_occurred_at and min_created_at mean "after" (the spec's word): a row at
+  the bound itself is not listed. Lenient: included.
+- Many rows share one sort value: the first events booked all start at one moment ten days
+  before the anchor, a group of activity log entries shares one occurred_at millisecond and a
+  group of outgoing communications one created_at (each group: events/8, between 2 and 150
+  rows, so with more than 1200 rows a page boundary always falls inside it).
+- Marking or removing a no-show moves no updated_at (neither the invitee's nor the event's).
+  Lenient: both move the invitee's.
+- 30% of users and event types carry legacy 16-character uppercase ids (e.g.
+  GFH3KADHMS65FY6I) instead of UUIDs, in their URIs and everywhere they are referenced.
+- Older records lack keys added later (when they would be null): legacy users have no
+  `locale`, legacy unpaid event types no `is_paid`; half of the events and invitees created
+  more than 60 days before the anchor lack `calendar_event` (events) and `first_name`,
+  `last_name`, `no_show`, `payment`, `reconfirmation`, `routing_form_submission`,
+  `scheduling_method`, `invitee_scheduled_by` (invitees).
+- 5% of invitees have `name` null; `meeting_notes_html` is null on events without notes (and
+  on some with plain notes); half of the payments carry `amount` as a JSON number.
+- Error bodies carry the titles real responses have: 400 "Invalid Argument" / "The supplied
+  parameters are invalid.", 401 "Unauthenticated" / "The access token is invalid", 403
+  "Permission Denied", 404 "Resource Not Found", with the reason in details[].
+- Generated events carry `booking_method` ("instant" or "poll", as their event type), which
+  Calendly documents on Get Event and the spec lacks.
+- Pushed Zoom locations carry `data` (numeric `id`, settings.global_dial_in_numbers,
+  extra.intl_numbers_url, password); 30% of Google Meet locations, and every one booked through
+  POST /invitees, are still "processing" with join_url null.
+Where these contradict the spec (calendly_sandbox.realism.SPEC_DIFFERENCES, one entry each):
+Invitee.name may be null; Invitee.first_name, last_name, no_show, payment, reconfirmation,
+routing_form_submission, scheduling_method, invitee_scheduled_by may be absent;
+InviteePayment.amount may be a number; Event.meeting_notes_html may be null;
+Event.calendar_event may be absent; User.locale and OrganizationMembershipUser.locale may be
+absent; EventType.is_paid may be absent; error responses carry the real title and message
+instead of the operation's pinned enums. Everything else still validates against the spec.
+
 Choices where the spec, the docs or reality disagree (API_NOTES.md section 9 and beyond)
-- Error bodies follow the spec literally: the `title`, and the `message` when the operation pins
-  it with an enum, come from that operation's documented response. Several of those enums are
+- Lenient realism only: error bodies follow the spec literally: the `title`, and the `message`
+  when the operation pins it with an enum, come from that operation's documented response. Several of those enums are
   generator artifacts (e.g. a 400 or 401 titled "Internal Server Error"); the real reason is
   then in `details[0].message` (with `details[0].parameter` for parameter errors). Clients must
   key on the HTTP status, as API_NOTES.md advises. Statuses an operation does not document
@@ -123,13 +159,13 @@ Choices where the spec, the docs or reality disagree (API_NOTES.md section 9 and
 - pagination.count is the number of items in the page; previous_page(_token) are always null.
   The spec's Pagination caps count at 100 although /activity_log_entries allows count up to
   1000: pages larger than 100 there do not validate against the spec.
-- Time windows: min_* bounds are inclusive, max_* bounds exclusive.
+- Time windows: max_* bounds are exclusive; min_* bounds too under hard realism (above).
 - Deleted event types are listed, with deleted_at set (the harder case for a client).
 - Admin writes (invitation send/revoke, member removal, webhook create/delete, data-compliance
   deletions) add an activity log entry; the activity log shows milliseconds, so entries of one
   millisecond tie on occurred_at and are ordered by uri.
-- Marking a no-show moves the invitee's updated_at but never the event's; a second no-show for
-  the same invitee answers 400. Data-compliance deletions take effect immediately and do not
+- Marking a no-show never moves the event's updated_at (the invitee's only under lenient
+  realism); a second no-show for the same invitee answers 400. Data-compliance deletions take effect immediately and do not
   move any remaining resource's updated_at.
 - Inviting a current member or an email with a pending invitation answers 400; only pending
   invitations can be revoked (revoked ones disappear). Removing the owner answers 403.

@@ -12,7 +12,7 @@ import threading
 from types import FrameType
 
 from calendly_sandbox.faults import ANSWER_LOSS_KINDS, FAULT_KINDS, parse_answer_loss
-from calendly_sandbox.sandbox import PLANS, Sandbox, log_line
+from calendly_sandbox.sandbox import PLANS, REALISMS, Sandbox, log_line
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -61,6 +61,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1.0,
         help="webhook retry clock speed: 3600 makes Calendly's 24 h of retries last 24 s",
     )
+    parser.add_argument(
+        "--realism",
+        choices=REALISMS,
+        default="hard",
+        help="hard (default): what real accounts show; lenient: the older, kinder sandbox",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
     if args.events < 1:
@@ -101,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         webhook_time_scale=args.webhook_time_scale,
         verbose=args.verbose,
+        realism=args.realism,
     )
     for kind, method, path, times in args.lose_answer:
         sandbox.lose_answers(kind, method=method, path=path, times=times)
@@ -120,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     store = sandbox.store
     log_line(
         f"{len(store.scheduled_events)} events, {len(store.invitees)} invitees, "
-        f"{len(store.users)} users, plan {args.plan}; generated in "
+        f"{len(store.users)} users, plan {args.plan}, realism {args.realism}; generated in "
         f"{sandbox.generation_seconds:.2f}s"
     )
     sys.stdout.write(sandbox.base_url + "\n")

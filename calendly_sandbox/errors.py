@@ -59,9 +59,19 @@ def bad_request(parameter: str, reason: str) -> ApiError:
     return ApiError(400, parameter=parameter, reason=reason)
 
 
-def error_body(op_key: str, err: ApiError) -> dict[str, Any]:
+def error_body(op_key: str, err: ApiError, *, real: bool = False) -> dict[str, Any]:
+    """The body for `err`: with `real` (hard realism) titled as real responses are
+    (Unauthenticated, Invalid Argument, ...); otherwise as the spec pins the operation."""
     natural_title, natural_message = NATURAL_TITLES.get(err.status, ("Error", "Error"))
     wanted = err.message or natural_message
+    if real:
+        real_body: dict[str, Any] = {"title": natural_title, "message": wanted}
+        if err.reason:
+            real_detail = {"message": err.reason}
+            if err.parameter:
+                real_detail["parameter"] = err.parameter
+            real_body["details"] = [real_detail]
+        return real_body
     documented = facts.operation(op_key)["errors"].get(str(err.status))
     titles = documented.get("titles") if documented else None
     messages = documented.get("messages") if documented else None

@@ -22,6 +22,9 @@ PLAN_FIELDS = {  # --plan -> Organization.plan / Organization.stage
     "standard": ("standard", "paid"),
     "free": ("basic", "free"),
 }
+LEGACY_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+LEGACY_SHARE = 0.3  # users and event types created before UUIDs (hard realism)
+OLD_RECORD_DAYS = 60  # hard realism: records older than this may lack later-added keys
 UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
 UUID_SET = (0x4000 << 64) | (0x8000 << 48)
 LOCATION_KINDS = (
@@ -82,6 +85,7 @@ class Generator:
         self.rng = random.Random(seed)
         self.now = now
         self.plan = plan
+        self.hard = store.hard
         self.users: list[Resource] = []
         self.event_types: list[Resource] = []
         self.hosts_of: dict[str, list[Resource]] = {}
@@ -94,6 +98,26 @@ class Generator:
         n = (self.rng.getrandbits(128) & UUID_CLEAR) | UUID_SET
         h = f"{n:032x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+    def legacy_id(self) -> str:
+        """A 16-character uppercase id, as older Calendly users and event types carry."""
+        return "".join(self.rng.choice(LEGACY_ID_CHARS) for _ in range(16))
+
+    def id_for_older_kind(self) -> str:
+        """Users and event types: a legacy id for a share of them under hard realism."""
+        if self.hard and self.rng.random() < LEGACY_SHARE:
+            return self.legacy_id()
+        return self.uuid()
+
+    @staticmethod
+    def is_legacy(uri: str) -> bool:
+        last = uri.rsplit("/", 1)[-1]
+        return len(last) == 16 and last.isupper()
+
+    def cluster_size(self, count: int) -> int:
+        """Hard realism: this many rows share one sort value, so a page boundary can fall
+        among them (more than a page once the data is large)."""
+        return max(2, min(150, count // 8)) if self.hard else 0
 
     def past(self, max_days: float, min_days: float = 0.0) -> float:
         return self.now - self.rng.uniform(min_days, max_days) * DAY
@@ -119,6 +143,8 @@ class Generator:
         self.make_webhooks(scale.webhooks)
         self.make_activity(scale.activity)
         self.make_communications(scale.communications)
+        if self.hard:
+            self.age_old_records()
 
     def organization(self) -> None:
         uuid = self.uuid()
@@ -139,7 +165,7 @@ class Generator:
     def make_users(self, count: int) -> None:
         rng, store = self.rng, self.store
         for i in range(count):
-            uuid = self.uuid()
+            uuid = self.id_for_older_kind()
             _first, _last, name, email = self.person(i)
             slug = email.split("@", 1)[0]
             created = self.past(800, 200)
@@ -160,6 +186,8 @@ class Generator:
                 "resource_type": "User",
                 "locale": rng.choice(("en", "en", "fr", "es", "de", "pt")),
             }
+            if self.hard and len(uuid) == 16:
+                del user["locale"]  # accounts older than the locale field
             store.insert("users", uuid, user)
             self.users.append(user)
             # Index 1 is always a plain member: Sandbox.member_token belongs to them.
@@ -263,7 +291,7 @@ class Generator:
         pooling: str | None = None,
     ) -> Resource:
         rng, store = self.rng, self.store
-        uuid = self.uuid()
+        uuid = self.id_for_older_kind()
         name = rng.choice(names.EVENT_TYPE_NAMES)
         slug = names.slugify(name, "meeting") + f"-{position}"
         duration = rng.choice((15, 30, 30, 45, 60, 90))
@@ -318,6 +346,8 @@ class Generator:
             "updated_at": fmt(created + rng.uniform(0, 50) * DAY),
             "uri": store.uri("event_types", uuid),
         }
+        if self.hard and len(uuid) == 16 and not event_type["is_paid"]:
+            del event_type["is_paid"]  # types older than paid events
         store.insert("event_types", uuid, event_type)
         if event_type["active"]:
             self.event_types.append(event_type)
@@ -489,11 +519,15 @@ class Generator:
     def make_activity(self, count: int) -> None:
         rng, store = self.rng, self.store
         org_uri = store.organization["uri"]
-        for _ in range(count):
+        shared = fmt(self.past(10, 5))[:23] + "Z"
+        tied = self.cluster_size(count)
+        for n in range(count):
             uuid = self.uuid()
             actor = rng.choice(self.users)
             namespace, action = rng.choice(ACTIVITY_ACTIONS)
             occurred = fmt(self.past(WINDOW_DAYS))[:23] + "Z"  # the API shows milliseconds here
+            if n < tied:
+                occurred = shared
             entry: Resource = {
                 "occurred_at": occurred,
                 "actor": {
@@ -517,11 +551,16 @@ class Generator:
     def make_communications(self, count: int) -> None:
         rng, store = self.rng, self.store
         events = list(store.scheduled_events.values())
-        for _ in range(count):
+        shared = self.now - 4 * DAY
+        tied = self.cluster_size(count)
+        early = [e for e in events if parse(e["created_at"]) < shared - 600] or events
+        for n in range(count):
             uuid = self.uuid()
-            event = rng.choice(events)
+            event = rng.choice(events if n >= tied else early)
             host = event["event_memberships"][0]
             sent = min(parse(event["created_at"]) + rng.uniform(1, 600), self.now - 10)
+            if n < tied:
+                sent = shared
             sms = rng.random() < 0.3
             inv_uuid = store.invitees_by_event[event["uri"].rsplit("/", 1)[-1]][0]
             to = store.invitees[inv_uuid]["email"]
@@ -540,6 +579,19 @@ class Generator:
                 "scheduling_url": "https://calendly.com/" + host["user_email"].split("@")[0],
             }
             store.insert("outgoing_communications", uuid, comm)
+
+    def age_old_records(self) -> None:
+        """Hard realism: half the records older than OLD_RECORD_DAYS lack the keys Calendly
+        added later (when those would be null) and their event's calendar_event."""
+        cutoff = fmt(self.now - OLD_RECORD_DAYS * DAY)
+        for event in self.store.scheduled_events.values():
+            if event["created_at"] < cutoff and self.rng.random() < 0.5:
+                event.pop("calendar_event", None)
+        for invitee in self.store.invitees.values():
+            if invitee["created_at"] < cutoff and self.rng.random() < 0.5:
+                for key in resources.LATER_INVITEE_KEYS:
+                    if invitee.get(key) is None:
+                        invitee.pop(key, None)
 
 
 def generate(store: Store, *, seed: int, events: int, now: float, plan: str) -> None:

@@ -25,14 +25,23 @@ class EventHistory:
         self.rng = gen.rng
         self.store = gen.store
         self.now = gen.now
+        self.hard = gen.hard
+        # Hard realism: the first events booked all start at one past moment inside the
+        # default lookback window (a page boundary of a start_time listing falls among them).
+        self.shared_start = self.now - 10 * DAY - (self.now - 10 * DAY) % 900
+        self.tied_left = 0
 
     def make_events(self, count: int) -> None:
         made = 0
+        self.tied_left = self.gen.cluster_size(count)
         while made < count:
             made += self.one_event(reschedule=count - made >= 2 and self.rng.random() < 0.05)
 
     def start_time(self) -> float:
         rng = self.rng
+        if self.tied_left > 0:
+            self.tied_left -= 1
+            return self.shared_start
         days = rng.uniform(0.05, WINDOW_DAYS)
         ts = self.now - days * DAY if rng.random() < PAST_SHARE else self.now + days * DAY
         return ts - ts % 900  # quarter-hour slots
@@ -78,14 +87,20 @@ class EventHistory:
             host,
             start,
             created,
-            resources.event_location(location_kind, None, uuid),
+            resources.event_location(
+                location_kind, None, uuid, hard=self.hard, processing=rng.random() < 0.3
+            ),
             limit=10 if event_type["kind"] == "group" else 1,
         )
+        if self.hard:  # documented on Get Event, absent from the spec
+            event["booking_method"] = event_type["booking_method"]
         if rng.random() < 0.01:
             event["name"] = None  # nullable in the spec (e.g. types renamed to nothing)
         if rng.random() < 0.1:
             event["meeting_notes_plain"] = "Agenda: intro, démo, Q&A"
             event["meeting_notes_html"] = "<p>Agenda: intro, démo, Q&amp;A</p>"
+        if self.hard and (event.get("meeting_notes_html") is None or rng.random() < 0.3):
+            event["meeting_notes_html"] = None  # real responses carry null; the spec says string
         if rng.random() < 0.1:
             guest_at = event["created_at"]
             event["event_guests"] = [
@@ -115,6 +130,8 @@ class EventHistory:
             timezone=None if rng.random() < 0.05 else rng.choice(names.TIMEZONES),
             created=created,
         )
+        if self.hard and rng.random() < 0.05:
+            inv["name"] = None  # real invitees without a name; the spec says string
         inv["questions_and_answers"] = [
             {
                 "question": q["name"],
@@ -127,7 +144,7 @@ class EventHistory:
         inv["tracking"] = self.gen.tracking()
         if rng.random() < 0.2:
             inv["text_reminder_number"] = f"+1 415 555 {rng.randint(0, 9999):04d}"
-        if event_type["is_paid"]:
+        if event_type.get("is_paid"):
             inv["payment"] = {
                 "external_id": f"ch_{rng.getrandbits(64):016x}",
                 "provider": rng.choice(("stripe", "paypal")),
@@ -136,6 +153,8 @@ class EventHistory:
                 "terms": None if rng.random() < 0.5 else "Non-refundable within 24 h",
                 "successful": True,
             }
+            if self.hard and rng.random() < 0.5:
+                inv["payment"]["amount"] = float(inv["payment"]["amount"])  # a JSON number
         if rng.random() < 0.05:
             inv["reconfirmation"] = {
                 "created_at": inv["created_at"],
@@ -159,7 +178,8 @@ class EventHistory:
     ) -> None:
         rng = self.rng
         by_host = rng.random() < 0.4
-        canceler = event["event_memberships"][0]["user_name"] if by_host else invitees[0]["name"]
+        invitee_name = invitees[0]["name"] or invitees[0]["email"]
+        canceler = event["event_memberships"][0]["user_name"] if by_host else invitee_name
         reason = rng.choice(names.CANCEL_REASONS)
         record = resources.cancellation(canceler, reason, "host" if by_host else "invitee", at)
         at_s = record["created_at"]
@@ -183,7 +203,7 @@ class EventHistory:
         moved_at = _ts(new_event["created_at"])
         self.cancel(old_event, [old_inv], at=min(moved_at, self.now - 60))
         old_inv["cancellation"]["canceler_type"] = "invitee"
-        old_inv["cancellation"]["canceled_by"] = old_inv["name"]
+        old_inv["cancellation"]["canceled_by"] = old_inv["name"] or old_inv["email"]
         old_inv["cancellation"]["reason"] = None
         old_event["cancellation"] = dict(old_inv["cancellation"])
         old_inv["rescheduled"] = True
@@ -205,7 +225,8 @@ class EventHistory:
                 }
                 self.store.insert("invitee_no_shows", uuid, no_show)
                 inv["no_show"] = {"uri": no_show["uri"], "created_at": at}
-                _bump(inv, at)  # the invitee changes; the event's updated_at does not
+                if not self.hard:  # hard realism: marking a no-show moves no updated_at
+                    _bump(inv, at)  # the invitee changes; the event's updated_at does not
 
 
 def _ts(text: str) -> float:

@@ -46,13 +46,39 @@ def field_is(table: dict[str, Resource], field: str, value: Any) -> Predicate | 
     return lambda uuid: table[uuid].get(field) == value
 
 
-def time_window(ctx: Ctx, low_param: str, high_param: str) -> tuple[str | None, str | None]:
-    """Query bounds normalized to the stored format: (inclusive low, exclusive high)."""
+def time_window(
+    ctx: Ctx, low_param: str, high_param: str, unit_us: int = 1
+) -> tuple[str | None, str | None]:
+    """Query bounds as stored strings (`unit_us`: the stored precision, in microseconds):
+    (lowest included value, lowest excluded value).
+
+    The spec words min_* as "after this time": hard realism excludes the bound itself,
+    lenient includes it (the sandbox's older reading).
+    """
     low, high = ctx.params.get(low_param), ctx.params.get(high_param)
-    return (
-        fmt(parse(low)) if low else None,
-        fmt(parse(high)) if high else None,
-    )
+    first: str | None = None
+    if low:
+        micros = to_micros(low)
+        if ctx.store.hard:
+            first = from_micros((micros // unit_us + 1) * unit_us, unit_us)
+        else:
+            first = from_micros(micros // unit_us * unit_us, unit_us)
+    return first, from_micros(to_micros(high) // unit_us * unit_us, unit_us) if high else None
+
+
+def to_micros(text: str) -> int:
+    whole = parse(text)
+    seconds = int(whole // 1)
+    fraction = text.strip().rstrip("zZ").partition(".")[2]
+    digits = "".join(c for c in fraction if c.isdigit())[:6].ljust(6, "0")
+    if "+" in fraction or "-" in fraction:  # an offset after the fraction: trust the float
+        return round(whole * 1_000_000)
+    return seconds * 1_000_000 + int(digits)
+
+
+def from_micros(micros: int, unit_us: int = 1) -> str:
+    text = fmt(micros // 1_000_000)[:-8] + f".{micros % 1_000_000:06d}Z"
+    return text if unit_us == 1 else text[:23] + "Z"
 
 
 def in_window(table: dict[str, Resource], field: str, window: tuple[Any, Any]) -> Predicate | None:
@@ -307,9 +333,8 @@ def enterprise_admin(ctx: Ctx) -> None:
 def list_activity_log(ctx: Ctx) -> Any:
     enterprise_admin(ctx)
     table, p = ctx.store.activity_log_entries, ctx.params
-    window = time_window(ctx, "min_occurred_at", "max_occurred_at")
     # Stored occurred_at has milliseconds; compare on the same precision.
-    window = tuple(w[:23] + "Z" if w else None for w in window)  # type: ignore[assignment]
+    window = time_window(ctx, "min_occurred_at", "max_occurred_at", unit_us=1000)
     actors, namespaces, actions = (set(p.get(k) or ()) for k in ("actor", "namespace", "action"))
     terms = (p.get("search_term") or "").replace('"', " ").split()
     terms = [t.strip("+-()*|").lower() for t in terms if t.strip("+-()*|")]

@@ -15,6 +15,17 @@ EMPTY_TRACKING = {
     "utm_term": None,
     "salesforce_uuid": None,
 }
+# Invitee keys Calendly added over time: older invitees lack them (hard realism) when null.
+LATER_INVITEE_KEYS = (
+    "first_name",
+    "last_name",
+    "no_show",
+    "payment",
+    "reconfirmation",
+    "routing_form_submission",
+    "scheduling_method",
+    "invitee_scheduled_by",
+)
 # Event-type location kinds -> the `type` of the scheduled event's location.
 LOCATION_TYPES = {"zoom_conference": "zoom", "gotomeeting_conference": "gotomeeting"}
 CONFERENCE_TYPES = {
@@ -26,8 +37,14 @@ CONFERENCE_TYPES = {
 }
 
 
-def event_location(kind: str, detail: str | None, uuid: str) -> dict[str, Any]:
-    """A scheduled event's `location` for a booking of the given location kind."""
+def event_location(
+    kind: str, detail: str | None, uuid: str, *, hard: bool = False, processing: bool = False
+) -> dict[str, Any]:
+    """A scheduled event's `location` for a booking of the given location kind.
+
+    Hard realism: pushed Zoom meetings carry Zoom's `data` (numeric id, dial-in numbers,
+    password), and a Google Meet still `processing` has no join_url yet.
+    """
     loc_type = LOCATION_TYPES.get(kind, kind)
     if loc_type in CONFERENCE_TYPES:
         location: dict[str, Any] = {
@@ -35,7 +52,11 @@ def event_location(kind: str, detail: str | None, uuid: str) -> dict[str, Any]:
             "status": "pushed",
             "join_url": f"https://meet.example.com/{uuid[:8]}",
         }
-        if loc_type != "google_conference":
+        if loc_type == "google_conference" and hard and processing:
+            location.update(status="processing", join_url=None)
+        if loc_type == "zoom" and hard:
+            location["data"] = zoom_data(uuid)
+        elif loc_type != "google_conference":
             location["data"] = None
         return location
     if loc_type in ("physical", "inbound_call"):
@@ -45,10 +66,38 @@ def event_location(kind: str, detail: str | None, uuid: str) -> dict[str, Any]:
     return {"type": loc_type, "location": detail}  # outbound_call, custom (nullable)
 
 
+def zoom_data(uuid: str) -> dict[str, Any]:
+    """What Zoom pushes back for a meeting (the shape published captures show)."""
+    meeting_id = int(uuid.replace("-", "")[:9], 16) % 10**11 + 10**10
+    return {
+        "id": meeting_id,
+        "settings": {
+            "global_dial_in_numbers": [
+                {
+                    "number": "+1 646 558 8656",
+                    "country": "US",
+                    "type": "toll",
+                    "city": "New York",
+                    "country_name": "US",
+                },
+                {
+                    "number": "+33 1 7095 0103",
+                    "country": "FR",
+                    "type": "toll",
+                    "city": "Paris",
+                    "country_name": "France",
+                },
+            ]
+        },
+        "extra": {"intl_numbers_url": f"https://zoom.us/u/a{meeting_id}"},
+        "password": f"{meeting_id % 1_000_000:06d}",
+    }
+
+
 def membership_user(user: Resource) -> Resource:
     """The user object embedded in a membership (a subset of User)."""
     keys = ("uri", "name", "slug", "email", "scheduling_url", "timezone", "avatar_url", "locale")
-    embedded = {k: user[k] for k in keys}
+    embedded = {k: user[k] for k in keys if k in user}
     embedded["created_at"] = user["created_at"]
     embedded["updated_at"] = user["updated_at"]
     return embedded

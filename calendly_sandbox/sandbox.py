@@ -31,6 +31,9 @@ from calendly_sandbox.timefmt import fmt
 from calendly_sandbox.webhooks import WebhookDispatcher
 
 PLANS = tuple(PLAN_FIELDS)
+#: "hard": what real accounts can show (the default; see the package docstring);
+#: "lenient": the sandbox before it modeled those, kept to compare a client against.
+REALISMS = ("hard", "lenient")
 NOMINAL_RATE_LIMIT = {"free": 50}  # requests per user per minute; 500 on paid plans
 PAID_RATE_LIMIT = 500
 
@@ -64,7 +67,10 @@ class Sandbox:
         verbose: bool = False,
         stage: str | None = None,
         limits_clock: Callable[[], float] = time.monotonic,
+        realism: str = "hard",
     ) -> None:
+        if realism not in REALISMS:
+            raise ValueError(f"realism must be one of {', '.join(REALISMS)}, got {realism!r}")
         if plan not in PLANS:
             raise ValueError(f"plan must be one of {', '.join(PLANS)}, got {plan!r}")
         if events < 1:
@@ -72,6 +78,7 @@ class Sandbox:
         if now is not None and now.tzinfo is None:
             raise ValueError("now must be timezone-aware (UTC)")
         self.seed = seed
+        self.realism = realism
         self.events = events
         self.plan = plan
         self.token = token
@@ -96,7 +103,7 @@ class Sandbox:
         self._oauth = (oauth_client_id, oauth_client_secret, oauth_refresh_token, access_token_ttl)
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self.store: Store = Store("", seed)
+        self.store: Store = Store("", seed, hard=realism == "hard")
         self.tokens: TokenBook
         self.webhooks = WebhookDispatcher(time_scale=webhook_time_scale)
 
@@ -106,7 +113,7 @@ class Sandbox:
             raise RuntimeError("sandbox already started")
         server = SandboxHTTPServer((self.host, self.port), self)
         self.port = server.server_address[1]
-        self.store = Store(self.base_url, self.seed)
+        self.store = Store(self.base_url, self.seed, hard=self.realism == "hard")
         began = time.perf_counter()
         collecting = gc.isenabled()
         gc.disable()  # millions of new acyclic containers: cyclic GC passes would only cost time

@@ -208,7 +208,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         principal, why = sandbox.tokens.authenticate(self.headers.get("Authorization"))
         if principal is None:
             quota = sandbox.limiter.peek("anonymous")
-            body = error_body(route.op_key, ApiError(401, reason=why))
+            body = error_body(route.op_key, ApiError(401, reason=why), real=sandbox.store.hard)
             return Outgoing(401, encode(body), quota.headers())
         quota = sandbox.limiter.take(principal.user_uri)
         if not quota.allowed:
@@ -249,11 +249,14 @@ class RequestHandler(BaseHTTPRequestHandler):
                 reply = result if isinstance(result, Reply) else Reply(op["success"], result)
                 payload = b"" if reply.body is None else encode(reply.body)
         except ApiError as err:
-            reply, payload = Reply(err.status), encode(error_body(route.op_key, err))
+            reply, payload = (
+                Reply(err.status),
+                encode(error_body(route.op_key, err, real=store.hard)),
+            )
         except Exception:
             traceback.print_exc(file=sys.stderr)
             reply = Reply(500)
-            payload = encode(error_body(route.op_key, ApiError(500)))
+            payload = encode(error_body(route.op_key, ApiError(500), real=store.hard))
         return Outgoing(reply.status, payload, {**quota.headers(), **reply.headers})
 
     @staticmethod
@@ -292,7 +295,12 @@ class RequestHandler(BaseHTTPRequestHandler):
                 html = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
                 self.respond(Outgoing(502, html, content_type="text/html"))
             else:
-                self.respond(Outgoing(status, encode(error_body(op_key, ApiError(status)))))
+                self.respond(
+                    Outgoing(
+                        status,
+                        encode(error_body(op_key, ApiError(status), real=sandbox.store.hard)),
+                    )
+                )
             return True
         if fault == "reset":
             self.last_status = 0

@@ -53,9 +53,11 @@ def uuid_of(uri: str) -> str:
 class Store:
     """All resources plus the secondary maps the handlers need."""
 
-    def __init__(self, base_url: str, seed: int = 0) -> None:
+    def __init__(self, base_url: str, seed: int = 0, *, hard: bool = True) -> None:
         self.base_url = base_url
         self.seed = seed
+        #: Model what real accounts show where it is harder than the spec (Sandbox realism).
+        self.hard = hard
         self.lock = threading.RLock()
         self.users: dict[str, Resource] = {}
         self.organizations: dict[str, Resource] = {}

@@ -129,14 +129,15 @@ def create_no_show(ctx: Ctx) -> Reply:
         raise ApiError(404, parameter="invitee", reason=f"invitee {uri} not found")
     if not may_act_on_event(ctx, uuid_of(invitee["event"])):
         raise ApiError(403, FORBIDDEN)
-    if invitee["no_show"] is not None:
+    if invitee.get("no_show") is not None:
         raise bad_request("invitee", "This invitee is already marked as a no-show")
     now = fmt(ctx.now())
     uuid = new_uuid(ctx, uri)
     no_show = {"uri": ctx.store.uri("invitee_no_shows", uuid), "invitee": uri, "created_at": now}
     ctx.store.insert("invitee_no_shows", uuid, no_show)
     invitee["no_show"] = {"uri": no_show["uri"], "created_at": now}
-    invitee["updated_at"] = now  # the invitee moves; the event's updated_at deliberately does not
+    if not ctx.store.hard:  # real accounts: marking a no-show need not move any updated_at
+        invitee["updated_at"] = now  # the event's updated_at deliberately does not move either
     announce_invitee(ctx, "invitee_no_show.created", invitee)
     return Reply(201, resource(no_show))
 
@@ -150,7 +151,8 @@ def delete_no_show(ctx: Ctx) -> Reply:
     ctx.store.delete("invitee_no_shows", uuid)
     if invitee is not None:
         invitee["no_show"] = None
-        invitee["updated_at"] = fmt(ctx.now())
+        if not ctx.store.hard:  # real accounts: removing it need not move updated_at either
+            invitee["updated_at"] = fmt(ctx.now())
         announce_invitee(ctx, "invitee_no_show.deleted", invitee)
     return Reply(204)
 
@@ -335,7 +337,7 @@ def remove_invitees(ctx: Ctx, uuids: list[str]) -> None:
         if invitee is None:
             continue
         removed.add(invitee["uri"])
-        if invitee["no_show"]:
+        if invitee.get("no_show"):
             store.delete("invitee_no_shows", uuid_of(invitee["no_show"]["uri"]))
         event = store.find_by_uri("scheduled_events", invitee["event"])
         if event is not None:
@@ -549,7 +551,10 @@ def join_or_create_event(ctx: Ctx, event_type: Resource, start: float, start_s: 
         hosts,
         start,
         ctx.now(),
-        resources.event_location(kind, location.get("location"), uuid),
+        # A new Google Meet starts as "processing" under hard realism (no join_url yet).
+        resources.event_location(
+            kind, location.get("location"), uuid, hard=store.hard, processing=True
+        ),
         limit=10 if event_type["kind"] == "group" else 1,
     )
     store.insert("scheduled_events", uuid, event)

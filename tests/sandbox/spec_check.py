@@ -18,6 +18,15 @@ import requests
 from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
+from calendly_sandbox.realism import (
+    MAY_BE_A_NUMBER,
+    MAY_BE_ABSENT,
+    MAY_BE_NULL,
+    REAL_ERROR_TITLES,
+    SPEC_DIFFERENCES,
+    SpecDifference,
+)
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = REPO_ROOT.parent / "shared" / "calendly" / "openapi.json"
 SPEC_HOST = "https://api.calendly.com"
@@ -25,9 +34,40 @@ SPEC_HOST = "https://api.calendly.com"
 GLOBAL_STATUSES = {401, 404, 429, 500, 503}
 
 
+def relax(raw: dict[str, Any], differences: tuple[SpecDifference, ...]) -> dict[str, Any]:
+    """The spec with exactly `differences` allowed (the hard sandbox's listed deviations)."""
+    schemas = raw["components"]["schemas"]
+    for difference in differences:
+        if difference.change == REAL_ERROR_TITLES:
+            generic = {"$ref": "#/components/schemas/ErrorResponse"}
+            for item in raw["paths"].values():
+                for operation in item.values():
+                    for status, response in (operation.get("responses") or {}).items():
+                        content = (response.get("content") or {}).get("application/json")
+                        if int(status) >= 400 and content:
+                            content["schema"] = generic
+            continue
+        schema = schemas[difference.schema]
+        if difference.change == MAY_BE_ABSENT:
+            schema["required"] = [k for k in schema["required"] if k != difference.field]
+            continue
+        extra = {MAY_BE_NULL: {"type": "null"}, MAY_BE_A_NUMBER: {"type": "number"}}
+        field = schema["properties"][difference.field]
+        schema["properties"][difference.field] = {"anyOf": [field, extra[difference.change]]}
+    return raw
+
+
 class SpecChecker:
-    def __init__(self, spec_path: Path = SPEC_PATH) -> None:
-        self.raw: dict[str, Any] = json.loads(spec_path.read_text(encoding="utf-8"))
+    def __init__(
+        self,
+        spec_path: Path = SPEC_PATH,
+        differences: tuple[SpecDifference, ...] = SPEC_DIFFERENCES,
+    ) -> None:
+        """`differences`: what real responses (the hard sandbox) may do against the spec;
+        () to validate the lenient sandbox against the spec as written."""
+        self.raw: dict[str, Any] = relax(
+            json.loads(spec_path.read_text(encoding="utf-8")), differences
+        )
         self.openapi = OpenAPI.from_dict(self.raw, config=Config(spec_validator_cls=None))
         self.error_schema = self.inline(self.raw["components"]["schemas"]["ErrorResponse"])
 

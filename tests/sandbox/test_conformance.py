@@ -97,8 +97,16 @@ def canceled_event(sb: Sandbox) -> str:
     return first(sb, "scheduled_events", lambda e: e["status"] == "canceled")
 
 
-def an_invitee(sb: Sandbox) -> tuple[str, str]:
-    uuid = first(sb, "invitees", lambda i: i["no_show"] is None and i["status"] == "active")
+def an_invitee(sb: Sandbox, *, not_hosted_by: str | None = None) -> tuple[str, str]:
+    def fits(invitee: dict[str, Any]) -> bool:
+        hosts = sb.store.event_hosts[uuid_of(invitee["event"])]
+        return (
+            invitee.get("no_show") is None
+            and invitee["status"] == "active"
+            and (not_hosted_by is None or not_hosted_by not in hosts)
+        )
+
+    uuid = first(sb, "invitees", fits)
     return uuid_of(sb.store.invitees[uuid]["event"]), uuid
 
 
@@ -596,7 +604,11 @@ CASES: list[Case] = [
         lambda sb: "/invitee_no_shows",
         403,
         who="member",
-        body=lambda sb: {"invitee": sb.store.invitees[an_invitee(sb)[1]]["uri"]},
+        body=lambda sb: {
+            "invitee": sb.store.invitees[an_invitee(sb, not_hosted_by=sb.member["user"]["uri"])[1]][
+                "uri"
+            ]
+        },
     ),
     Case("undo no-show", "DELETE", lambda sb: f"/invitee_no_shows/{no_show_of_invitee(sb)}", 204),
     Case("undo unknown no-show", "DELETE", lambda sb: f"/invitee_no_shows/{NOWHERE}", 404),

@@ -81,7 +81,7 @@ def test_realistic_shapes(store):
     per_event = Counter(uuid_of(i["event"]) for i in invitees)
     assert max(per_event.values()) >= 3, "group events with several invitees"
     assert any(e["status"] == "canceled" and e["cancellation"] for e in events)
-    assert any(i["no_show"] for i in invitees)
+    assert any(i.get("no_show") for i in invitees)
     assert any(i["tracking"]["utm_source"] for i in invitees)
     assert any(i["questions_and_answers"] for i in invitees)
     assert any(i["payment"] for i in invitees)
@@ -111,12 +111,15 @@ def test_counters_match_invitees(store):
         assert counter["active"] == sum(1 for i in mine if i["status"] == "active")
 
 
-def test_no_show_does_not_move_the_event(store):
-    for invitee in store.invitees.values():
-        if invitee["no_show"]:
-            event = store.scheduled_events[uuid_of(invitee["event"])]
-            assert invitee["updated_at"] >= invitee["no_show"]["created_at"]
-            assert event["updated_at"] < invitee["no_show"]["created_at"]
+def test_no_shows_move_no_updated_at(store):
+    """Hard realism: a no-show is newer than both its invitee's and its event's updated_at
+    (unless something else changed the invitee later)."""
+    marked = [i for i in store.invitees.values() if i.get("no_show")]
+    assert marked
+    for invitee in marked:
+        event = store.scheduled_events[uuid_of(invitee["event"])]
+        assert event["updated_at"] < invitee["no_show"]["created_at"]
+    assert any(i["updated_at"] < i["no_show"]["created_at"] for i in marked)
 
 
 def test_sandboxes_with_the_same_seed_and_anchor_serve_the_same_data():

@@ -127,7 +127,7 @@ def test_free_plan(spec):
             params={"organization": org, "scope": "organization"},
         )
         assert listed.status_code == 403
-        assert listed.json()["details"][0]["message"] == STANDARD
+        assert listed.json()["message"] == STANDARD
         event_type = next(t for t in sb.store.event_types.values() if t["active"])
         start = time.time() + 3 * 86_400
         booked = api.post(

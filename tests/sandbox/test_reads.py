@@ -124,7 +124,7 @@ def test_events_sort_desc_and_time_window(api, sandbox):
     )
     got = [e["start_time"] for e in events]
     assert got == sorted(got, reverse=True)
-    assert got == sorted((s for s in starts if low <= s < high), reverse=True)
+    assert got == sorted((s for s in starts if low < s < high), reverse=True)
 
 
 def test_events_filter_by_status_user_and_invitee_email(api, sandbox):
@@ -256,7 +256,7 @@ def test_activity_log_window_sort_and_extras(api, sandbox):
     got = [e["occurred_at"] for e in body["collection"]]
     assert got == entries[:5]
     assert body["last_event_time"] == got[0]
-    assert body["total_count"] == sum(1 for e in entries if e >= low)
+    assert body["total_count"] == sum(1 for e in entries if e > low)
     assert body["exceeds_max_total_count"] is False
     asc = get(
         api, sandbox, "/activity_log_entries", organization=org_uri(sandbox), sort="occurred_at:asc"
@@ -277,7 +277,7 @@ def test_activity_log_window_with_another_sort(api, sandbox):
         sort="action:asc",
         count=25,
     )
-    assert sorted(e["occurred_at"] for e in got) == [e for e in entries if low <= e < high]
+    assert sorted(e["occurred_at"] for e in got) == [e for e in entries if low < e < high]
     actions = [e["action"] for e in got]
     assert actions == sorted(actions)
 
@@ -288,8 +288,8 @@ def test_outgoing_communications_window(api, sandbox):
     body = get(
         api, sandbox, "/outgoing_communications", organization=org_uri(sandbox), min_created_at=low
     ).json()
-    assert body["total_count"] == sum(1 for c in created if c >= low)
-    assert all(c["created_at"] >= low for c in body["collection"])
+    assert body["total_count"] == sum(1 for c in created if c > low)
+    assert all(c["created_at"] > low for c in body["collection"])
 
 
 def test_group_relationships_by_group_and_owner(api, sandbox):

@@ -11,9 +11,14 @@ import requests
 
 from calendly_sandbox import Sandbox
 from calendly_sandbox.store import uuid_of
-from calendly_sandbox.timefmt import fmt
+from calendly_sandbox.timefmt import fmt, parse
 
 DAY = 86_400
+
+
+def just_before(timestamp: str) -> str:
+    """A min_* bound that lists `timestamp` itself: the API reads min_* as "after"."""
+    return fmt(parse(timestamp) - 1)
 
 
 def url(sb: Sandbox, path: str) -> str:
@@ -47,7 +52,7 @@ def plain_invitee(sb: Sandbox, *, taken: set[str]) -> dict[str, Any]:
         return next(
             i
             for i in sb.store.invitees.values()
-            if i["no_show"] is None and i["status"] == "active" and i["uri"] not in taken
+            if i.get("no_show") is None and i["status"] == "active" and i["uri"] not in taken
         )
 
 
@@ -92,7 +97,7 @@ def test_cancel_event_sets_cancellation_and_moves_updated_at(api, sandbox):
         "/scheduled_events",
         organization=sandbox.store.organization["uri"],
         status="canceled",
-        min_start_time=after["start_time"],
+        min_start_time=just_before(after["start_time"]),
         max_start_time=after["end_time"],
     )["collection"]
     assert uuid in {uuid_of(e["uri"]) for e in canceled}
@@ -141,7 +146,8 @@ def test_cancel_unknown_event_is_404(api, sandbox):
 
 
 # -- no-shows ----------------------------------------------------------------------------------
-def test_no_show_create_and_delete_touch_the_invitee_not_the_event(api, sandbox):
+def test_no_show_create_and_delete_move_no_updated_at(api, sandbox):
+    """Real accounts: marking or removing a no-show need not move any updated_at."""
     invitee = plain_invitee(sandbox, taken=USED)
     USED.add(invitee["uri"])
     event_before = read(api, sandbox, invitee["event"])["resource"]
@@ -151,7 +157,7 @@ def test_no_show_create_and_delete_touch_the_invitee_not_the_event(api, sandbox)
     assert no_show["invitee"] == invitee["uri"]
     seen = read(api, sandbox, invitee["uri"])["resource"]
     assert seen["no_show"] == {"uri": no_show["uri"], "created_at": no_show["created_at"]}
-    assert seen["updated_at"] == no_show["created_at"]
+    assert seen["updated_at"] == invitee["updated_at"] < no_show["created_at"]
     assert read(api, sandbox, no_show["uri"])["resource"] == no_show
     assert (
         read(api, sandbox, invitee["event"])["resource"]["updated_at"] == event_before["updated_at"]
@@ -163,13 +169,26 @@ def test_no_show_create_and_delete_touch_the_invitee_not_the_event(api, sandbox)
     assert deleted.status_code == 204
     assert deleted.content == b""
     cleared = read(api, sandbox, invitee["uri"])["resource"]
-    assert cleared["no_show"] is None
-    assert cleared["updated_at"] >= seen["updated_at"]
+    assert cleared.get("no_show") is None
+    assert cleared["updated_at"] == invitee["updated_at"]
     assert api.get(no_show["uri"]).status_code == 404
     assert api.delete(no_show["uri"]).status_code == 404
     assert (
         read(api, sandbox, invitee["event"])["resource"]["updated_at"] == event_before["updated_at"]
     )
+
+
+def test_lenient_no_show_create_and_delete_move_the_invitee_not_the_event():
+    with Sandbox(seed=7, events=60, realism="lenient") as sb, requests.Session() as api:
+        api.headers["Authorization"] = f"Bearer {sb.token}"
+        invitee = plain_invitee(sb, taken=set())
+        event_before = read(api, sb, invitee["event"])["resource"]
+        no_show = api.post(url(sb, "/invitee_no_shows"), json={"invitee": invitee["uri"]}).json()
+        marked = read(api, sb, invitee["uri"])["resource"]
+        assert marked["updated_at"] == no_show["resource"]["created_at"]
+        assert api.delete(no_show["resource"]["uri"]).status_code == 204
+        assert read(api, sb, invitee["uri"])["resource"]["updated_at"] > marked["updated_at"]
+        assert read(api, sb, invitee["event"])["resource"] == event_before
 
 
 def test_no_show_for_unknown_invitee_is_404(api, sandbox):
@@ -522,7 +541,7 @@ def test_booking_creates_an_event_and_invitee_visible_on_next_read(api, sandbox)
         sandbox,
         "/scheduled_events",
         organization=org,
-        min_start_time=start,
+        min_start_time=just_before(start),
         max_start_time=event["end_time"],
     )["collection"]
     assert event in found
