@@ -47,6 +47,29 @@ class SchemaOncePerRun:
             self._schema_sent = True
 
 
+class ProgressFromRow:
+    """Lets a stream say which value of an emitted record advances its progress marker:
+    `progress_value(record)` (None: this record does not advance it). The SDK takes the
+    record's replication-key field, in the private Stream._increment_stream_state.
+    Put it before the stream's SDK base class.
+    """
+
+    def progress_value(self, record: Mapping[str, Any]) -> Any:
+        key = getattr(self, "replication_key", None)
+        return record.get(key) if key else None
+
+    def _increment_stream_state(
+        self, latest_record: dict[str, Any], *, context: Mapping[str, Any] | None = None
+    ) -> None:
+        key = getattr(self, "replication_key", None)
+        if key:
+            value = self.progress_value(latest_record)
+            if value is None:
+                return
+            latest_record = {**latest_record, key: value}
+        super()._increment_stream_state(latest_record, context=context)  # type: ignore[misc]
+
+
 def progress_marker(stream_state: Mapping[str, Any]) -> str | None:
     """The largest replication-key value this run has emitted (the SDK's progress marker)."""
     value = stream_state.get(PROGRESS_MARKERS, {}).get("replication_key_value")

@@ -11,9 +11,13 @@ properties) and reduced to the facts a warehouse needs:
 
 - every property, recursively, with its JSON type(s);
 - `format` only where it types a column (date-time, date);
-- nullability: a property is nullable where the spec allows null (3.1 `type: [.., "null"]` or
-  `nullable: true`) and where it is optional (not in `required`), because an absent field
-  reaches a warehouse as null (primary keys are required in the spec, so never nullable);
+- nullability: every property accepts null except the stream's primary and replication keys.
+  Real responses carry nulls (and lack keys) where the spec calls them impossible (e.g.
+  invitees.name, meeting_notes_html, older records without no_show or payment), and a loader
+  that validates records rejects a row its schema forbids; an absent field reaches a warehouse
+  as null anyway;
+- real types where real responses contradict the spec (REAL_TYPES, e.g. payment.amount is also
+  sent as a JSON number) and documented fields the spec lacks (UNLISTED_FIELDS);
 - objects allow additional properties, so a field Calendly adds later is passed through
   instead of being dropped by the SDK;
 - enums, patterns, lengths and prose are left out: they describe the API's validation, and an
@@ -74,6 +78,16 @@ STREAM_EXTRAS: dict[str, dict[str, dict[str, str]]] = {
     "meeting_recaps": {"updated_at": _MOMENT},
     "meeting_recap_transcripts": {"meeting_recap": _URI},
     "user_busy_times": {"user": _URI, "captured_at": _MOMENT},
+}
+
+# (stream, property path) -> JSON types real responses send beside the spec's.
+REAL_TYPES: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {
+    ("invitees", ("payment", "amount")): ("number",),
+}
+# (stream, top-level property) -> its schema: fields Calendly documents that the spec lacks.
+UNLISTED_FIELDS: dict[tuple[str, str], dict[str, Any]] = {
+    # "instant" or "poll", as on the event type (developer docs: Get Event).
+    ("scheduled_events", "booking_method"): {"type": ["string", "null"]},
 }
 
 KEPT_FORMATS = frozenset({"date-time", "date"})
@@ -179,7 +193,10 @@ class Deriver:
         self.resolver = Resolver(spec)
         self.spec = spec
 
-    def stream_schema(self, path: str, pointer: tuple[str, ...]) -> dict[str, Any]:
+    def stream_schema(
+        self, path: str, pointer: tuple[str, ...], keys: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
+        """The stream's schema; `keys` (primary and replication keys) alone refuse null."""
         try:
             operation = self.spec["paths"][path]["get"]
             body = operation["responses"]["200"]["content"]["application/json"]["schema"]
@@ -187,7 +204,7 @@ class Deriver:
             raise SpecError(f"GET {path} has no 200 application/json response") from exc
         envelope = self.resolver.deref(body)
         if pointer[:1] == (SINGLE_RESOURCE,):
-            return self.node(envelope["properties"]["resource"])
+            return self.node(envelope["properties"]["resource"], keys)
         try:
             item: Mapping[str, Any] = envelope["properties"]["collection"]["items"]
         except KeyError as exc:
@@ -195,7 +212,7 @@ class Deriver:
         for name in pointer:
             merged = self._merge([*self.resolver.variants(item)])
             item = merged["properties"][name]
-        schema = self.node(item)
+        schema = self.node(item, keys)
         if schema["type"] != "object":
             raise SpecError(f"GET {path}: item {'.'.join(pointer)} is not an object")
         return schema
@@ -234,7 +251,9 @@ class Deriver:
             merged["format"] = only
         return merged
 
-    def node(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+    def node(self, raw: Mapping[str, Any], keys: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """`keys`: properties of this object that keep the spec's nullability (all others,
+        at any depth, accept null)."""
         source = self._merge([*self.resolver.variants(raw)])
         types = sorted(_types_of(source), key=TYPE_ORDER.index)
         out: dict[str, Any] = {"type": types}
@@ -245,7 +264,7 @@ class Deriver:
             properties: dict[str, Any] = {}
             for name, prop in (source.get("properties") or {}).items():
                 prop_schema = self.node(prop)
-                if name not in required:
+                if name not in keys or name not in required:
                     _allow_null(prop_schema)
                 properties[name] = prop_schema
             out["properties"] = properties
@@ -266,15 +285,46 @@ def _allow_null(schema: dict[str, Any]) -> None:
         schema["type"] = [*types, "null"]
 
 
+def stream_keys() -> dict[str, frozenset[str]]:
+    """Primary and replication keys per stream, as the tap's stream classes declare them."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from tap_calendly.streams import STREAM_TYPES
+
+    return {
+        stream.name: frozenset((*stream.primary_keys, stream.replication_key or ""))
+        for stream in STREAM_TYPES
+    }
+
+
 def derive_all(spec: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     deriver = Deriver(spec)
+    keys = stream_keys()
     schemas = {
-        stream: deriver.stream_schema(path, pointer)
+        stream: deriver.stream_schema(path, pointer, keys.get(stream, frozenset()))
         for stream, (path, pointer) in sorted(STREAM_SOURCES.items())
     }
     for stream, extras in STREAM_EXTRAS.items():
         if stream in schemas:
-            schemas[stream]["properties"].update({name: dict(s) for name, s in extras.items()})
+            for name, extra in extras.items():
+                column = dict(extra)
+                if name not in keys.get(stream, frozenset()):
+                    _allow_null(column)
+                schemas[stream]["properties"][name] = column
+    for (stream, field_path), extra_types in REAL_TYPES.items():
+        if stream not in schemas:
+            continue
+        node = schemas[stream]
+        for name in field_path:
+            node = node["properties"][name]
+        node["type"] = sorted({*_as_list(node["type"]), *extra_types}, key=TYPE_ORDER.index)
+    for (stream, name), schema in UNLISTED_FIELDS.items():
+        if stream not in schemas:
+            continue
+        properties = schemas[stream]["properties"]
+        if name in properties:
+            raise SpecError(f"{stream}.{name} is in the spec now: drop it from UNLISTED_FIELDS")
+        properties[name] = dict(schema)
     return schemas
 
 

@@ -5,22 +5,27 @@ What a stream class declares (see streams.py) and what it means here:
 - `path`, `params`, `page_size`, `scoped_to_organization`: the list request. Pages follow
   `pagination.next_page_token` (never `next_page` URLs).
 - `replication_key`: the bookmark field. Rows are emitted only when their change time
-  (`changed_at`) is after the bookmark the run started with. The SDK keeps the new maximum
-  as a progress marker and promotes it only when the stream has finished, capped at the
-  sync's start time.
+  (`changed_at`) is after the bookmark the run started with. The SDK keeps the largest
+  `changed_at` emitted as a progress marker (the same value the filter compares: a bookmark
+  saved from anything smaller would re-emit rows on an unchanged rerun) and promotes it only
+  when the stream has finished, capped at the sync's start time.
 - `sorted_desc_by`: the endpoint is sorted on this timestamp, newest first; paging stops at
   the first page that reaches the bookmark.
 - `sorted_asc_by`: the endpoint is sorted on this timestamp, oldest first, and filters on
   `min_<it>`: after every page a STATE carries a resume point, and a run restarted from it
-  goes on from that page instead of starting over (see resume.py).
+  goes on from that page instead of starting over (see resume.py). Calendly reads `min_*` as
+  "after": every such filter is sent a margin earlier (`listing_from`) so rows at the bound
+  itself, and rows sharing the last sort value of a page, are listed.
 - Child streams (`CalendlyChildStream`) are fetched per parent row by a few worker threads
-  while the parent pages on; see `_rows_with_children`. Their bookmarks are promoted in the
-  same STATE message as their parent's.
+  while the parent pages on, for the parent rows their `reads_children_of` selects; see
+  `_rows_with_children`. Their bookmarks are promoted in the same STATE message as their
+  parent's. Their requests count in the SDK's `http_request_count` metric like the parent's.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
@@ -43,7 +48,12 @@ from calendly_http import (
     json_body,
     uuid_of,
 )
-from calendly_http.sdk_compat import SchemaOncePerRun, tap_of, write_state_now
+from calendly_http.sdk_compat import (
+    ProgressFromRow,
+    SchemaOncePerRun,
+    tap_of,
+    write_state_now,
+)
 from tap_calendly import schemas
 from tap_calendly.fanout import Workers
 from tap_calendly.pagination import CalendlyPaginator, iter_collection
@@ -54,7 +64,7 @@ from tap_calendly.resume import (
     carry_progress,
     progress_of,
 )
-from tap_calendly.timestamps import format_timestamp, parse_timestamp
+from tap_calendly.timestamps import format_timestamp, listing_from, parse_timestamp
 
 if TYPE_CHECKING:
     from tap_calendly.tap import TapCalendly
@@ -65,7 +75,7 @@ DEFAULT_CONCURRENCY = 4
 _RequestFunc = Callable[[requests.PreparedRequest, Any], requests.Response]
 
 
-class CalendlyStream(RESTStream[str | None]):
+class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
     """Base of every stream: URL, params, pagination, bookmarks and HTTP via calendly_http."""
 
     schema: ClassVar[StreamSchema] = StreamSchema(SchemaDirectory(schemas))
@@ -141,6 +151,17 @@ class CalendlyStream(RESTStream[str | None]):
         """When the row last changed, as compared with the bookmark."""
         return parse_timestamp(row.get(self.replication_key)) if self.replication_key else None
 
+    def progress_value(self, record: Mapping[str, Any]) -> Any:
+        """What advances the progress marker for an emitted row: its `changed_at`, the value
+        rows are filtered on (the raw replication-key field of an invitee is older than its
+        no-show or cancellation). None for a row emitted although it did not change after the
+        bookmark (an invitee whose no-show was removed): the SDK would otherwise promote its
+        older time and move the bookmark back."""
+        changed = self.changed_at(dict(record))
+        if changed is None or (self.bookmark is not None and changed <= self.bookmark):
+            return None
+        return format_timestamp(changed)
+
     def get_replication_key_signpost(self, context: Context | None = None) -> Any:
         """Never later than the start of the interrupted run this one goes on from: what
         changed since in the part that run had already passed is read again next time."""
@@ -163,7 +184,7 @@ class CalendlyStream(RESTStream[str | None]):
 
     @property
     def organization_uri(self) -> str:
-        return self.client.organization_uri
+        return self.calendly_tap.organization_uri
 
     def get_url(self, context: Context | None) -> str:
         path = self.path or ""
@@ -181,7 +202,9 @@ class CalendlyStream(RESTStream[str | None]):
     def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
         params = {**self.query(context), **({"count": self.page_size} if self.paged else {})}
         if (resuming := self.resume_point) is not None:
-            params[self.resume_filter] = resuming.position
+            position = parse_timestamp(resuming.position)
+            assert position is not None, "resume points are read only with a position"
+            params[self.resume_filter] = listing_from(position)
         if next_page_token:
             params["page_token"] = next_page_token
         return params
@@ -356,6 +379,7 @@ class CalendlyStream(RESTStream[str | None]):
         them all in one message, so a crash never finds the listing done and its children not.
         """
         for child in children:
+            child.listing_done()
             child.state_manager.finalize_state(child.stream_state)
         self.stream_state.pop(RESUME, None)
 
@@ -384,9 +408,7 @@ class CalendlyStream(RESTStream[str | None]):
         with Workers(self.calendly_tap.concurrency, f"{self.name}-children") as workers:
             try:
                 for row in rows:
-                    wanted = self.needs_children(row)
-                    futures = [c.schedule(workers, row) if wanted else _nothing() for c in children]
-                    window.append((row, futures))
+                    window.append((row, [c.schedule(workers, row) for c in children]))
                     if len(window) >= batch + ahead:
                         yield from self._release(window, batch, children)
                 while window:
@@ -396,10 +418,6 @@ class CalendlyStream(RESTStream[str | None]):
                     for future in futures:
                         future.cancel()
 
-    def needs_children(self, row: Mapping[str, Any]) -> bool:
-        """Whether this listed row's children are read this run (all of them by default)."""
-        return True
-
     def _release(
         self,
         window: deque[tuple[dict[str, Any], list[Future[Iterable[Record]]]]],
@@ -408,16 +426,32 @@ class CalendlyStream(RESTStream[str | None]):
     ) -> Iterator[dict[str, Any]]:
         released = [window.popleft() for _ in range(min(count, len(window)))]
         for index, child in enumerate(children):
-            child.sync_batch([futures[index] for _, futures in released])
+            child.sync_batch([(row, futures[index]) for row, futures in released])
         for row, _ in released:
             yield row
 
 
-def _nothing() -> Future[Iterable[Record]]:
-    """A child fetch that was not needed: no rows, no request."""
-    done: Future[Iterable[Record]] = Future()
-    done.set_result(())
-    return done
+def _done(rows: Iterable[Record]) -> Future[Iterable[Record]]:
+    future: Future[Iterable[Record]] = Future()
+    future.set_result(rows)
+    return future
+
+
+class RequestTally:
+    """Requests made on worker threads, handed to the SDK's metric on the main thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def count(self) -> None:
+        with self._lock:
+            self._count += 1
+
+    def take(self) -> int:
+        with self._lock:
+            taken, self._count = self._count, 0
+            return taken
 
 
 class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
@@ -432,7 +466,9 @@ class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
     #: holds one page, not every parent's whole collection.
     prefetch: ClassVar[bool] = True
     scoped_to_organization = False
-    _pending: list[Future[Iterable[Record]]]
+    _pending: list[tuple[Mapping[str, Any], Future[Iterable[Record]]]]
+    #: The parent row whose child rows are being emitted (for `post_process`).
+    current_parent: Mapping[str, Any] | None = None
     _batches = 0
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -455,14 +491,22 @@ class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
         """Called on the main thread before workers start: read state here, not in threads."""
         _ = self.bookmark
 
+    def reads_children_of(self, parent: Mapping[str, Any]) -> bool:
+        """Whether this run reads this parent's collection (called on the main thread)."""
+        return True
+
     def schedule(self, workers: Workers, parent: Mapping[str, Any]) -> Future[Iterable[Record]]:
         """This child's rows for one parent: fetched ahead on the workers, or, for a child that
-        does not prefetch, a lazy reader that pages on the main thread when the batch syncs."""
+        does not prefetch, a lazy reader that pages on the main thread when the batch syncs;
+        nothing for a parent `reads_children_of` leaves out."""
+        if not self.reads_children_of(parent):
+            return _done(())
         if self.prefetch:
             return workers.submit(self.fetch_for, parent)
-        lazy: Future[Iterable[Record]] = Future()
-        lazy.set_result(self.iter_for(parent))
-        return lazy
+        return _done(self.iter_for(parent))
+
+    def listing_done(self) -> None:
+        """Called once the parent listing has ended, before the bookmark is promoted."""
 
     def fetch_for(self, parent: Mapping[str, Any]) -> list[Record]:
         """Runs on a worker thread: only the thread-safe client, no SDK state."""
@@ -471,14 +515,17 @@ class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
     def iter_for(self, parent: Mapping[str, Any]) -> Iterator[Record]:
         path, params = self.child_request(parent)
         try:
-            yield from iter_collection(self.client, path, {**params}, self.enough)
+            yield from iter_collection(
+                self.client, path, {**params}, self.enough, self._requests.count
+            )
         except NotFoundError:
             self.logger.warning(
                 "'%s' of %s: the parent is gone (404); nothing to read.", self.name, parent["uri"]
             )
 
-    def sync_batch(self, futures: list[Future[Iterable[Record]]]) -> None:
-        self._pending = futures
+    def sync_batch(self, batch: list[tuple[Mapping[str, Any], Future[Iterable[Record]]]]) -> None:
+        """Emit the child rows of a batch of parent rows: (parent row, its fetched rows)."""
+        self._pending = batch
         self._batches += 1
         try:
             self.sync(context={"batch": self._batches})
@@ -486,15 +533,28 @@ class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
             # As the SDK does for children: a capped child (dry runs) leaves the parent going.
             logging.getLogger(__name__).debug("child sync of %s stopped early", self.name)
 
+    @cached_property
+    def _requests(self) -> RequestTally:
+        return RequestTally()
+
     def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         pending, self._pending = self._pending, []
         try:
-            for future in pending:
-                yield from future.result()
+            with self.get_http_request_counter() as counter:
+                counter.with_context(context)
+                try:
+                    for parent, future in pending:
+                        self.current_parent = parent
+                        yield from future.result()
+                finally:
+                    self.current_parent = None
+                    # Requests of this batch and of later ones the workers fetched ahead:
+                    # every request is counted once, by the batch that sees it done.
+                    counter.increment(self._requests.take())
         except PlanRequiredError as exc:
             self.skip_for_plan(exc)
         except PermissionDeniedError as exc:
             raise self.permission_error(exc) from exc
         finally:
-            for future in pending:
+            for _, future in pending:
                 future.cancel()

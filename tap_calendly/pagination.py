@@ -34,11 +34,15 @@ def iter_collection(
     path: str,
     params: Mapping[str, Any],
     enough: Callable[[Page], bool] | None = None,
+    on_request: Callable[[], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Every item of a per-parent collection, a page at a time; stops once `enough` says so."""
+    """Every item of a per-parent collection, a page at a time; stops once `enough` says so.
+    `on_request` is called once per page requested (for the request metrics)."""
     query = dict(params)
     while True:
         body = client.request("GET", path, params=query) or {}
+        if on_request is not None:
+            on_request()
         page = body.get("collection") or []
         yield from page
         token = (body.get("pagination") or {}).get("next_page_token")
@@ -52,6 +56,7 @@ def fetch_collection(
     path: str,
     params: Mapping[str, Any],
     enough: Callable[[Page], bool] | None = None,
+    on_request: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
     """`iter_collection`, read to the end (for a worker thread to hand over)."""
-    return list(iter_collection(client, path, params, enough))
+    return list(iter_collection(client, path, params, enough, on_request))

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any, ClassVar
 
+from singer_sdk import metrics
 from singer_sdk.helpers.types import Context, Record
 
 from calendly_http import NotFoundError, uuid_of
 from tap_calendly.client import CalendlyChildStream, CalendlyStream
-from tap_calendly.timestamps import format_timestamp, parse_timestamp
+from tap_calendly.pagination import iter_collection
+from tap_calendly.resume import progress_of
+from tap_calendly.timestamps import format_timestamp, listing_from, parse_timestamp
 
 
 class OrganizationMembershipsStream(CalendlyStream):
@@ -76,12 +79,11 @@ class EventTypeHostsStream(CalendlyChildStream):
 
 
 class ScheduledEventsStream(CalendlyStream):
-    """Calendly filters events only by start time.
+    """Every event starting at or after `start_date` (future ones included), on every run.
 
-    First run: every event starting at or after `start_date`, future ones included. Later
-    runs: events starting after (bookmark - lookback_days), up to every future event; only
-    rows whose updated_at passed the bookmark are emitted. A change to an event that started
-    before that window is not seen: that is the trade-off `lookback_days` sets.
+    Calendly filters events only by start time and nothing filters on updated_at, so the
+    whole list is read each time (one request per 100 events) and only the events whose
+    updated_at passed the bookmark are emitted: a change to an event of any age arrives.
     """
 
     name = "scheduled_events"
@@ -89,91 +91,66 @@ class ScheduledEventsStream(CalendlyStream):
     params: ClassVar[Mapping[str, str]] = {"sort": "start_time:asc"}
     sorted_asc_by = "start_time"
 
-    def window_start(self) -> datetime | None:
-        """From the older bookmark of the two streams this listing feeds: a newly selected
-        invitees stream (no bookmark yet) reads every event from start_date again."""
-        anchors = [
-            stream.bookmark for stream in (self, *self._children_to_fetch()) if stream.selected
-        ]
-        if not anchors or None in anchors:
-            return self.start_date
-        reach = min(a for a in anchors if a is not None) - self.lookback
-        return max(reach, self.start_date) if self.start_date else reach
-
     def query(self, context: Context | None) -> dict[str, Any]:
         query = super().query(context)
-        if (start := self.window_start()) is not None:
-            query["min_start_time"] = format_timestamp(start)
+        if self.start_date is not None:
+            query["min_start_time"] = listing_from(self.start_date)
         return query
 
-    # -- webhook hints (webhook_inbox; see tap_calendly/webhooks.py) ------------------------------
-    def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """Events named by deliveries that start before the listed window come first (they
-        are older than every listed row, so the listing stays in start_time order)."""
-        yield from self._named_before_window()
-        yield from super().request_records(context)
 
-    def _named_before_window(self) -> Iterator[dict[str, Any]]:
-        hints = self.calendly_tap.webhook_hints
-        window = self.window_start()
-        if hints is None or window is None:
-            return
-        found = []
-        for uri, start in hints.named_events.items():
-            known = parse_timestamp(start) if start else None
-            if known is not None and known >= window:
-                continue  # the listing has it
-            try:
-                event = self.client.request("GET", uri)["resource"]
-            except NotFoundError:
-                continue  # deleted since (data-compliance deletion)
-            begins = parse_timestamp(event.get("start_time"))
-            if begins is None or begins >= window:
-                continue
-            if self.start_date is None or begins >= self.start_date:
-                found.append((begins, event))
-        for _, event in sorted(found, key=lambda pair: pair[0]):
-            yield event
-
-    def needs_children(self, row: Mapping[str, Any]) -> bool:
-        """Invitees are re-read for every listed event, except, with
-        skip_unchanged_future_invitees, future events that neither changed since the last run
-        nor were named by a delivery."""
-        hints = self.calendly_tap.webhook_hints
-        if hints is None or hints.names(row["uri"]):
-            return True
-        if not self.config.get("skip_unchanged_future_invitees"):
-            return True
-        since = self._children_since()
-        starts = parse_timestamp(row.get("start_time"))
-        changed = parse_timestamp(row.get("updated_at"))
-        future = starts is not None and starts > self.run_started
-        unchanged = since is not None and changed is not None and changed <= since
-        return not (future and unchanged)
-
-    def _children_since(self) -> datetime | None:
-        """The oldest bookmark of the listing and its selected children (None: a first run)."""
-        anchors = [s.bookmark for s in (self, *self._children_to_fetch()) if s.selected]
-        if not anchors or None in anchors:
-            return None
-        return min(a for a in anchors if a is not None)
-
-    @cached_property
-    def run_started(self) -> datetime:
-        return datetime.now(timezone.utc)
+#: Invitees stream state: invitee URI -> its event's start_time, for the invitees last read
+#: with a no-show whose event the next run re-reads.
+WATCHED_NO_SHOWS = "watched_no_shows"
 
 
 class InviteesStream(CalendlyChildStream):
-    """The invitees of every event the scheduled_events window lists, changed or not.
+    """Invitees, read per event for the events `reads_children_of` selects.
 
-    An invitee can change without its event changing (a no-show, one invitee of a group
-    event cancelling), so every listed event's invitees are read again; only invitees that
-    changed after the bookmark are emitted. Each carries its event's URI in `event`.
+    An invitee can change without its event changing (a no-show marked or removed, one
+    invitee of a group event cancelling), and a no-show need not move any updated_at, so:
+    invitees are emitted when their `changed_at` passed the bookmark, and, for no-shows
+    removed, when an invitee last read with a no-show is read without it (the invitees read
+    with a no-show in the re-read window are kept in state: bounded by the window, not by
+    history). Each invitee carries its event's URI in `event`.
     """
 
     name = "invitees"
     path = "/scheduled_events/{event_uuid}/invitees"
     parent_stream_type = ScheduledEventsStream
+
+    def window_start(self, bookmark: datetime | None) -> datetime | None:
+        """Events starting at or after this moment have their invitees re-read."""
+        return bookmark - self.lookback if bookmark is not None else None
+
+    def reads_children_of(self, parent: Mapping[str, Any]) -> bool:
+        """THE re-read rule: which listed events have their invitees read this run.
+
+        Every event on a first run (no bookmark); then the events webhook deliveries named
+        since the last run (webhook_inbox), the events that changed since the bookmark (a
+        booking or cancellation moves the event) and the events starting within the window
+        (bookmark - lookback_days, future ones included: their invitees may change without
+        the event changing), except, with skip_unchanged_future_invitees, future ones (the
+        deliveries would have named them).
+        """
+        bookmark = self.bookmark
+        window_start = self.window_start(bookmark)
+        if bookmark is None or window_start is None:
+            return True
+        hints = self.calendly_tap.webhook_hints
+        if hints is not None and hints.names(parent["uri"]):
+            return True
+        changed = parse_timestamp(parent.get("updated_at"))
+        if changed is not None and changed > bookmark:
+            return True
+        started = parse_timestamp(parent.get("start_time"))
+        if started is None or started < window_start:
+            return False
+        skip_future = bool(self.config.get("skip_unchanged_future_invitees"))
+        return not (skip_future and started > self.run_started)
+
+    @cached_property
+    def run_started(self) -> datetime:
+        return datetime.now(timezone.utc)
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         path = self.path.replace("{event_uuid}", uuid_of(parent["uri"]))
@@ -188,6 +165,40 @@ class InviteesStream(CalendlyChildStream):
                 moments.append(parse_timestamp(row[part].get("created_at")))
         known = [moment for moment in moments if moment is not None]
         return max(known) if known else None
+
+    def prepare_fetch(self) -> None:
+        super().prepare_fetch()
+        watched = self.stream_state.get(WATCHED_NO_SHOWS)
+        self._watched: dict[str, str] = dict(watched) if isinstance(watched, dict) else {}
+        self._seen_watched: set[str] = set()
+        self._watching: dict[str, str] = {}
+
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        uri = row["uri"]
+        marked = bool(row.get("no_show"))
+        if marked:
+            parent = self.current_parent or {}
+            self._watching[uri] = str(parent.get("start_time") or "")
+        if uri in self._watched:
+            self._seen_watched.add(uri)
+            if not marked:
+                return row  # its no-show was removed: nothing else says so
+        return super().post_process(row, context)
+
+    def listing_done(self) -> None:
+        """Watch what this run read with a no-show and what it did not reach (a resumed run
+        starts past part of the listing), within the window the next run will re-read."""
+        progress = parse_timestamp(progress_of(self.stream_state))
+        signpost = self.get_replication_key_signpost()
+        next_bookmark = self.bookmark
+        if progress is not None and isinstance(signpost, datetime):
+            next_bookmark = min(progress, signpost)
+        horizon = self.window_start(next_bookmark)
+        floor = format_timestamp(horizon) if horizon is not None else ""
+        kept = {u: start for u, start in self._watched.items() if u not in self._seen_watched}
+        self.stream_state[WATCHED_NO_SHOWS] = {
+            uri: start for uri, start in {**kept, **self._watching}.items() if start >= floor
+        }
 
 
 class RoutingFormsStream(CalendlyStream):
@@ -231,7 +242,7 @@ class ActivityLogEntriesStream(CalendlyStream):
     def query(self, context: Context | None) -> dict[str, Any]:
         query = super().query(context)
         if (since := self.bookmark or self.start_date) is not None:
-            query["min_occurred_at"] = format_timestamp(since)
+            query["min_occurred_at"] = listing_from(since)
         return query
 
 
@@ -250,7 +261,7 @@ class OutgoingCommunicationsStream(CalendlyStream):
     def query(self, context: Context | None) -> dict[str, Any]:
         query = super().query(context)
         if (since := self.bookmark or self.start_date) is not None:
-            query["min_created_at"] = format_timestamp(since)
+            query["min_created_at"] = listing_from(since)
         return query
 
 
@@ -269,11 +280,16 @@ class WebhookSubscriptionsStream(CalendlyStream):
 
     def _scopes(self) -> Iterator[dict[str, str]]:
         yield {"scope": "organization"}
-        organization = {"organization": self.organization_uri, "count": self.page_size}
-        for membership in self.client.paginate("/organization_memberships", organization):
+        for membership in self._every("/organization_memberships"):
             yield {"scope": "user", "user": membership["user"]["uri"]}
-        for group in self.client.paginate("/groups", organization):
+        for group in self._every("/groups"):
             yield {"scope": "group", "group": group["uri"]}
+
+    def _every(self, path: str) -> Iterator[dict[str, Any]]:
+        """Every item of an organization-wide list, its requests counted in the metrics."""
+        organization = {"organization": self.organization_uri, "count": self.page_size}
+        with metrics.http_request_counter(self.name, endpoint=path) as counter:
+            yield from iter_collection(self.client, path, organization, None, counter.increment)
 
     def query(self, context: Context | None) -> dict[str, Any]:
         return {**super().query(context), **(context or {})}

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, ClassVar
 
-from singer_sdk import Stream, Tap
+from singer_sdk import Stream, Tap, metrics
 from singer_sdk import typing as th
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
 
@@ -102,8 +102,12 @@ class TapCalendly(CalendlyPlugin, Tap):
     name = "tap-calendly"
     # Not structured-logging: with it Meltano's console shows each METRIC line without its tags,
     # so record counts lose their stream names. Plain lines keep the whole metric.
+    # Not BATCH: a batch file holds rows that a STATE message written meanwhile would already
+    # count as done. Records go out as RECORD messages, each before the STATE covering it.
     capabilities: ClassVar[list[CapabilitiesEnum]] = [
-        c for c in Tap.capabilities if c != PluginCapabilities.STRUCTURED_LOGGING
+        c
+        for c in Tap.capabilities
+        if c not in (PluginCapabilities.STRUCTURED_LOGGING, PluginCapabilities.BATCH)
     ]
     config_jsonschema = th.PropertiesList(*SHARED_SETTINGS, *TAP_SETTINGS).to_dict()
 
@@ -146,6 +150,17 @@ class TapCalendly(CalendlyPlugin, Tap):
     def calendly(self) -> CalendlyClient:
         """The run's one HTTP client, made on first use: discovery sends no request."""
         return CalendlyClient(self.client_settings, logger=self.logger, user_agent="tap-calendly")
+
+    @cached_property
+    def organization_uri(self) -> str:
+        """The organization read: configured, else found from /users/me once. That request
+        counts in the `http_request_count` metric like every other."""
+        if self.client_settings.organization:
+            return self.client_settings.organization
+        with metrics.http_request_counter(self.name, endpoint="/users/me") as counter:
+            uri = self.calendly.organization_uri
+            counter.increment()
+        return uri
 
     @property
     def snapshot_days_ahead(self) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from pendulum.parsing import parse_iso8601
@@ -37,3 +37,14 @@ def parse_timestamp(value: Any) -> datetime | None:
 def format_timestamp(moment: datetime) -> str:
     """Calendly's own format: UTC with microseconds and a Z."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+#: How far before a moment a `min_*` filter is sent so that rows AT the moment are listed:
+#: Calendly reads min_start_time, min_occurred_at and min_created_at as "after this time".
+#: A whole second, in case a server compares at a coarser precision than it prints.
+MIN_FILTER_MARGIN = timedelta(seconds=1)
+
+
+def listing_from(moment: datetime) -> str:
+    """The `min_*` filter value that lists every row at or after `moment` (ties included)."""
+    return format_timestamp(moment - MIN_FILTER_MARGIN)

@@ -89,7 +89,8 @@ def booking(values: Values, ctx: Context) -> Any:
             "organization": ctx.organization_uri,
             "invitee_email": values["email"],
             "status": "active",
-            "min_start_time": _utc(start),
+            # Calendly reads min_start_time as "after": start a second early.
+            "min_start_time": _utc(start - dt.timedelta(seconds=1)),
             "max_start_time": _utc(start + dt.timedelta(seconds=1)),
         },
     )

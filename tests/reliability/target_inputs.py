@@ -50,7 +50,7 @@ def create_records(sandbox: Any, per_action: int, tag: str = "r") -> dict[str, l
         )
         solo = [t for t in types if t["kind"] == "solo"]
         invitees = sorted(
-            (i for i in store.invitees.values() if i["no_show"] is None),
+            (i for i in store.invitees.values() if i.get("no_show") is None),
             key=lambda i: i["uri"],
         )
     assert len(types) >= per_action and len(invitees) >= per_action and solo

@@ -23,7 +23,7 @@ def some_ids(sandbox: Any) -> dict[str, str]:
     store = sandbox.store
     with store.lock:
         event_type = min(t["uri"] for t in store.event_types.values() if t["active"])
-        invitee = min(i["uri"] for i in store.invitees.values() if i["no_show"] is None)
+        invitee = min(i["uri"] for i in store.invitees.values() if i.get("no_show") is None)
     return {"event_type": event_type, "invitee": invitee}
 
 

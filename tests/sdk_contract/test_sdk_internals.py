@@ -43,6 +43,15 @@ class OncePerRunRows(sdk_compat.SchemaOncePerRun, Rows):
     name = "once_rows"
 
 
+class ProgressFromLaterRows(sdk_compat.ProgressFromRow, Rows):
+    """Advances its progress marker by a shifted value, and not at all for row 2."""
+
+    name = "progress_rows"
+
+    def progress_value(self, record: Any) -> Any:
+        return None if record["id"] == 2 else "2024-06-01T00:00:00Z"
+
+
 class ContractTap(Tap):
     name = "tap-contract"
     config_jsonschema = th.PropertiesList(
@@ -50,7 +59,7 @@ class ContractTap(Tap):
     ).to_dict()
 
     def discover_streams(self) -> list[Stream]:
-        return [Rows(self), OncePerRunRows(self)]
+        return [Rows(self), OncePerRunRows(self), ProgressFromLaterRows(self)]
 
 
 def messages(out: str) -> list[dict[str, Any]]:
@@ -102,6 +111,16 @@ class HookedTap(sdk_compat.ConfigValidationHook, ContractTap):
     def on_invalid_config(self, error: ConfigValidationError, config: Any) -> ConfigValidationError:
         self.seen.append((str(error), dict(config)))
         return ConfigValidationError("rewritten", errors=["rewritten"], schema=error.schema)
+
+
+def test_the_progress_marker_advances_by_the_value_the_stream_names() -> None:
+    """Stream._increment_stream_state is where sync() hands each emitted record to the
+    state: the hook's value (not the record's field) lands in the bookmark, None skips."""
+    tap = ContractTap(config={"token": "t"}, parse_env_config=False)
+    stream = tap.streams["progress_rows"]
+    with redirect_stdout(io.StringIO()):
+        stream.sync()
+    assert stream.stream_state["replication_key_value"] == "2024-06-01T00:00:00Z"
 
 
 def test_config_validation_errors_pass_through_the_hook_with_the_raw_config() -> None:

@@ -21,6 +21,7 @@ from tap_calendly.streams import (
 )
 from tap_calendly.tap import TapCalendly
 from tap_calendly.timestamps import format_timestamp, parse_timestamp
+from tap_calendly.webhooks import WebhookHints
 
 UTC = timezone.utc
 CONFIG = {
@@ -57,30 +58,42 @@ def events_and_invitees_bookmarked(value: str) -> dict[str, Any]:
     return state
 
 
-def test_first_run_window_starts_at_start_date() -> None:
-    tap = make_tap(start_date="2024-01-01T00:00:00Z")
-    events = tap.streams["scheduled_events"]
-    assert isinstance(events, ScheduledEventsStream)
-    assert events.bookmark is None
-    assert events.window_start() == datetime(2024, 1, 1, tzinfo=UTC)
+def test_every_run_lists_events_from_a_second_before_start_date() -> None:
+    """min_start_time means "after": an event starting exactly at start_date is listed."""
+    for state in (None, events_and_invitees_bookmarked("2024-06-30T12:00:00.000000Z")):
+        events = make_tap(state, start_date="2024-01-01T00:00:00Z").streams["scheduled_events"]
+        query = events.query(None)
+        assert query["min_start_time"] == "2023-12-31T23:59:59.000000Z"
+        assert "max_start_time" not in query  # every future event
+    assert "min_start_time" not in make_tap().streams["scheduled_events"].query(None)
 
 
-def test_later_runs_reach_back_lookback_days_from_the_bookmark() -> None:
+def event(start: str, updated: str, uri: str = "e1") -> dict[str, Any]:
+    return {"uri": uri, "start_time": start, "updated_at": updated}
+
+
+def test_invitees_are_reread_for_changed_events_and_the_window_only() -> None:
     state = events_and_invitees_bookmarked("2024-06-30T12:00:00.000000Z")
-    events = make_tap(state, lookback_days=10).streams["scheduled_events"]
-    assert isinstance(events, ScheduledEventsStream)
-    assert events.window_start() == datetime(2024, 6, 20, 12, tzinfo=UTC)
-    assert events.query(None)["min_start_time"] == "2024-06-20T12:00:00.000000Z"
-    assert "max_start_time" not in events.query(None)  # every future event
+    invitees = make_tap(state, lookback_days=10).streams["invitees"]
+    assert isinstance(invitees, InviteesStream)
+    invitees.prepare_fetch()
+    old, recent = "2024-01-05T10:00:00Z", "2024-06-20T12:00:00Z"
+    assert not invitees.reads_children_of(event(old, "2024-01-01T00:00:00Z"))
+    assert invitees.reads_children_of(event(old, "2024-06-30T12:00:00.000001Z"))  # changed
+    assert invitees.reads_children_of(event(recent, "2024-01-01T00:00:00Z"))  # window edge
+    assert not invitees.reads_children_of(event("2024-06-20T11:59:59Z", "2024-01-01T00:00:00Z"))
+    assert invitees.reads_children_of(event("2025-01-01T00:00:00Z", "2024-01-01T00:00:00Z"))
+    named = WebhookHints(())
+    named.named_events["hinted"] = None  # a webhook delivery named this event
+    invitees.calendly_tap.webhook_hints = named  # type: ignore[misc]
+    assert invitees.reads_children_of(event(old, "2024-01-01T00:00:00Z", uri="hinted"))
 
 
-def test_window_never_reaches_before_start_date() -> None:
-    state = events_and_invitees_bookmarked("2024-06-30T12:00:00Z")
-    events = make_tap(state, lookback_days=60, start_date="2024-06-01T00:00:00Z").streams[
-        "scheduled_events"
-    ]
-    assert isinstance(events, ScheduledEventsStream)
-    assert events.window_start() == datetime(2024, 6, 1, tzinfo=UTC)
+def test_a_first_run_reads_the_invitees_of_every_event() -> None:
+    invitees = make_tap().streams["invitees"]
+    assert isinstance(invitees, InviteesStream)
+    invitees.prepare_fetch()
+    assert invitees.reads_children_of(event("2019-01-01T00:00:00Z", "2019-01-01T00:00:00Z"))
 
 
 def test_rows_are_emitted_only_when_changed_after_the_bookmark() -> None:
@@ -104,9 +117,42 @@ def test_a_no_show_counts_as_an_invitee_change_even_if_updated_at_did_not_move()
     unchanged = {"uri": "i1", "updated_at": old, "no_show": None, "cancellation": None}
     no_show = {**unchanged, "no_show": {"uri": "n", "created_at": "2024-07-01T00:00:00Z"}}
     canceled = {**unchanged, "cancellation": {"created_at": "2024-07-01T00:00:00Z"}}
+    invitees.prepare_fetch()
     assert invitees.post_process(dict(unchanged)) is None
     assert invitees.post_process(dict(no_show)) is not None
     assert invitees.post_process(dict(canceled)) is not None
+
+
+def test_the_invitees_bookmark_is_saved_from_the_value_rows_are_filtered_on() -> None:
+    """Old main saved updated_at while filtering on the no-show's creation: an unchanged
+    rerun re-emitted every invitee whose no-show was newer than its updated_at."""
+    invitees = make_tap().streams["invitees"]
+    no_show = {
+        "uri": "i1",
+        "updated_at": "2024-06-01T00:00:00.000000Z",
+        "no_show": {"uri": "n", "created_at": "2024-07-01T00:00:00.000000Z"},
+    }
+    invitees._increment_stream_state(no_show)
+    progress = invitees.stream_state["progress_markers"]["replication_key_value"]
+    assert progress == "2024-07-01T00:00:00.000000Z"
+
+
+def test_a_no_show_removed_since_the_last_run_is_emitted_though_nothing_moved() -> None:
+    state = bookmarked("invitees", "updated_at", "2024-06-30T12:00:00.000000Z")
+    recent, gone = "2024-06-25T00:00:00.000000Z", "2024-01-01T00:00:00.000000Z"
+    state["bookmarks"]["invitees"]["watched_no_shows"] = {"i1": recent, "i2": recent, "i3": gone}
+    invitees = make_tap(state, lookback_days=10).streams["invitees"]
+    assert isinstance(invitees, InviteesStream)
+    invitees.prepare_fetch()
+    invitees.current_parent = {"uri": "e", "start_time": recent}
+    old = "2024-06-01T00:00:00Z"
+    marked = {"created_at": "2024-06-02T00:00:00Z", "uri": "n"}
+    assert invitees.post_process({"uri": "i1", "updated_at": old, "no_show": None})
+    assert not invitees.post_process({"uri": "i2", "updated_at": old, "no_show": marked})
+    assert not invitees.post_process({"uri": "i4", "updated_at": old, "no_show": marked})
+    invitees.listing_done()
+    # i3's event started before the next run's window: no longer watched.
+    assert invitees.stream_state["watched_no_shows"] == {"i2": recent, "i4": recent}
 
 
 def test_forced_full_table_ignores_the_bookmark() -> None:
@@ -119,21 +165,21 @@ def test_forced_full_table_ignores_the_bookmark() -> None:
 def test_server_side_filters_start_from_the_bookmark_else_start_date() -> None:
     log = make_tap(start_date="2024-01-01T00:00:00Z").streams["activity_log_entries"]
     query = log.get_url_params(None, None)
-    assert query["min_occurred_at"] == "2024-01-01T00:00:00.000000Z"
+    assert query["min_occurred_at"] == "2023-12-31T23:59:59.000000Z"  # min_* means "after"
     assert query["sort"] == "occurred_at:asc" and query["count"] == 1000
     state = bookmarked("activity_log_entries", "occurred_at", "2024-05-05T05:05:05.500Z")
     later = make_tap(state, start_date="2024-01-01T00:00:00Z").streams["activity_log_entries"]
     assert later.get_url_params(None, "TOKEN") == {
         "organization": CONFIG["organization"],
         "sort": "occurred_at:asc",
-        "min_occurred_at": "2024-05-05T05:05:05.500000Z",
+        "min_occurred_at": "2024-05-05T05:05:04.500000Z",
         "count": 1000,
         "page_token": "TOKEN",
     }
     comms = make_tap(bookmarked("outgoing_communications", "created_at", "2024-05-05T00:00:00Z"))
     assert comms.streams["outgoing_communications"].get_url_params(None, None)[
         "min_created_at"
-    ] == ("2024-05-05T00:00:00.000000Z")
+    ] == ("2024-05-04T23:59:59.000000Z")
 
 
 def response_with(body: bytes) -> requests.Response:
@@ -258,26 +304,12 @@ def test_lookback_setting_is_days() -> None:
     assert stream.lookback == timedelta(days=3)
 
 
-def test_a_newly_selected_invitees_stream_makes_the_window_start_over() -> None:
+def test_a_newly_selected_invitees_stream_reads_every_events_invitees() -> None:
     events_only = bookmarked("scheduled_events", "updated_at", "2024-06-30T12:00:00Z")
-    tap = make_tap(events_only, start_date="2024-01-01T00:00:00Z")
-    events = tap.streams["scheduled_events"]
-    assert isinstance(events, ScheduledEventsStream)
-    assert events.window_start() == datetime(2024, 1, 1, tzinfo=UTC)
-    tap.streams["invitees"].selected = False
-    events._bookmark_read = False
-    assert events.window_start() == datetime(2024, 5, 31, 12, tzinfo=UTC)
-
-
-def test_the_window_reaches_back_from_the_older_of_the_two_bookmarks() -> None:
-    state = bookmarked("scheduled_events", "updated_at", "2024-06-30T12:00:00Z")
-    state["bookmarks"]["invitees"] = {
-        "replication_key": "updated_at",
-        "replication_key_value": "2024-06-10T12:00:00Z",
-    }
-    events = make_tap(state, lookback_days=10).streams["scheduled_events"]
-    assert isinstance(events, ScheduledEventsStream)
-    assert events.window_start() == datetime(2024, 5, 31, 12, tzinfo=UTC)
+    invitees = make_tap(events_only).streams["invitees"]
+    assert isinstance(invitees, InviteesStream)
+    invitees.prepare_fetch()
+    assert invitees.reads_children_of(event("2019-01-01T00:00:00Z", "2019-01-01T00:00:00Z"))
 
 
 def interrupted_state(**resume: Any) -> dict[str, Any]:
@@ -299,7 +331,8 @@ def test_a_restart_lists_from_the_resume_point_with_the_interrupted_runs_bookmar
     tap = make_tap(interrupted_state())
     events, invitees = tap.streams["scheduled_events"], tap.streams["invitees"]
     assert isinstance(events, ScheduledEventsStream) and isinstance(invitees, InviteesStream)
-    assert events.get_url_params(None, None)["min_start_time"] == "2024-07-15T09:00:00.000000Z"
+    # A second early: rows sharing the last released start time are listed again.
+    assert events.get_url_params(None, None)["min_start_time"] == "2024-07-15T08:59:59.000000Z"
     assert events.bookmark == datetime(2024, 6, 1, tzinfo=UTC)
     assert invitees.bookmark == datetime(2024, 5, 1, tzinfo=UTC)
     # Bookmarks are promoted no later than the interrupted run's start.
@@ -312,7 +345,7 @@ def test_a_resume_point_of_another_shape_is_ignored() -> None:
     events = tap.streams["scheduled_events"]
     assert isinstance(events, ScheduledEventsStream)
     assert events.resume_point is None
-    assert events.get_url_params(None, None)["min_start_time"] == "2024-05-31T12:00:00.000000Z"
+    assert "min_start_time" not in events.get_url_params(None, None)
 
 
 def test_a_resume_point_without_a_now_selected_child_is_ignored() -> None:
