@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
+import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +21,6 @@ from calendly_sandbox.store import uuid_of
 from calendly_sandbox.timefmt import fmt
 from tap_calendly.streams import ScheduledEventsStream
 from tests.tap.conftest import (
-    TAP_EXECUTABLE,
     Api,
     catalog_selecting,
     run_in_process,
@@ -28,6 +29,7 @@ from tests.tap.conftest import (
 from tests.tap.test_incremental import first_free_invitee, pick_event, ts
 
 UTC = timezone.utc
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def shared_start(sandbox: Sandbox) -> tuple[str, int]:
@@ -133,9 +135,13 @@ def test_a_no_show_removed_within_the_window_arrives_in_the_next_run(sandbox: Sa
 
 def test_unchanged_reruns_emit_no_invitees_however_often_they_run(sandbox: Sandbox) -> None:
     """Old tap: the invitees bookmark was saved from updated_at while rows were filtered on
-    the later no-show / cancellation time, so every other rerun re-emitted those invitees."""
+    the later no-show / cancellation time. After a no-show (which moves no updated_at) the
+    bookmark went back to that invitee's updated_at and reruns re-emitted invitees."""
     config = tap_config(sandbox)
-    state = run_in_process(config).final_state
+    first = run_in_process(config)
+    invitee = first_free_invitee(sandbox, pick_event(sandbox, started_days_ago=(1, 10)))
+    Api(sandbox).post("/invitee_no_shows", {"invitee": invitee["uri"]})
+    state = run_in_process(config, first.final_state).final_state
     for _ in range(3):
         rerun = run_in_process(config, state)
         assert not rerun.records.get("invitees"), len(rerun.records.get("invitees", []))
@@ -162,11 +168,12 @@ def test_batch_is_not_advertised() -> None:
     """Old tap: it advertised BATCH, whose files can hold rows a STATE written meanwhile
     already counts as done."""
     about = subprocess.run(
-        [str(TAP_EXECUTABLE), "--about", "--format", "json"],
+        [sys.executable, "-m", "tap_calendly", "--about", "--format", "json"],
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
+        cwd=REPO_ROOT,
     )
     info: dict[str, Any] = json.loads(about.stdout)
     assert "batch" not in info["capabilities"]
