@@ -1,8 +1,10 @@
 """A known set of changes made through the sandbox's public write API, and the rows they touch.
 
 Booked meetings (a new event and invitee each), host cancellations of future events (the event
-and its active invitees change) and no-shows on recent past meetings (the invitee changes; the
-event does not). Choices are deterministic: sorted by uuid.
+and its active invitees change), no-shows on recent past meetings (the invitee changes; the
+event does not) and edits to meetings older than the lookback window (made in the store, as
+Calendly's own UI would: the event's notes and updated_at change). Choices are deterministic:
+sorted by uuid.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class ChangeSet:
     booked: int = 0
     canceled: int = 0
     no_shows: int = 0
+    old_edited: int = 0
     events: set[str] = field(default_factory=set)  # event URIs whose row changed
     invitees: set[str] = field(default_factory=set)  # invitee URIs whose row changed
 
@@ -29,7 +32,8 @@ class ChangeSet:
         return (
             f"{self.booked} meetings booked (POST /invitees), {self.canceled} future events "
             f"canceled (POST /scheduled_events/{{uuid}}/cancellation), {self.no_shows} no-shows "
-            f"marked on recent past meetings (POST /invitee_no_shows)"
+            f"marked on recent past meetings (POST /invitee_no_shows), {self.old_edited} "
+            f"meetings older than the lookback window edited (notes; updated_at moves)"
         )
 
 
@@ -56,12 +60,25 @@ def apply_changes(sandbox: RunningSandbox, count: int, no_show_within_days: int)
                 i
                 for i in store.invitees.values()
                 if i["status"] == "active"
-                and i["no_show"] is None
+                and i.get("no_show") is None
                 and recent_cutoff < parse_time(_event_of(store, i)["start_time"]) < now
             ),
             key=lambda i: i["uri"],
         )[:count]
         to_cancel = [(e["uri"], _active_invitees(store, e)) for e in future]
+        old = sorted(
+            (
+                e
+                for e in store.scheduled_events.values()
+                if parse_time(e["start_time"]) < recent_cutoff - timedelta(days=1)
+            ),
+            key=lambda e: e["uri"],
+        )[:count]
+        for event in old:
+            event["meeting_notes_plain"] = "Edited after the meeting"
+            event["updated_at"] = api_time(now)
+            changes.events.add(event["uri"])
+            changes.old_edited += 1
     first_slot = (now + BOOKING_OFFSET).replace(minute=0, second=0, microsecond=0)
     for n in range(count):
         event_type = event_types[n % len(event_types)]

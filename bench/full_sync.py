@@ -101,7 +101,7 @@ def measure(plan: Plan, workdir: Path) -> FullSyncResults:
             code_path=plan.code_path,
         )
         results.incremental_hits = sandbox.hits(since=mark)
-        bookmark = _bookmark(full, "scheduled_events")
+        bookmark = _bookmark(full, "invitees")
         now = datetime.now(UTC)
         lookback = timedelta(days=lookback_days)
         for hidden, attribute in (
@@ -113,7 +113,7 @@ def measure(plan: Plan, workdir: Path) -> FullSyncResults:
             )
             setattr(results, attribute, compare(results.incremental_hits, sandbox.store, rules))
         listing = [h for h in results.incremental_hits if h.endpoint == "GET /scheduled_events"]
-        results.listed_events = listed_event_kinds(sandbox.store, listing, bookmark, now)
+        results.listed_events = listed_event_kinds(sandbox.store, listing, bookmark, lookback, now)
     return results
 
 

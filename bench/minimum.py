@@ -148,18 +148,24 @@ FULL_SYNC_RULES: tuple[Rule, ...] = (
 
 
 def incremental_rules(
-    events_bookmark: datetime, lookback: timedelta, now: datetime, *, future_invitees_hidden: bool
+    invitees_bookmark: datetime,
+    lookback: timedelta,
+    now: datetime,
+    *,
+    future_invitees_hidden: bool,
 ) -> tuple[Rule, ...]:
-    """The full-sync rules, with the lists the API can narrow narrowed to the run's window.
+    """The full-sync rules, with the lists the API can narrow narrowed to what the run must see.
 
-    Events: the window the tap asked for (min_start_time) is listed. Invitees: a call for every
-    listed event that changed after the bookmark (its updated_at moved), plus every listed event
-    that has started (a no-show changes the invitee, not the event). With
-    `future_invitees_hidden`, also every future event: whether Calendly moves an event's
-    updated_at when one invitee of a group event cancels or reconfirms is unverified, and the
-    tap assumes the hardest case. Without it, a future event that did not change needs no call
-    (true of the sandbox, which moves the event).
+    Events: nothing filters on updated_at, so every event since start_date (the tap's
+    min_start_time) is listed, or a change to an older event would be missed. Invitees: a
+    call for every event that changed after the bookmark (its updated_at moved) and every
+    event starting at or after bookmark - lookback that has started (a no-show changes the
+    invitee, and need not move any updated_at). With `future_invitees_hidden`, also every
+    future event of the window: whether Calendly moves an event's updated_at when one invitee
+    of a group event cancels is unverified, and the tap assumes the hardest case. Without it,
+    a future event that did not change needs no call.
     """
+    window_start_at = invitees_bookmark - lookback
 
     def window_start(hits: Sequence[Hit], endpoint: str, param: str) -> datetime | None:
         values = {h.param(param) for h in hits if h.endpoint == endpoint}
@@ -174,13 +180,17 @@ def incremental_rules(
     def events_sizes(store: Any, hits: Sequence[Hit]) -> list[int]:
         return [len(listed_events(store, hits))]
 
+    def needs_invitees(event: dict[str, Any]) -> bool:
+        starts = parse_time(event["start_time"])
+        if parse_time(event["updated_at"]) > invitees_bookmark:
+            return True
+        return starts >= window_start_at and (future_invitees_hidden or starts <= now)
+
     def invitee_sizes(store: Any, hits: Sequence[Hit]) -> list[int]:
         return [
             invitees_per_event(store, e["uri"].rsplit("/", 1)[-1])
             for e in listed_events(store, hits)
-            if future_invitees_hidden
-            or parse_time(e["updated_at"]) > events_bookmark
-            or parse_time(e["start_time"]) <= now
+            if needs_invitees(e)
         ]
 
     def since(kind: str, field: str, endpoint: str, param: str) -> Sizes:
@@ -192,7 +202,7 @@ def incremental_rules(
         return sizes
 
     def recent_submissions(store: Any, _hits: Sequence[Hit]) -> list[int]:
-        floor = events_bookmark - lookback
+        floor = invitees_bookmark - lookback  # ~ the submissions bookmark (same sync)
         recent: Counter[str] = Counter(
             s["routing_form"]
             for s in store.routing_form_submissions.values()
@@ -207,13 +217,13 @@ def incremental_rules(
                 "GET /scheduled_events",
                 100,
                 events_sizes,
-                "events starting in the tap's window (min_start_time)",
+                "every event since start_date (nothing filters on updated_at)",
             ),
             Rule(
                 "GET /scheduled_events/{uuid}/invitees",
                 100,
                 invitee_sizes,
-                "invitees of listed events that changed or have started",
+                "invitees of changed events and of the events of the window",
             ),
             Rule(
                 "GET /activity_log_entries",
@@ -277,24 +287,33 @@ def compare(
 
 
 def listed_event_kinds(
-    store: Any, hits: Sequence[Hit], events_bookmark: datetime, now: datetime
+    store: Any,
+    hits: Sequence[Hit],
+    invitees_bookmark: datetime,
+    lookback: timedelta,
+    now: datetime,
 ) -> dict[str, int]:
     """The events an incremental run listed, by whether their invitees need reading again."""
     lows = [parse_time(v) for h in hits if (v := h.param("min_start_time"))]
     low = min(lows, default=None)
+    window_start_at = invitees_bookmark - lookback
     kinds = {
         "changed since the bookmark": 0,
-        "unchanged, started (a no-show may have been marked)": 0,
+        "unchanged, started before the window (no invitee call)": 0,
+        "unchanged, in the window, started (a no-show may have been marked)": 0,
         "unchanged, future, one invitee": 0,
         "unchanged, future, group event": 0,
     }
     for event in store.scheduled_events.values():
-        if low is not None and parse_time(event["start_time"]) < low:
+        starts = parse_time(event["start_time"])
+        if low is not None and starts < low:
             continue
-        if parse_time(event["updated_at"]) > events_bookmark:
+        if parse_time(event["updated_at"]) > invitees_bookmark:
             kinds["changed since the bookmark"] += 1
-        elif parse_time(event["start_time"]) <= now:
-            kinds["unchanged, started (a no-show may have been marked)"] += 1
+        elif starts < window_start_at:
+            kinds["unchanged, started before the window (no invitee call)"] += 1
+        elif starts <= now:
+            kinds["unchanged, in the window, started (a no-show may have been marked)"] += 1
         elif event["invitees_counter"]["limit"] > 1:
             kinds["unchanged, future, group event"] += 1
         else:

@@ -32,12 +32,12 @@ TAP_SETTINGS = (
         "lookback_days",
         th.IntegerType(minimum=0),
         default=DEFAULT_LOOKBACK_DAYS,
-        description="Calendly filters scheduled events only by start time, so incremental runs "
-        "re-read every event starting after (bookmark - lookback_days), including all future "
-        "events, and the invitees of each of them. Changes (cancellations, no-shows, "
-        "reschedules) to events that started earlier than that are not picked up: a larger "
-        "value catches later changes to older meetings at the cost of more requests. Also "
-        "bounds how far back routing form submissions are re-read.",
+        description="Incremental runs re-read the invitees of every event starting after "
+        "(bookmark - lookback_days), future events included, besides those of changed events "
+        "(every event since start_date is listed each run, so changes to events of any age "
+        "arrive). A no-show marked or removed on an older meeting is seen only through "
+        "webhook_inbox or a larger value, at the cost of one request per event in the window. "
+        "Also bounds how far back routing form submissions are re-read.",
     ),
     th.Property(
         "invitee_concurrency",

@@ -184,7 +184,11 @@ def others_solo_type(sb: Sandbox) -> dict[str, Any]:
 
 
 def pooled_type(sb: Sandbox) -> dict[str, Any]:
-    return next(t for _, t in sorted(sb.store.event_types.items()) if t["pooling_type"])
+    return next(
+        t
+        for _, t in sorted(sb.store.event_types.items())
+        if t["pooling_type"] and not t["deleted_at"]
+    )
 
 
 def week(start: str = "09:00") -> list[dict[str, Any]]:

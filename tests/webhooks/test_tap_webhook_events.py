@@ -98,7 +98,7 @@ def test_the_inbox_bookmark_loses_and_repeats_nothing_across_a_crash(sandbox, re
         free = [
             i["uri"]
             for i in sandbox.store.invitees.values()
-            if i["status"] == "active" and i["no_show"] is None
+            if i["status"] == "active" and i.get("no_show") is None
         ][:6]
     for uri in free:
         api.post("/invitee_no_shows", {"invitee": uri})
@@ -131,7 +131,7 @@ def group_event_with_invitees(sandbox: Sandbox) -> dict[str, Any]:
             and e["status"] == "active"
             and any(
                 sandbox.store.invitees[i]["status"] == "active"
-                and sandbox.store.invitees[i]["no_show"] is None
+                and sandbox.store.invitees[i].get("no_show") is None
                 for i in sandbox.store.invitees_by_event[uuid_of(e["uri"])]
             )
         )
