@@ -487,6 +487,10 @@ class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
             if isinstance(stream, CalendlyStream) and type(stream) is self.parent_stream_type
         )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._requests = RequestTally()  # before any worker thread counts into it
+
     def prepare_fetch(self) -> None:
         """Called on the main thread before workers start: read state here, not in threads."""
         _ = self.bookmark
@@ -532,10 +536,6 @@ class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
         except (AbortedSyncFailedException, AbortedSyncPausedException):
             # As the SDK does for children: a capped child (dry runs) leaves the parent going.
             logging.getLogger(__name__).debug("child sync of %s stopped early", self.name)
-
-    @cached_property
-    def _requests(self) -> RequestTally:
-        return RequestTally()
 
     def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         pending, self._pending = self._pending, []
