@@ -91,7 +91,7 @@ class Expected:
 
     def booked_submissions(self) -> set[str]:
         """Submissions an invitee names, or whose submitter is an invitee."""
-        named = {i["routing_form_submission"] for i in self.invitees.values()}
+        named = {i.get("routing_form_submission") for i in self.invitees.values()}
         by_submitter = {
             s["uri"] for s in self.submissions.values() if s.get("submitter") in self.invitees
         }

@@ -154,7 +154,7 @@ def test_generator_keeps_hand_written_comments(abouts: Mapping[str, Mapping[str,
     """Comments outside the generated keys survive regeneration, also those right after a block."""
     text = (REPO_ROOT / "meltano.yml").read_text()
     changed = {name: copy.deepcopy(dict(data)) for name, data in abouts.items()}
-    del changed["tap-calendly"]["settings"]["properties"]["batch_config"]
+    del changed["tap-calendly"]["settings"]["properties"]["flattening_separator"]
 
     rendered = sync_docs.render_meltano_yml(text, changed)
 
