@@ -12,8 +12,9 @@ a STATE whose entry for the listing carries, e.g. for scheduled_events:
       }
     }
 
-A run started from that STATE lists from `min_start_time` (inclusive: rows sharing that time are
-read again), filters rows with the interrupted run's bookmarks, carries its progress (the largest
+A run started from that STATE lists from a second before `min_start_time` (Calendly reads min_* as
+"after": rows sharing that time, some maybe past the page boundary, are read again), filters rows
+with the interrupted run's bookmarks, carries its progress (the largest
 replication-key value emitted) on, and promotes bookmarks no later than `run_started_at`, so what
 changed between the two runs in the part already passed is read again by the next run. Nothing
 here grows with the data: one position, one time and two values per stream.
