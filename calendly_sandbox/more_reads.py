@@ -84,7 +84,10 @@ def _seed_recaps(store: Store, rng: random.Random, now: float) -> None:
                 {"host": True, "user_email": m["user_email"], "user_name": m["user_name"]}
                 for m in event["event_memberships"]
             ]
-            + [{"host": False, "user_email": i["email"], "user_name": i["name"]} for i in invitees],
+            + [
+                {"host": False, "user_email": i["email"], "user_name": i["name"] or i["email"]}
+                for i in invitees
+            ],
             "transcript": store.uri("meeting_recaps", uuid, "transcript"),
         }
         if recap["event"] is not None:

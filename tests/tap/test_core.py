@@ -28,7 +28,7 @@ SUITE_CONFIG: dict[str, Any] = {
     "api_url": "http://127.0.0.1:9",
     **FAST,
     # Every stream must return records here, the opt-in ones (OPT_IN_STREAMS) included.
-    "snapshot_days_ahead": 3,
+    "snapshot_days_ahead": 14,
     "meeting_recap_transcripts": True,
 }
 
