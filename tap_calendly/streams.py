@@ -351,9 +351,11 @@ class MeetingRecapTranscriptsStream(CalendlyChildStream):
     parent_stream_type = MeetingRecapsStream
     replication_key = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.skipped = not self.config.get("meeting_recap_transcripts", False)  # off: not fetched
+
     def iter_for(self, parent: Mapping[str, Any]) -> Iterator[Record]:
-        if not self.config.get("meeting_recap_transcripts", False):
-            return
         bookmark, changed = self.listing.bookmark, parse_timestamp(parent.get("updated_at"))
         if parent.get("status") != "available" or (bookmark and changed and changed <= bookmark):
             return
@@ -413,6 +415,11 @@ class ForwardSnapshotStream(CalendlyChildStream):
     max_window_days: ClassVar[int]
     parent_key: ClassVar[str]
     _captured_at: datetime
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Off: not fetched at all, so the parent listing is not lengthened for it either.
+        self.skipped = self.calendly_tap.snapshot_days_ahead == 0
 
     def prepare_fetch(self) -> None:
         super().prepare_fetch()
