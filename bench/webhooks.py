@@ -95,7 +95,7 @@ def apply_changes(sb: Sandbox, api: requests.Session, per_kind: int) -> Changes:
                     store.invitees[i]
                     for i in store.invitees_by_event.get(uuid, [])
                     if store.invitees[i]["status"] == "active"
-                    and store.invitees[i]["no_show"] is None
+                    and store.invitees[i].get("no_show") is None
                 ]
                 if len(active) >= (2 if group else 1):
                     found.append(active[0])
@@ -276,16 +276,16 @@ def incremental_section(events: int, per_kind: int, workdir: Path) -> Section:
             )
         ],
         notes=[
-            "Polling alone misses what happened to events older than the window (the no-shows "
-            "older than lookback_days); with the inbox, those events are fetched by URI and "
-            "their invitees read, so every change arrives. 'Events by URI' also counts events a "
-            "payload names only through a linked invitee (old_invitee/new_invitee of a "
-            "reschedule): their start time is not in the payload, so they are fetched to place "
-            "them.",
-            "The default keeps re-reading the invitees of every future event and of the "
-            "window's past events: safe if a delivery is lost. skip_unchanged_future_invitees "
-            "drops the future ones that neither changed nor were named; what remains above "
-            "the minimum is the window's past events (re-read by the lookback rule).",
+            "Every run lists every event since start_date (the tap's rule), so the events named "
+            "by deliveries are in the listing and none is fetched by URI. Polling alone misses "
+            "the no-shows on meetings older than lookback_days (neither the event nor, on the "
+            "hard sandbox, the invitee moves): their events are outside the re-read window. "
+            "With the inbox, the deliveries name them and their invitees are read.",
+            "The default keeps re-reading the invitees of every event in the window (past "
+            "lookback_days and every future event): safe if a delivery is lost. "
+            "skip_unchanged_future_invitees drops the future ones that neither changed nor were "
+            "named; what remains above the minimum is the window's past events, re-read because "
+            "a no-show need not move any updated_at.",
         ],
     )
 

@@ -57,15 +57,16 @@ def reschedule_invitee(store: Store, invitee_uri: str, new_start: float, *, now:
         store,
         invitee_uuid,
         event,
-        name=old["name"],
-        first_name=old["first_name"],
-        last_name=old["last_name"],
+        name=old.get("name") or old["email"],  # older records may lack keys or name (hard mode)
+        first_name=old.get("first_name"),
+        last_name=old.get("last_name"),
         email=old["email"],
-        timezone=old["timezone"],
+        timezone=old.get("timezone"),
         created=now,
     )
     for kept in ("questions_and_answers", "tracking", "text_reminder_number"):
-        new[kept] = old[kept]
+        if kept in old:
+            new[kept] = old[kept]
     new["old_invitee"] = old["uri"]
     store.insert("invitees", invitee_uuid, new)
     resources.attach_invitee(event, new)
@@ -87,7 +88,7 @@ def _active_invitee(store: Store, uri: str) -> Resource:
 
 
 def _cancel(store: Store, invitee: Resource, reason: str | None, now: float) -> None:
-    record = resources.cancellation(invitee["name"], reason, "invitee", now)
+    record = resources.cancellation(invitee.get("name") or invitee["email"], reason, "invitee", now)
     invitee["status"] = "canceled"
     invitee["cancellation"] = record
     invitee["updated_at"] = record["created_at"]
