@@ -146,7 +146,7 @@ def _paid(ctx: Ctx) -> None:
         raise ApiError(403, UPGRADE_PAID)
 
 
-def _readable_recap(ctx: Ctx, uuid: str) -> Resource:
+def readable_recap(ctx: Ctx, uuid: str) -> Resource:
     _paid(ctx)
     recap = ctx.lookup("meeting_recaps", uuid, "meeting recap")
     if ctx.me not in ctx.store.meeting_recap_hosts.get(uuid, set()):
@@ -180,8 +180,9 @@ def list_recaps(ctx: Ctx) -> Any:
 
 
 def get_recap(ctx: Ctx) -> Any:
-    recap = _readable_recap(ctx, ctx.path["uuid"])
+    recap = readable_recap(ctx, ctx.path["uuid"])
     transcript = ctx.store.transcripts.get(ctx.path["uuid"])
+    written = ctx.store.recap_texts.get(ctx.path["uuid"], {})
     return resource(
         {
             **recap,
@@ -191,12 +192,13 @@ def get_recap(ctx: Ctx) -> Any:
             "action_items_md": "- Send the proposal" if transcript else None,
             "discussion_md": transcript["text"] if transcript else None,
             "share_link": None,
+            **written,
         }
     )
 
 
 def get_transcript(ctx: Ctx) -> Any:
-    _readable_recap(ctx, ctx.path["uuid"])
+    readable_recap(ctx, ctx.path["uuid"])
     transcript = ctx.store.transcripts.get(ctx.path["uuid"])
     if transcript is None:
         raise ApiError(404, reason="this recap has no transcript (it is not available)")

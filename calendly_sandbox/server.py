@@ -28,6 +28,7 @@ from calendly_sandbox.event_type_writes import EVENT_TYPE_WRITE_ROUTES
 from calendly_sandbox.faults import Quota
 from calendly_sandbox.more_reads import MORE_READ_ROUTES
 from calendly_sandbox.reads import READ_ROUTES
+from calendly_sandbox.recap_writes import RECAP_WRITE_ROUTES
 from calendly_sandbox.writes import WRITE_ROUTES
 
 if TYPE_CHECKING:
@@ -70,7 +71,12 @@ def compile_routes(
 
 
 ROUTES = compile_routes(
-    CONTACT_ROUTES + EVENT_TYPE_WRITE_ROUTES + MORE_READ_ROUTES + READ_ROUTES + WRITE_ROUTES
+    CONTACT_ROUTES
+    + EVENT_TYPE_WRITE_ROUTES
+    + MORE_READ_ROUTES
+    + RECAP_WRITE_ROUTES
+    + READ_ROUTES
+    + WRITE_ROUTES
 )
 
 

@@ -85,6 +85,7 @@ class Store:
         self.meeting_recaps: dict[str, Resource] = {}
         self.meeting_recap_hosts: dict[str, set[str]] = {}  # recap uuid -> host user uris
         self.transcripts: dict[str, Resource] = {}  # recap uuid -> transcript
+        self.recap_texts: dict[str, Resource] = {}  # recap uuid -> fields set by PATCH
         self.teams: dict[str, Resource] = {}
         self.team_members: dict[str, set[str]] = {}  # team uuid -> user uris
         self.user_locations: dict[str, list[Resource]] = {}  # user uri -> meeting locations

@@ -3,6 +3,7 @@ refusals; the rules of the forward-looking ranges."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -79,6 +80,42 @@ def test_free_plan_refuses_meeting_recaps(spec: SpecChecker) -> None:
                 api.get(f"{free.base_url}/meeting_recaps", timeout=30),
                 api.get(recap["uri"], timeout=30),
                 api.get(recap["transcript"], timeout=30),
+                api.patch(recap["uri"], json={"summary_md": "x"}, timeout=30),
+                api.delete(recap["uri"], timeout=30),
             ]
-    assert [a.status_code for a in answers] == [403, 403, 403]
+    assert [a.status_code for a in answers] == [403] * 5
     assert all("upgrade" in a.json()["message"].lower() for a in answers)
+
+
+def test_recap_edits_and_deletions_are_announced_to_the_hosts_hooks(
+    api: requests.Session, sandbox: Sandbox
+) -> None:
+    owner = sandbox.store.current_user["uri"]
+    hook = api.post(
+        f"{sandbox.base_url}/webhook_subscriptions",
+        json={
+            "url": "https://hooks.example.org/recaps",
+            "events": ["meeting_recap.updated", "meeting_recap.deleted"],
+            "organization": sandbox.store.organization["uri"],
+            "scope": "user",
+            "user": owner,
+        },
+        timeout=30,
+    ).json()["resource"]
+    uuid, recap = next(
+        (u, r)
+        for u, r in sorted(sandbox.store.meeting_recaps.items())
+        if owner in sandbox.store.meeting_recap_hosts[u] and r["status"] == "available"
+    )
+    edited = api.patch(recap["uri"], json={"summary_md": "## Agreed"}, timeout=30)
+    assert edited.json()["resource"]["summary_md"] == "## Agreed"
+    assert api.get(recap["uri"], timeout=30).json()["resource"]["summary_md"] == "## Agreed"
+    assert api.delete(recap["uri"], timeout=30).status_code == 204
+    assert api.get(recap["uri"], timeout=30).status_code == 404
+    assert uuid not in sandbox.store.transcripts
+
+    messages = sandbox.webhooks.messages_for(hook["uri"])
+    assert [m.event for m in messages] == ["meeting_recap.updated", "meeting_recap.deleted"]
+    payloads = [json.loads(m.body)["payload"] for m in messages]
+    assert payloads[0]["recap"]["summary_md"] == "## Agreed"
+    assert payloads[1]["recap"]["uri"] == recap["uri"]
