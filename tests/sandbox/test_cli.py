@@ -125,3 +125,16 @@ def test_measure_reports_consistent_figures(capsys):
     assert report["pages"] == 3
     assert report["invitee_requests"] == 5
     assert report["generation_seconds"] >= 0
+
+
+def test_realism_flag_is_hard_by_default_and_lenient_on_request():
+    from calendly_sandbox.cli import parse_args
+
+    assert parse_args([]).realism == "hard"
+    assert parse_args(["--realism", "lenient"]).realism == "lenient"
+    with pytest.raises(SystemExit):
+        parse_args(["--realism", "kind"])
+    with pytest.raises(ValueError, match="realism"):
+        from calendly_sandbox import Sandbox
+
+        Sandbox(realism="kind")
