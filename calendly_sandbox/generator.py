@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from calendly_sandbox import names, resources
+from calendly_sandbox import names, realism, resources
 from calendly_sandbox.history import DAY, WINDOW_DAYS, EventHistory
 from calendly_sandbox.store import Resource, Store
 from calendly_sandbox.timefmt import fmt, parse
@@ -589,7 +589,7 @@ class Generator:
                 event.pop("calendar_event", None)
         for invitee in self.store.invitees.values():
             if invitee["created_at"] < cutoff and self.rng.random() < 0.5:
-                for key in resources.LATER_INVITEE_KEYS:
+                for key in realism.LATER_INVITEE_KEYS:
                     if invitee.get(key) is None:
                         invitee.pop(key, None)
 

@@ -15,17 +15,6 @@ EMPTY_TRACKING = {
     "utm_term": None,
     "salesforce_uuid": None,
 }
-# Invitee keys Calendly added over time: older invitees lack them (hard realism) when null.
-LATER_INVITEE_KEYS = (
-    "first_name",
-    "last_name",
-    "no_show",
-    "payment",
-    "reconfirmation",
-    "routing_form_submission",
-    "scheduling_method",
-    "invitee_scheduled_by",
-)
 # Event-type location kinds -> the `type` of the scheduled event's location.
 LOCATION_TYPES = {"zoom_conference": "zoom", "gotomeeting_conference": "gotomeeting"}
 CONFERENCE_TYPES = {

@@ -16,8 +16,7 @@ import requests
 
 import calendly_sandbox
 from calendly_sandbox import Sandbox
-from calendly_sandbox.realism import REAL_ERROR_TITLES, SPEC_DIFFERENCES
-from calendly_sandbox.resources import LATER_INVITEE_KEYS
+from calendly_sandbox.realism import LATER_INVITEE_KEYS, REAL_ERROR_TITLES, SPEC_DIFFERENCES
 from calendly_sandbox.store import uuid_of
 from tests.sandbox.spec_check import SPEC_PATH, SpecChecker
 
