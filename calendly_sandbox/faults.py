@@ -92,25 +92,28 @@ class FaultInjector:
         kinds: tuple[str, ...] | None = None,
         stall_seconds: float | None = None,
     ) -> None:
-        if rate is not None:
-            if not 0.0 <= rate <= 1.0:
-                raise ValueError(f"fault_rate must be within [0, 1], got {rate}")
-            self.rate = rate
-        if kinds is not None:
-            unknown = sorted(set(kinds) - set(FAULT_KINDS))
-            if unknown or not kinds:
-                raise ValueError(
-                    f"fault_kinds must be a non-empty subset of {FAULT_KINDS}, got {kinds}"
-                )
-            self.kinds = tuple(kinds)
-        if stall_seconds is not None:
-            self.stall_seconds = stall_seconds
+        """Validate first, then change everything at once: a request served meanwhile draws from
+        the old settings or the new ones, never from the new rate with the old kinds."""
+        if rate is not None and not 0.0 <= rate <= 1.0:
+            raise ValueError(f"fault_rate must be within [0, 1], got {rate}")
+        if kinds is not None and (not kinds or set(kinds) - set(FAULT_KINDS)):
+            raise ValueError(
+                f"fault_kinds must be a non-empty subset of {FAULT_KINDS}, got {kinds}"
+            )
+        with self._lock:
+            if rate is not None:
+                self.rate = rate
+            if kinds is not None:
+                self.kinds = tuple(kinds)
+            if stall_seconds is not None:
+                self.stall_seconds = stall_seconds
 
     def draw(self) -> str | None:
         with self._lock:
             roll = self._rng.random()
             kind = self._rng.choice(self.kinds)
-        return kind if roll < self.rate else None
+            rate = self.rate
+        return kind if roll < rate else None
 
 
 @dataclass

@@ -36,6 +36,7 @@ def clean_env() -> dict[str, str]:
         if not key.startswith(("TAP_CALENDLY", "TARGET_CALENDLY", "MELTANO"))
     }
     env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONFAULTHANDLER"] = "1"  # SIGABRT on a hung run prints every thread's stack
     return env
 
 
@@ -124,17 +125,27 @@ def run_target(config: Path, singer_input: str, cwd: Path | None = None) -> Run:
 
 
 def _run(argv: list[str], stdin: str | None, cwd: Path | None) -> Run:
-    done = subprocess.run(
+    with subprocess.Popen(
         argv,
-        input=stdin,
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=clean_env(),
         cwd=cwd,
-        timeout=RUN_TIMEOUT_SECONDS,
-        check=False,
-    )
-    return Run(argv, done.returncode, done.stdout, done.stderr)
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(stdin, timeout=RUN_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            # A hang is the failure to report, with where every thread of the plugin was stuck.
+            process.send_signal(signal.SIGABRT)
+            stdout, stderr = process.communicate()
+            tail = "\n".join(stderr.splitlines()[-80:])
+            raise AssertionError(
+                f"{' '.join(argv)} still running after {RUN_TIMEOUT_SECONDS:g}s; its stacks:\n"
+                f"{tail}"
+            ) from None
+    return Run(argv, process.returncode, stdout, stderr)
 
 
 class _StderrDrain(threading.Thread):

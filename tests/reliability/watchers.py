@@ -32,7 +32,8 @@ class _LogWatcher(threading.Thread):
     def run(self) -> None:
         while not self.stop.is_set():
             log = self.sandbox.request_log
-            fresh, self._seen = log[self._seen :], len(log)
+            served = len(log)  # before slicing: an entry appended meanwhile waits for the next look
+            fresh, self._seen = log[self._seen : served], served
             if fresh and self.react(fresh):
                 self.fired.set()
                 return
