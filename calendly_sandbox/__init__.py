@@ -173,6 +173,12 @@ Choices where the spec, the docs or reality disagree (API_NOTES.md section 9 and
 - POST /webhook_subscriptions accepts the events of the spec's request enum plus event_type.*
   (added 2026-10-23 per the release notes; the spec omits them); a duplicate callback URL in the
   same scope (and user/group) answers 409. The signing_key is kept, never served.
+- Plans (release notes 2026-11-03 and 11-19): webhook subscriptions, POST /invitees and contacts
+  work on every plan, Free included; subscribing to routing_form_submission.* needs Teams and
+  meeting_recap.* a paid plan (403 "Please upgrade to a paid Calendly account."), the activity
+  log and data-compliance deletions Enterprise (403 with the older "Please upgrade your Calendly
+  account to Enterprise."). Free accounts get the paid plans' POST /invitees limits (Calendly
+  publishes none for Free).
 - Cancelling an event whose start_time has passed answers 403 "Event in the past".
 - GET /scheduled_events/{uuid} and its invitees need an admin or one of the event's hosts.
 - /event_type_memberships accepts any valid token (the spec lists only personal tokens).

@@ -30,11 +30,8 @@ NATURAL_TITLES = {
 FORBIDDEN = "You do not have permission"
 FORBIDDEN_RESOURCE = "You do not have permission to access this resource."
 UPGRADE_ENTERPRISE = "Please upgrade your Calendly account to Enterprise."
-UPGRADE_STANDARD = "Please upgrade your Calendly account to Standard"
-SCHEDULING_API_PAID = (
-    "The Scheduling API is only available on paid Calendly plans. Upgrade your plan to access "
-    "this feature."
-)
+# The wording since 2026-11-03; older gates keep the older "Please upgrade your Calendly account to".
+UPGRADE_PAID = "Please upgrade to a paid Calendly account."
 
 
 class ApiError(Exception):

@@ -23,14 +23,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from calendly_sandbox.app import PLAN_RANK, Ctx, page, resource
-from calendly_sandbox.errors import FORBIDDEN, ApiError, bad_request
+from calendly_sandbox.errors import FORBIDDEN, UPGRADE_PAID, ApiError, bad_request
 from calendly_sandbox.event_type_writes import WEEKDAYS, schedule_of
 from calendly_sandbox.generator import UUID_CLEAR, UUID_SET
 from calendly_sandbox.paging import SortOrder
 from calendly_sandbox.store import Resource, Store, uuid_of
 from calendly_sandbox.timefmt import fmt, parse
 
-UPGRADE_PAID = "Please upgrade to a paid Calendly account"
 NOT_IN_ORG = "This user is not in your organization"
 MAX_AVAILABLE_DAYS = 31
 MAX_BUSY_DAYS = 7

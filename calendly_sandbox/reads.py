@@ -10,7 +10,6 @@ from calendly_sandbox.errors import (
     FORBIDDEN,
     FORBIDDEN_RESOURCE,
     UPGRADE_ENTERPRISE,
-    UPGRADE_STANDARD,
     ApiError,
     bad_request,
 )
@@ -420,7 +419,6 @@ def get_group_relationship(ctx: Ctx) -> Any:
 
 # -- webhooks and availability -------------------------------------------------------------------
 def list_webhooks(ctx: Ctx) -> Any:
-    ctx.require_plan("standard", UPGRADE_STANDARD)
     p = ctx.params
     ctx.require_own_org(p["organization"])
     scope, user, group = p["scope"], p.get("user"), p.get("group")
@@ -448,7 +446,6 @@ def list_webhooks(ctx: Ctx) -> Any:
 
 
 def get_webhook(ctx: Ctx) -> Any:
-    ctx.require_plan("standard", UPGRADE_STANDARD)
     hook = ctx.lookup("webhook_subscriptions", ctx.path["webhook_uuid"], "webhook")
     if hook["scope"] != "user" or hook["user"] != ctx.me:
         ctx.require_admin()

@@ -14,9 +14,8 @@ from calendly_sandbox import resources
 from calendly_sandbox.app import Ctx, Reply, resource
 from calendly_sandbox.errors import (
     FORBIDDEN,
-    SCHEDULING_API_PAID,
     UPGRADE_ENTERPRISE,
-    UPGRADE_STANDARD,
+    UPGRADE_PAID,
     ApiError,
     bad_request,
 )
@@ -32,6 +31,9 @@ SCOPE_ONLY_EVENTS = {
     "meeting_recap.updated": "user",
     "meeting_recap.deleted": "user",
 }
+# Since 2026-11-03 webhook subscriptions and POST /invitees work on every plan, Free included;
+# these events still need the plan of the feature they report (contact.* needs none since 11-19).
+EVENT_PLAN_PREFIXES = {"routing_form_submission.": "teams", "meeting_recap.": "standard"}
 
 
 def new_uuid(ctx: Ctx, *parts: object) -> str:
@@ -393,7 +395,6 @@ def record_request(ctx: Ctx, kind: str, detail: dict[str, Any]) -> None:
 
 # -- webhooks ------------------------------------------------------------------------------------
 def create_webhook(ctx: Ctx) -> Reply:
-    ctx.require_plan("standard", UPGRADE_STANDARD)
     body, store = ctx.body, ctx.store
     ctx.require_own_org(body["organization"])
     scope = body["scope"]
@@ -419,6 +420,9 @@ def create_webhook(ctx: Ctx) -> Reply:
         only = SCOPE_ONLY_EVENTS.get(name)
         if only and only != scope:
             raise bad_request("events", f"{name} is only available with scope {only}")
+        for prefix, plan in EVENT_PLAN_PREFIXES.items():
+            if name.startswith(prefix):
+                ctx.require_plan(plan, UPGRADE_PAID)
     owner = (scope, user if scope == "user" else None, group if scope == "group" else None)
     for hook in store.webhook_subscriptions.values():
         if (
@@ -446,7 +450,6 @@ def create_webhook(ctx: Ctx) -> Reply:
 
 
 def delete_webhook(ctx: Ctx) -> Reply:
-    ctx.require_plan("standard", UPGRADE_STANDARD)
     uuid = ctx.path["webhook_uuid"]
     hook = ctx.lookup("webhook_subscriptions", uuid, "webhook subscription")
     if hook["scope"] != "user" or hook["user"] != ctx.me:
@@ -459,7 +462,6 @@ def delete_webhook(ctx: Ctx) -> Reply:
 
 # -- booking (Scheduling API) ----------------------------------------------------------------
 def book_invitee(ctx: Ctx) -> Reply:
-    ctx.require_plan("standard", SCHEDULING_API_PAID)
     body, store = ctx.body, ctx.store
     person = body["invitee"]
     if not (person.get("name") or person.get("first_name")):

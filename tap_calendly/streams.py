@@ -266,7 +266,7 @@ class OutgoingCommunicationsStream(CalendlyStream):
 
 
 class WebhookSubscriptionsStream(CalendlyStream):
-    """Subscriptions of every scope (paid plans from Standard up). Calendly lists them per
+    """Subscriptions of every scope (every plan since 2026-11-03). Calendly lists them per
     scope: the organization's, then each member's and each group's (one request each)."""
 
     name = "webhook_subscriptions"

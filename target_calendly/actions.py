@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,6 +140,12 @@ class Action:
     replan_on: tuple[Rule, ...] = ()
     #: Records this says are destructive need allow_destructive_actions (api_request DELETEs).
     destructive_when: Callable[[Values], bool] | None = None
+    #: What of a record a plan or scope refusal is about: later records of this action that
+    #: share it are not sent (they would be refused too), others still are. None: the action.
+    refusal_scope: Callable[[Values], Hashable] | None = None
+
+    def refusal_key(self, values: Values) -> tuple[str, Hashable]:
+        return self.name, self.refusal_scope(values) if self.refusal_scope else None
 
     def destructive_for(self, values: Values) -> bool:
         return self.destructive_when is not None and self.destructive_when(values)
@@ -237,6 +243,12 @@ def _share(values: Values, ctx: Context) -> dict[str, Any]:
         "event_type": ctx.uri("event_types", values["event_type"]),
         **pick(values, *_SHARE_FIELDS),
     }
+
+
+def _webhook_event_families(values: Values) -> frozenset[str]:
+    """A plan refuses some events (routing forms need Teams, meeting recaps a paid plan) and
+    allows the rest on every plan: a refusal holds back only subscriptions to the same ones."""
+    return frozenset(event.split(".")[0] for event in values["events"])
 
 
 def _webhook(values: Values, ctx: Context) -> dict[str, Any]:
@@ -599,6 +611,7 @@ ACTIONS: dict[str, Action] = {
             body=_webhook,
             find_effect=existing_webhook,
             before_send=_hand_signing_key,
+            refusal_scope=_webhook_event_families,
         ),
         Action(
             name="delete_webhook_subscription",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -92,7 +92,7 @@ class Executor:
         self.unknowns: Counter[str] = Counter()
         self.done_before = 0
         self._positions: Counter[str] = Counter()
-        self._blocked: dict[str, CalendlyError] = {}
+        self._blocked: dict[tuple[str, Hashable], CalendlyError] = {}
         self._lock = threading.Lock()  # batch sinks drain in parallel threads
 
     # -- per record ---------------------------------------------------------------------------
@@ -202,7 +202,7 @@ class Executor:
                 self._finish(item, "dry_run", request=request)
             return
         with self._lock:
-            blocked = self._blocked.get(action.name)
+            blocked = self._blocked.get(action.refusal_key(items[0].values))
         if blocked is not None:
             error = blocked.as_outcome()
             error["message"] = (
@@ -352,7 +352,7 @@ class Executor:
     def _fail_calendly_all(self, items: list[Item], action: Action, exc: CalendlyError) -> None:
         if isinstance(exc, PlanRequiredError | InsufficientScopeError):
             with self._lock:
-                self._blocked[action.name] = exc
+                self._blocked[action.refusal_key(items[0].values)] = exc
         self._fail_all(
             items, exc.as_outcome(), exc.status, fatal=isinstance(exc, AuthenticationError)
         )

@@ -51,6 +51,7 @@ CANNOT_HAPPEN: dict[str, tuple[set[int], str]] = {
     "DELETE /organization_memberships/{uuid}": ({400}, "only the path can be wrong: 404"),
     "POST /data_compliance/deletion/invitees": ({404}, "nothing in the request is looked up"),
     "POST /data_compliance/deletion/events": ({404}, "nothing in the request is looked up"),
+    "POST /invitees": ({403}, "every plan may book since 2026-11-03; scopes are not modeled"),
 }
 CANNOT_HAPPEN.update(CONTACT_CANNOT_HAPPEN | EVENT_TYPE_CANNOT_HAPPEN | MORE_READ_CANNOT_HAPPEN)
 OBSERVED: set[tuple[str, int]] = set()
@@ -946,11 +947,12 @@ def test_server_errors_are_spec_shaped_on_every_route(op_key, spec, failing_sand
     OBSERVED.update((op_key, status) for status in statuses)
 
 
-def test_free_plan_refuses_the_scheduling_api(spec: SpecChecker) -> None:
+def test_free_plan_may_book_since_2026_11_03(spec: SpecChecker) -> None:
+    """The spec's note (Free answers 403) is outdated: the release note opens it to every plan."""
     with Sandbox(seed=11, events=10, plan="free") as sb, checked_session(spec, sb.token) as api:
         response = api.post(sb.base_url + "/invitees", json=booking(sb), timeout=30)
-    assert response.status_code == 403
-    OBSERVED.add(("POST /invitees", 403))
+    assert response.status_code == 201, response.text
+    assert response.json()["resource"]["email"] == "aegir@example.is"
 
 
 def test_every_route_is_covered_with_success_and_401() -> None:

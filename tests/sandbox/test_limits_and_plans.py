@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -12,11 +13,7 @@ from calendly_sandbox.timefmt import fmt
 from tests.sandbox.spec_check import checked_session
 
 ENTERPRISE = "Please upgrade your Calendly account to Enterprise."
-STANDARD = "Please upgrade your Calendly account to Standard"
-PAID = (
-    "The Scheduling API is only available on paid Calendly plans. Upgrade your plan to access "
-    "this feature."
-)
+PAID = "Please upgrade to a paid Calendly account."
 
 
 def test_rate_limit_counts_down_then_429_then_recovers(spec):
@@ -106,28 +103,35 @@ def test_paid_non_enterprise_plans(spec, plan):
         assert hooks.status_code == 200
 
 
-def test_free_plan(spec):
+def subscribe(api, sb, events, scope="organization"):
+    org = sb.store.organization["uri"]
+    where = {"user": sb.store.current_user["uri"]} if scope == "user" else {}
+    return api.post(
+        sb.base_url + "/webhook_subscriptions",
+        json={
+            "url": f"https://hooks.example.org/{events[0]}",
+            "events": events,
+            "organization": org,
+            "scope": scope,
+            **where,
+        },
+    )
+
+
+def test_free_plan_has_webhooks_and_the_scheduling_api_since_2026_11_03(spec):
     with Sandbox(seed=4, events=20, plan="free") as sb, checked_session(spec, sb.token) as api:
         org_resource = sb.store.organization
         assert (org_resource["plan"], org_resource["stage"]) == ("basic", "free")
         org = org_resource["uri"]
-        created = api.post(
-            sb.base_url + "/webhook_subscriptions",
-            json={
-                "url": "https://hooks.example.org/free",
-                "events": ["invitee.created"],
-                "organization": org,
-                "scope": "organization",
-            },
-        )
-        assert created.status_code == 403
-        assert created.json()["message"] == STANDARD
+        created = subscribe(api, sb, ["invitee.created", "contact.created"])
+        assert created.status_code == 201, created.text
         listed = api.get(
             sb.base_url + "/webhook_subscriptions",
             params={"organization": org, "scope": "organization"},
         )
-        assert listed.status_code == 403
-        assert listed.json()["message"] == STANDARD
+        assert listed.status_code == 200
+        assert created.json()["resource"]["uri"] in [h["uri"] for h in listed.json()["collection"]]
+        assert api.get(created.json()["resource"]["uri"]).status_code == 200
         event_type = next(t for t in sb.store.event_types.values() if t["active"])
         start = time.time() + 3 * 86_400
         booked = api.post(
@@ -138,13 +142,31 @@ def test_free_plan(spec):
                 "invitee": {"name": "Free Rider", "email": "f@example.com", "timezone": "UTC"},
             },
         )
-        assert booked.status_code == 403
-        assert booked.json()["message"] == PAID
-        # Reads that every plan has keep working.
-        assert (
-            api.get(sb.base_url + "/scheduled_events", params={"organization": org}).status_code
-            == 200
-        )
+        assert booked.status_code == 201, booked.text
+        assert api.delete(created.json()["resource"]["uri"]).status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("plan", "routing", "recaps"),
+    [("free", 403, 403), ("standard", 403, 201), ("teams", 201, 201)],
+)
+def test_webhook_events_of_a_plan_feature_need_its_plan(spec, plan, routing, recaps):
+    with Sandbox(seed=4, events=20, plan=plan) as sb, checked_session(spec, sb.token) as api:
+        answers = {
+            "routing": subscribe(api, sb, ["routing_form_submission.created"]),
+            "recaps": subscribe(api, sb, ["meeting_recap.created"], scope="user"),
+        }
+        assert {k: a.status_code for k, a in answers.items()} == {
+            "routing": routing,
+            "recaps": recaps,
+        }
+        for answer in answers.values():
+            if answer.status_code == 403:
+                assert answer.json()["message"] == PAID
+        stored = {h["callback_url"] for h in sb.store.webhook_subscriptions.values()}
+        for kind, answer in answers.items():
+            url = json.loads(answer.request.body)["url"]
+            assert (url in stored) == (answer.status_code == 201), f"{kind}: refused yet stored"
 
 
 def test_plan_can_change_at_runtime(spec):

@@ -69,11 +69,17 @@ def test_enterprise_streams_are_skipped_with_a_warning_on_a_teams_plan(tmp_path:
     assert synced == {s.name for s in STREAM_TYPES} - ENTERPRISE_ONLY - set(OPT_IN_STREAMS)
 
 
-def test_webhooks_are_skipped_too_on_the_free_plan(tmp_path: Path) -> None:
+def test_the_free_plan_reads_webhooks_and_skips_only_paid_features(tmp_path: Path) -> None:
+    """Webhook subscriptions are on every plan since 2026-11-03; meeting recaps still are not."""
     with Sandbox(seed=1, events=30, plan="free") as sandbox:
         run = run_cli(tmp_path, tap_config(sandbox))
+        subscriptions = {h["uri"] for h in sandbox.store.webhook_subscriptions.values()}
     assert run.returncode == 0, run.stderr
-    assert "Skipping stream 'webhook_subscriptions'" in run.stderr
+    assert "Skipping stream 'webhook_subscriptions'" not in run.stderr
+    assert (
+        subscriptions and {r["uri"] for r in run.records["webhook_subscriptions"]} == subscriptions
+    )
+    assert "Skipping stream 'meeting_recaps'" in run.stderr
     assert run.records["scheduled_events"] and run.records["invitees"]
 
 

@@ -293,6 +293,33 @@ def test_plan_gate_fails_once_then_stops_asking(tmp_path: Path) -> None:
         assert len(writes(sb, "/data_compliance")) == 1
 
 
+def test_a_plan_refusal_holds_back_only_subscriptions_to_the_same_events(tmp_path: Path) -> None:
+    """On Free, routing-form events are refused while invitee events are allowed (2026-11-03)."""
+    with Sandbox(seed=1, events=20, plan="free") as sb:
+
+        def hook(name: str, *events: str) -> dict[str, object]:
+            return {
+                "url": f"https://crm.example.com/{name}",
+                "events": list(events),
+                "signing_key": f"key-for-{name}",
+            }
+
+        records = [
+            {**hook("routing", "routing_form_submission.created"), "scope": "organization"},
+            {**hook("bookings", "invitee.created", "invitee.canceled"), "scope": "organization"},
+            {**hook("routing-2", "routing_form_submission.created"), "scope": "organization"},
+        ]
+        config = config_for(sb, tmp_path / "r.jsonl", on_error="continue")
+        result = run_target(config, stream_of("create_webhook_subscription", *records))
+        assert result.outcomes() == ["failed", "ok", "failed"]
+        assert "upgrade" in result.lines[0]["error"]["message"].lower()
+        assert "not sent" in result.lines[2]["error"]["message"]
+        assert [w.status for w in writes(sb, "/webhook_subscriptions")] == [403, 201]
+        assert {h["callback_url"] for h in sb.store.webhook_subscriptions.values()} >= {
+            "https://crm.example.com/bookings"
+        }
+
+
 def test_tap_shaped_records_adapt_with_stream_maps(sandbox: Sandbox, tmp_path: Path) -> None:
     """A warehouse or tap stream keeps its own name and columns: `stream_actions` picks the
     action and the SDK's `stream_maps` derive the action's fields from the columns."""
