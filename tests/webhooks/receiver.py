@@ -10,11 +10,16 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
+
+from calendly_sandbox import Sandbox
+from tests.tap.conftest import Api
 
 
 def signature(key: str, body: bytes, at: float | None = None) -> str:
@@ -94,3 +99,28 @@ def start_receiver(
         process.kill()
         raise AssertionError(f"no base URL on stdout: {first!r} {process.communicate()[1]}")
     return Receiver(process, first, inbox)
+
+
+@contextmanager
+def subscribed_receiver(
+    sandbox: Sandbox, workdir: Path, key: str, events: list[str]
+) -> Iterator[Receiver]:
+    """A receiver (inbox and key file in `workdir`) that an organization-scope subscription of
+    `sandbox` delivers `events` to, signed with `key`."""
+    keys = workdir / "keys.txt"
+    keys.write_text(key + "\n", encoding="utf-8")
+    running = start_receiver(workdir / "inbox.sqlite", key_file=keys)
+    try:
+        Api(sandbox).post(
+            "/webhook_subscriptions",
+            {
+                "url": running.url + "/webhooks",
+                "events": events,
+                "organization": sandbox.store.organization["uri"],
+                "scope": "organization",
+                "signing_key": key,
+            },
+        )
+        yield running
+    finally:
+        running.stop()

@@ -12,7 +12,7 @@ import pytest
 
 from calendly_sandbox import Sandbox
 from tests.tap.conftest import Api, catalog_selecting, run_in_process, tap_config
-from tests.webhooks.receiver import Receiver, start_receiver
+from tests.webhooks.receiver import Receiver, subscribed_receiver
 
 KEY = "contact-hook-signing-key"
 EVENTS = [
@@ -33,21 +33,8 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def receiver(tmp_path: Path, sandbox: Sandbox) -> Iterator[Receiver]:
-    keys = tmp_path / "keys.txt"
-    keys.write_text(KEY + "\n", encoding="utf-8")
-    running = start_receiver(tmp_path / "inbox.sqlite", key_file=keys)
-    Api(sandbox).post(
-        "/webhook_subscriptions",
-        {
-            "url": running.url + "/webhooks",
-            "events": EVENTS,
-            "organization": sandbox.store.organization["uri"],
-            "scope": "organization",
-            "signing_key": KEY,
-        },
-    )
-    yield running
-    running.stop()
+    with subscribed_receiver(sandbox, tmp_path, KEY, EVENTS) as running:
+        yield running
 
 
 def test_contact_and_event_type_deliveries_and_their_refresh(

@@ -16,7 +16,7 @@ from calendly_sandbox.store import uuid_of
 from tap_calendly.tap import TapCalendly
 from tests.tap.conftest import Api, run_in_process, tap_config
 from tests.tap.test_incremental import first_free_invitee, pick_event
-from tests.webhooks.receiver import Receiver, start_receiver
+from tests.webhooks.receiver import Receiver, subscribed_receiver
 
 KEY = "tap-test-signing-key"
 EVENTS = [
@@ -35,21 +35,8 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def receiver(tmp_path: Path, sandbox: Sandbox) -> Iterator[Receiver]:
-    keys = tmp_path / "keys.txt"
-    keys.write_text(KEY + "\n", encoding="utf-8")
-    running = start_receiver(tmp_path / "inbox.sqlite", key_file=keys)
-    Api(sandbox).post(
-        "/webhook_subscriptions",
-        {
-            "url": running.url + "/webhooks",
-            "events": EVENTS,
-            "organization": sandbox.store.organization["uri"],
-            "scope": "organization",
-            "signing_key": KEY,
-        },
-    )
-    yield running
-    running.stop()
+    with subscribed_receiver(sandbox, tmp_path, KEY, EVENTS) as running:
+        yield running
 
 
 def delivered(sandbox: Sandbox) -> None:
