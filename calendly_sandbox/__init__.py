@@ -111,7 +111,10 @@ subscription is disabled unless a message got through. sb.webhooks.messages / .a
 What invitees do on Calendly's pages (no API call does it): sb.cancel_invitee(uri, reason) and
 sb.reschedule_invitee(uri, new_start) (invitee.canceled with rescheduled=true, then
 invitee.created, old_invitee/new_invitee linked); a group event that keeps other invitees keeps
-its updated_at when one cancels (the case polling cannot see).
+its updated_at when one cancels (the case polling cannot see). What else happens there
+(happenings.py): sb.submit_routing_form(form_uri, {question name: answer}, routed_to=None)
+(routing_form_submission.created, organization scope) and sb.finish_recap(event_uri) (an
+available recap with its transcript, meeting_recap.created to the hosts' user scope).
 
 Realism (`realism="hard"`, the default; `"lenient"` keeps the older, kinder behaviour so a client
 can be compared on both). Hard models what real accounts show, where it is harder than the spec:

@@ -66,36 +66,54 @@ def _seed_recaps(store: Store, rng: random.Random, now: float) -> None:
         ended = parse(event["end_time"])
         nth = hosted.get(event["uri"], index)  # every status among the token user's recaps
         status = RECAP_STATUSES[0] if nth % 5 else RECAP_STATUSES[1 + (nth // 5) % 2]
-        invitees = [
-            store.invitees[u] for u in store.invitees_by_event.get(uuid_of(event["uri"]), [])
-        ]
-        recap: Resource = {
-            "uri": store.uri("meeting_recaps", uuid),
-            "app_url": f"https://calendly.com/app/notetaker/recaps/{uuid}",
-            "event": event["uri"] if index % 9 else None,  # an external meeting has no event
-            "status": status,
-            "name": event["name"],
-            "start_time": event["start_time"],
-            "end_time": event["end_time"],
-            "created_at": fmt(ended + 600),
-            "updated_at": fmt(min(now - 1, ended + 600 + rng.uniform(0, 3) * 86_400)),
-            "attendees": [
-                {"host": True, "user_email": m["user_email"], "user_name": m["user_name"]}
-                for m in event["event_memberships"]
-            ]
-            + [
-                {"host": False, "user_email": i["email"], "user_name": i["name"] or i["email"]}
-                for i in invitees
-            ],
-            "transcript": store.uri("meeting_recaps", uuid, "transcript"),
-        }
-        if recap["event"] is not None:
-            recap["location"] = dict(event["location"])
+        recap = recap_of(
+            store,
+            uuid,
+            event,
+            status=status,
+            created=ended + 600,
+            updated=min(now - 1, ended + 600 + rng.uniform(0, 3) * 86_400),
+        )
+        if index % 9 == 0:  # an external meeting has no event
+            recap["event"] = None
+            recap.pop("location", None)
         store.insert("meeting_recaps", uuid, recap)
         store.meeting_recap_hosts[uuid] = {m["user"] for m in event["event_memberships"]}
         if status == "available":
-            lines = [f"{a['user_name']}: {rng.choice(_SAID)}" for a in recap["attendees"]]
-            store.transcripts[uuid] = {"uri": recap["transcript"], "text": "\n".join(lines)}
+            store.transcripts[uuid] = transcript_of(recap, rng)
+
+
+def recap_of(
+    store: Store, uuid: str, event: Resource, *, status: str, created: float, updated: float
+) -> Resource:
+    """The Notetaker recap of a scheduled event: its hosts and invitees are the attendees."""
+    invitees = [store.invitees[u] for u in store.invitees_by_event.get(uuid_of(event["uri"]), [])]
+    return {
+        "uri": store.uri("meeting_recaps", uuid),
+        "app_url": f"https://calendly.com/app/notetaker/recaps/{uuid}",
+        "event": event["uri"],
+        "status": status,
+        "name": event["name"],
+        "start_time": event["start_time"],
+        "end_time": event["end_time"],
+        "created_at": fmt(created),
+        "updated_at": fmt(updated),
+        "attendees": [
+            {"host": True, "user_email": m["user_email"], "user_name": m["user_name"]}
+            for m in event["event_memberships"]
+        ]
+        + [
+            {"host": False, "user_email": i["email"], "user_name": i["name"] or i["email"]}
+            for i in invitees
+        ],
+        "transcript": store.uri("meeting_recaps", uuid, "transcript"),
+        "location": dict(event["location"]),
+    }
+
+
+def transcript_of(recap: Resource, rng: random.Random) -> Resource:
+    lines = [f"{a['user_name']}: {rng.choice(_SAID)}" for a in recap["attendees"]]
+    return {"uri": recap["transcript"], "text": "\n".join(lines)}
 
 
 _SAID = (
@@ -179,21 +197,25 @@ def list_recaps(ctx: Ctx) -> Any:
 
 
 def get_recap(ctx: Ctx) -> Any:
-    recap = readable_recap(ctx, ctx.path["uuid"])
-    transcript = ctx.store.transcripts.get(ctx.path["uuid"])
-    written = ctx.store.recap_texts.get(ctx.path["uuid"], {})
-    return resource(
-        {
-            **recap,
-            "summary_md": f"## {recap['name']}\n\nA meeting of {len(recap['attendees'])}."
-            if transcript
-            else None,
-            "action_items_md": "- Send the proposal" if transcript else None,
-            "discussion_md": transcript["text"] if transcript else None,
-            "share_link": None,
-            **written,
-        }
-    )
+    readable_recap(ctx, ctx.path["uuid"])
+    return resource(served_recap(ctx.store, ctx.path["uuid"]))
+
+
+def served_recap(store: Store, uuid: str) -> Resource:
+    """A recap as GET serves it: with Notetaker's texts once its transcript exists, and the
+    hosts' edits over them."""
+    recap = store.meeting_recaps[uuid]
+    transcript = store.transcripts.get(uuid)
+    return {
+        **recap,
+        "summary_md": f"## {recap['name']}\n\nA meeting of {len(recap['attendees'])}."
+        if transcript
+        else None,
+        "action_items_md": "- Send the proposal" if transcript else None,
+        "discussion_md": transcript["text"] if transcript else None,
+        "share_link": None,
+        **store.recap_texts.get(uuid, {}),
+    }
 
 
 def get_transcript(ctx: Ctx) -> Any:

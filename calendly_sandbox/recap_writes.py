@@ -1,6 +1,6 @@
 """PATCH and DELETE /meeting_recaps/{uuid} (paid plans; the meeting's hosts), announced as
-meeting_recap.updated / meeting_recap.deleted. Unknown top-level keys are rejected, as the spec
-says; omitted fields are left as they were."""
+meeting_recap.updated / meeting_recap.deleted (happenings.py announces meeting_recap.created).
+Unknown top-level keys are rejected, as the spec says; omitted fields are left as they were."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 from calendly_sandbox.app import Ctx, Reply
 from calendly_sandbox.errors import bad_request
-from calendly_sandbox.more_reads import get_recap, readable_recap
-from calendly_sandbox.store import Resource
+from calendly_sandbox.more_reads import get_recap, readable_recap, served_recap
+from calendly_sandbox.store import Resource, Store
 from calendly_sandbox.timefmt import fmt
 
 EDITABLE = ("summary_md", "action_items_md", "discussion_md")
@@ -22,6 +22,7 @@ def _event_of(recap: Resource) -> dict[str, Any]:
         "name": recap["name"],
         "start_time": recap["start_time"],
         "end_time": recap["end_time"],
+        "location": recap.get("location"),
         "attendees": recap["attendees"],
     }
 
@@ -37,20 +38,22 @@ def update_recap(ctx: Ctx) -> Any:
     recap["updated_at"] = fmt(ctx.now())
     ctx.store.changed("meeting_recaps")
     answer = get_recap(ctx)
-    full = answer["resource"]
-    ctx.store.announce(
-        "meeting_recap.updated",
-        {
-            "event": _event_of(recap),
-            "recap": {
-                k: full[k]
-                for k in ("uri", *EDITABLE, "transcript", "created_at", "updated_at")
-                if full.get(k) is not None
-            },
-        },
-        ctx.store.meeting_recap_hosts.get(uuid, set()),
-    )
+    announce_recap(ctx.store, "meeting_recap.updated", uuid)
     return answer
+
+
+def announce_recap(store: Store, event: str, uuid: str) -> None:
+    """meeting_recap.created / .updated, to the meeting's hosts (user-scope subscriptions)."""
+    full = served_recap(store, uuid)
+    payload = {
+        "event": _event_of(full),
+        "recap": {
+            k: full[k]
+            for k in ("uri", *EDITABLE, "transcript", "created_at", "updated_at")
+            if full.get(k) is not None
+        },
+    }
+    store.announce(event, payload, store.meeting_recap_hosts.get(uuid, set()))
 
 
 def delete_recap(ctx: Ctx) -> Reply:

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
 
-from calendly_sandbox import invitee_actions
+from calendly_sandbox import happenings, invitee_actions
 from calendly_sandbox.auth import TokenBook
 from calendly_sandbox.contacts import seed_contacts
 from calendly_sandbox.faults import (
@@ -294,6 +294,21 @@ class Sandbox:
             return invitee_actions.reschedule_invitee(
                 self.store, invitee_uri, new_start, now=self.clock()
             )
+
+    def submit_routing_form(
+        self, form_uri: str, answers: dict[str, str | None], routed_to: str | None = None
+    ) -> dict[str, Any]:
+        """A visitor submits a published routing form (announced as
+        routing_form_submission.created); `routed_to`: the event type it routes to."""
+        with self.store.lock:
+            return happenings.submit_routing_form(
+                self.store, form_uri, answers, routed_to=routed_to, now=self.clock()
+            )
+
+    def finish_recap(self, event_uri: str) -> dict[str, Any]:
+        """Notetaker finishes the recap of a meeting that took place (meeting_recap.created)."""
+        with self.store.lock:
+            return happenings.finish_recap(self.store, event_uri, now=self.clock())
 
     # -- helpers used by the server ----------------------------------------------------------
     @staticmethod

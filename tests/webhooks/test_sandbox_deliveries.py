@@ -307,3 +307,88 @@ def test_a_reschedule_sends_canceled_with_rescheduled_then_created_linked_both_w
     assert canceled["scheduled_event"]["status"] == "canceled"  # a one-on-one moves whole
     listed = api.get(new["event"] + "/invitees").json()["collection"]
     assert [i["uri"] for i in listed] == [new["uri"]]
+
+
+def test_a_routing_form_submission_is_announced_to_the_organization_only(api, sandbox, callback):
+    subscribe(api, sandbox, callback.url, ["routing_form_submission.created"])
+    owner = sandbox.store.current_user["uri"]
+    subscribe(api, sandbox, callback.url + "?user", ["invitee.created"], scope="user", user=owner)
+    form = next(f for f in sandbox.store.routing_forms.values() if f["status"] == "published")
+    routed_to = solo_event_type(sandbox)["uri"]
+    answers = {"Name": "Zoë Ødegaard", "Email": "zoe@example.no", "Team size": "11-50"}
+    submission = sandbox.submit_routing_form(form["uri"], answers, routed_to=routed_to)
+    settle(sandbox)
+    [got] = callback.received
+    verify(got.headers, got.body)
+    assert got.path == "/webhooks"
+    assert got.envelope["event"] == "routing_form_submission.created"
+    assert got.envelope["payload"]["uri"] == submission["uri"]
+    assert got.envelope["payload"]["result"] == {"type": "event_type", "value": routed_to}
+    assert {
+        a["question"]: a["answer"] for a in got.envelope["payload"]["questions_and_answers"]
+    } == (answers)
+    listed = api.get(
+        sandbox.base_url + "/routing_form_submissions", params={"form": form["uri"]}, timeout=30
+    )
+    assert submission["uri"] in [s["uri"] for s in listed.json()["collection"]]
+
+
+def test_a_finished_recap_is_announced_to_its_hosts_and_readable(api, sandbox, callback):
+    owner = sandbox.store.current_user["uri"]
+    subscribe(api, sandbox, callback.url, ["meeting_recap.created"], scope="user", user=owner)
+    recapped = {r["event"] for r in sandbox.store.meeting_recaps.values()}
+    meeting = next(
+        e
+        for e in sorted(sandbox.store.scheduled_events.values(), key=lambda e: e["uri"])
+        if e["status"] == "active"
+        and e["end_time"] < fmt(time.time())
+        and e["uri"] not in recapped
+        and owner in sandbox.store.event_hosts[uuid_of(e["uri"])]
+    )
+    recap = sandbox.finish_recap(meeting["uri"])
+    settle(sandbox)
+    [got] = callback.received
+    verify(got.headers, got.body)
+    assert got.envelope["event"] == "meeting_recap.created"
+    payload = got.envelope["payload"]
+    assert payload["event"]["uri"] == meeting["uri"]
+    assert payload["recap"]["uri"] == recap["uri"]
+    assert payload["recap"]["discussion_md"]  # the transcript exists at once
+    served = api.get(recap["uri"], timeout=30)
+    assert served.status_code == 200, served.text
+    assert served.json()["resource"]["status"] == "available"
+    transcript = api.get(recap["transcript"], timeout=30)
+    assert transcript.status_code == 200
+
+
+def test_what_cannot_happen_on_calendly_is_refused(sandbox):
+    draft = next(f for f in sandbox.store.routing_forms.values() if f["status"] == "draft")
+    published = next(f for f in sandbox.store.routing_forms.values() if f["status"] == "published")
+    future = next(
+        e
+        for e in sandbox.store.scheduled_events.values()
+        if e["status"] == "active" and e["start_time"] > fmt(time.time())
+    )
+    attempts = {
+        "draft form": lambda: sandbox.submit_routing_form(
+            draft["uri"], {"Name": "A", "Email": "a@b.co"}
+        ),
+        "unknown question": lambda: sandbox.submit_routing_form(
+            published["uri"], {"Name": "A", "Email": "a@b.co", "Budget": "1"}
+        ),
+        "required answer missing": lambda: sandbox.submit_routing_form(
+            published["uri"], {"Name": "A"}
+        ),
+        "recap of a future meeting": lambda: sandbox.finish_recap(future["uri"]),
+    }
+    for what, attempt in attempts.items():
+        before = (len(sandbox.store.routing_form_submissions), len(sandbox.store.meeting_recaps))
+        try:
+            attempt()
+        except ValueError:
+            pass
+        else:
+            raise AssertionError(f"{what} was accepted")
+        after = (len(sandbox.store.routing_form_submissions), len(sandbox.store.meeting_recaps))
+        assert after == before, what
+    assert sandbox.webhooks.messages == []
