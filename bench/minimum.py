@@ -90,6 +90,20 @@ def webhooks_per_scope(store: Any, _hits: Sequence[Hit]) -> list[int]:
     ]
 
 
+def recaps_per_status(store: Any, _hits: Sequence[Hit]) -> list[int]:
+    """Calendly lists only `available` recaps unless a status is asked: one list per status, of
+    the token user's meetings."""
+    me = store.current_user["uri"]
+    mine = [
+        recap
+        for uuid, recap in store.meeting_recaps.items()
+        if me in store.meeting_recap_hosts.get(uuid, ())
+    ]
+    return [sum(1 for r in mine if r["status"] == s) for s in RECAP_STATUSES]
+
+
+RECAP_STATUSES = ("available", "processing", "unavailable")
+
 FULL_SYNC_RULES: tuple[Rule, ...] = (
     Rule("GET /users/me", None, one, "the token's user and organization, once"),
     Rule(
@@ -144,6 +158,22 @@ FULL_SYNC_RULES: tuple[Rule, ...] = (
         webhooks_per_scope,
         "webhooks: one list per scope (the organization, each member, each group)",
     ),
+    Rule("GET /contacts", 100, whole("contacts"), "contacts"),
+    Rule("GET /contacts/custom_field_definitions", None, one, "contact fields, one unpaged list"),
+    Rule("GET /teams", 100, whole("teams"), "teams"),
+    Rule(
+        "GET /locations",
+        None,
+        per_parent("users", lambda _s, _u: 1),
+        "locations, one unpaged list per user",
+    ),
+    Rule(
+        "GET /event_type_availability_schedules",
+        None,
+        per_parent("event_types", lambda _s, _u: 1),
+        "event type availability, one unpaged list per event type",
+    ),
+    Rule("GET /meeting_recaps", 100, recaps_per_status, "the token user's recaps, per status"),
 )
 
 
@@ -210,6 +240,13 @@ def incremental_rules(
         )
         return [recent.get(store.uri("routing_forms", uuid), 0) for uuid in store.routing_forms]
 
+    def changed_contacts(store: Any, _hits: Sequence[Hit]) -> list[int]:
+        """Newest change first: the changed ones and one at or before the bookmark, which stops
+        the paging (the invitees bookmark stands in for the contacts', taken in the same sync)."""
+        contacts = store.contacts.values()
+        changed = sum(1 for c in contacts if parse_time(c["updated_at"]) > invitees_bookmark)
+        return [min(len(contacts), changed + 1)]
+
     narrowed = {
         rule.endpoint: rule
         for rule in (
@@ -252,6 +289,12 @@ def incremental_rules(
                 100,
                 recent_submissions,
                 "submissions newer than bookmark - lookback, per form",
+            ),
+            Rule(
+                "GET /contacts",
+                100,
+                changed_contacts,
+                "contacts changed since the bookmark, newest first, and one more",
             ),
         )
     }
