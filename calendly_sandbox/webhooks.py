@@ -15,6 +15,10 @@ Rules (Calendly's developer docs, API_NOTES.md section 6, RELEASE_NOTES_2026.md 
   4, ... minutes for 24 hours; the subscription's `retry_started_at` is set while it fails. When a
   message's 24 hours run out and no message to that subscription got through in them, the
   subscription is disabled (state "disabled") and its waiting messages are dropped.
+- "Or until 24 hours after the booking" (release notes): a message about a booking (invitee.*,
+  invitee_no_show.*) is not retried past 24 hours after its meeting starts, read as the harder
+  of the two meanings: a no-show marked on a meeting two days old gets one attempt. Such a
+  message ends "expired" and disables nothing.
 - Other messages keep being attempted while one fails (several sender threads).
 - Only ACTIVE subscriptions receive; routing_form_submission.* needs organization scope and
   meeting_recap.* user scope (also enforced on create).
@@ -43,13 +47,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from calendly_sandbox.store import Resource, Store, uuid_of
-from calendly_sandbox.timefmt import fmt
+from calendly_sandbox.timefmt import fmt, parse
 
 SIGNATURE_HEADER = "Calendly-Webhook-Signature"
 CONNECT_TIMEOUT_SECONDS = 10.0
 READ_TIMEOUT_SECONDS = 15.0
 FIRST_RETRY_SECONDS = 60.0
 RETRY_WINDOW_SECONDS = 24 * 3600.0
+BOOKING_RETRY_SECONDS = 24 * 3600.0  # after the booked meeting starts
 SENDERS = 4
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 SCOPE_ONLY_PREFIXES = {"routing_form_submission.": "organization", "meeting_recap.": "user"}
@@ -60,6 +65,13 @@ def sign(key: str, timestamp: int, body: bytes) -> str:
     message = str(timestamp).encode("ascii") + b"." + body
     digest = hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
+
+
+def booking_cutoff(payload: Resource) -> float | None:
+    """When retries of a message about a booking stop at the latest: 24 h after its meeting."""
+    event = payload.get("scheduled_event")
+    start = event.get("start_time") if isinstance(event, dict) else None
+    return parse(start) + BOOKING_RETRY_SECONDS if start else None
 
 
 def invitee_payload(store: Store, invitee: Resource) -> Resource:
@@ -83,7 +95,8 @@ class Message:
     body: bytes
     first_due: float
     next_due: float
-    state: str = "pending"  # pending | delivered | abandoned | dropped | skipped
+    retry_until: float  # no attempt after this (dispatcher time)
+    state: str = "pending"  # pending | delivered | abandoned | expired | dropped | skipped
     attempts: int = 0
 
     @property
@@ -223,7 +236,7 @@ class WebhookDispatcher:
                 "payload": payload,
             }
             body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
-            queued.append(self._enqueue(hook, event, body))
+            queued.append(self._enqueue(hook, event, body, booking_cutoff(payload)))
         return queued
 
     @staticmethod
@@ -240,9 +253,16 @@ class WebhookDispatcher:
             return hook["user"] in users
         return bool(store.group_members.get(hook["group"], set()) & users)
 
-    def _enqueue(self, hook: Resource, event: str, body: bytes) -> Message:
+    def _enqueue(self, hook: Resource, event: str, body: bytes, cutoff: float | None) -> Message:
         now = self.now()
-        message = Message(next(self._ids), hook["uri"], hook["callback_url"], event, body, now, now)
+        until = (
+            now + RETRY_WINDOW_SECONDS
+            if cutoff is None
+            else min(now + RETRY_WINDOW_SECONDS, cutoff)
+        )
+        message = Message(
+            next(self._ids), hook["uri"], hook["callback_url"], event, body, now, now, until
+        )
         with self._cond:
             self.messages.append(message)
             if urlsplit(message.url).hostname not in self.allowed_hosts:
@@ -316,9 +336,12 @@ class WebhookDispatcher:
             if hook["retry_started_at"] is None:
                 hook["retry_started_at"] = fmt(at)
             delay = FIRST_RETRY_SECONDS * 2 ** (message.attempts - 1)
-            if at + delay - message.first_due <= RETRY_WINDOW_SECONDS:
+            if at + delay <= message.retry_until:
                 message.next_due = at + delay
                 heapq.heappush(self._queue, _Due(message.next_due, message.id, message))
+                return
+            if message.retry_until < message.first_due + RETRY_WINDOW_SECONDS:
+                message.state = "expired"  # its booking's cutoff, not 24 hours of failures
                 return
             message.state = "abandoned"
             got_through = health.last_success is not None and health.last_success >= (

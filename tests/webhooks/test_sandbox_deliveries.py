@@ -392,3 +392,56 @@ def test_what_cannot_happen_on_calendly_is_refused(sandbox):
         after = (len(sandbox.store.routing_form_submissions), len(sandbox.store.meeting_recaps))
         assert after == before, what
     assert sandbox.webhooks.messages == []
+
+
+def past_invitee(sb: Sandbox, days_ago: float) -> dict[str, Any]:
+    """An active invitee, no no-show yet, of an active meeting that started at least that long ago."""
+    before = fmt(time.time() - days_ago * DAY)
+    return next(
+        i
+        for i in sorted(sb.store.invitees.values(), key=lambda i: i["uri"])
+        if i["status"] == "active"
+        and not i.get("no_show")
+        and sb.store.scheduled_events[uuid_of(i["event"])]["status"] == "active"
+        and sb.store.scheduled_events[uuid_of(i["event"])]["start_time"] < before
+    )
+
+
+def test_a_no_show_on_a_meeting_days_old_gets_one_attempt_and_disables_nothing(
+    api, sandbox, callback
+):
+    callback.status = 500
+    hook = subscribe(api, sandbox, callback.url, ["invitee_no_show.created"])
+    invitee = past_invitee(sandbox, 2)
+    marked = api.post(sandbox.base_url + "/invitee_no_shows", json={"invitee": invitee["uri"]})
+    assert marked.status_code == 201, marked.text
+    settle(sandbox)
+    sandbox.webhooks.advance(2 * DAY)
+    settle(sandbox)
+    [message] = sandbox.webhooks.messages_for(hook["uri"])
+    assert (message.state, message.attempts, len(callback.received)) == ("expired", 1, 1)
+    assert sandbox.store.webhook_subscriptions[uuid_of(hook["uri"])]["state"] == "active"
+
+
+def test_retries_about_a_recent_meeting_stop_24_hours_after_it_started(api, sandbox, callback):
+    callback.status = 503
+    hook = subscribe(api, sandbox, callback.url, ["invitee_no_show.created"])
+    invitee = past_invitee(sandbox, 2)
+    started = time.time() - 20 * 3600  # the meeting started 20 hours ago: 4 hours of retries
+    with sandbox.store.lock:
+        event = sandbox.store.scheduled_events[uuid_of(invitee["event"])]
+        event["start_time"], event["end_time"] = fmt(started), fmt(started + 1800)
+    marked = api.post(sandbox.base_url + "/invitee_no_shows", json={"invitee": invitee["uri"]})
+    assert marked.status_code == 201, marked.text
+    settle(sandbox)
+    [message] = sandbox.webhooks.messages_for(hook["uri"])
+    while message.state == "pending":
+        sandbox.webhooks.advance(message.next_due - sandbox.webhooks.now())
+        settle(sandbox)
+    attempts = [a for a in sandbox.webhooks.attempts if a.message == message.id]
+    assert message.state == "expired"
+    assert (
+        attempts[-1].at <= started + DAY < attempts[-1].at + 2 * (attempts[-1].at - attempts[-2].at)
+    ), "the last retry is the last one that fits before the cutoff"
+    assert attempts[-1].at - attempts[0].at < 4 * 3600  # not the 24 hours of other messages
+    assert sandbox.store.webhook_subscriptions[uuid_of(hook["uri"])]["state"] == "active"
