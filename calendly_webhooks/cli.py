@@ -10,7 +10,10 @@ from __future__ import annotations
 import argparse
 import logging
 import socket
+import sqlite3
 import sys
+import threading
+from datetime import datetime, timedelta, timezone
 
 try:
     import uvicorn
@@ -24,6 +27,9 @@ from calendly_webhooks.inbox import Inbox, InboxError
 from calendly_webhooks.signature import KEY_ENV, TOLERANCE_SECONDS, KeyRing
 
 log = logging.getLogger("calendly_webhooks")
+# Calendly retries a delivery for 24 hours: an older row is what recognises a late redelivery.
+MIN_KEEP_DAYS = 2.0
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -49,9 +55,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="accepted distance between the signature's t and now (default 180)",
     )
     parser.add_argument(
+        "--keep-days",
+        type=float,
+        help="delete deliveries received more than this many days ago (at start, then hourly); "
+        f"at least {MIN_KEEP_DAYS:g}, and longer than the longest gap between tap runs: the tap "
+        "never reads a pruned delivery. Default: keep everything",
+    )
+    parser.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
     )
     args = parser.parse_args(argv)
+    if args.keep_days is not None and not args.keep_days >= MIN_KEEP_DAYS:
+        parser.error(
+            f"--keep-days must be at least {MIN_KEEP_DAYS:g} (Calendly redelivers for 24 hours, "
+            "and a redelivery is recognised by the row it repeats)"
+        )
     if not 0 <= args.port <= 65535:
         parser.error("--port must be within 0..65535")
     if args.max_body_bytes < 1:
@@ -93,6 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", args.host, args.port, exc)
         return 1
+    stop_pruning = threading.Event()
+    if args.keep_days is not None:
+        keep = timedelta(days=args.keep_days)
+        threading.Thread(
+            target=prune_forever, args=(inbox, keep, stop_pruning), daemon=True, name="prune"
+        ).start()
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
     app = create_app(
@@ -107,8 +131,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server.run(sockets=[sock])
     finally:
+        stop_pruning.set()
         inbox.close()
     return 0
+
+
+def prune_forever(inbox: Inbox, keep: timedelta, stop: threading.Event) -> None:
+    while not stop.is_set():
+        before = datetime.now(timezone.utc) - keep
+        try:
+            pruned = inbox.prune(before)
+        except sqlite3.Error as exc:  # a locked or damaged file must not stop the receiver
+            log.warning("pruning the inbox failed: %s", exc)
+        else:
+            if pruned:
+                log.info("pruned %d deliveries received before %s", pruned, before.isoformat())
+        stop.wait(PRUNE_EVERY_SECONDS)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ Table `deliveries`, one row per verified delivery:
     body         the raw request body as received (UTF-8 JSON text).
 
 The file is in WAL mode (one writer and any number of readers at once) with synchronous=FULL:
-the receiver acknowledges only after the row is committed to disk.
+the receiver acknowledges only after the row is committed to disk. Pruning (`prune`, the
+receiver's --keep-days) deletes old rows; positions keep counting from the highest ever given.
 """
 
 from __future__ import annotations
@@ -226,10 +227,22 @@ class Inbox:
             after = batch[-1].position
 
     def last_position(self) -> int:
-        """The position of the newest delivery (0 when empty)."""
+        """The highest position ever given (0 when none was): pruned rows still count, so an
+        inbox emptied by pruning never looks like a new file to a reader's bookmark."""
         with self._lock:
-            (last,) = self._db.execute("SELECT max(position) FROM deliveries").fetchone()
-        return int(last or 0)
+            row = self._db.execute(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'deliveries'"
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def prune(self, received_before: datetime) -> int:
+        """Delete the deliveries received before that moment; how many were deleted."""
+        bound = received_before.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM deliveries WHERE received_at < ?", (bound.replace("+00:00", "Z"),)
+            )
+        return cursor.rowcount
 
     def count(self) -> int:
         with self._lock:

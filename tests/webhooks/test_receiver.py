@@ -232,3 +232,65 @@ def test_an_oversized_body_without_content_length_is_cut_off(receiver: Receiver)
     )
     assert answer.status_code == 413
     assert stored(receiver.inbox) == []
+
+
+def test_keep_days_prunes_old_deliveries_and_positions_keep_counting(
+    tmp_path: Path, key_file: Path
+):
+    inbox = tmp_path / "inbox.sqlite"
+    bodies = [encode(envelope(n=i)) for i in range(3)]
+    first = start_receiver(inbox, key_file=key_file)
+    try:
+        for body in bodies:
+            assert first.post(body, signature(KEY, body)).status_code == 200
+    finally:
+        first.stop()
+    with sqlite3.connect(inbox) as db:  # the first two arrived in January
+        db.execute(
+            "UPDATE deliveries SET received_at = '2026-01-05T10:00:00.000000Z' WHERE position < 3"
+        )
+    pruning = start_receiver(inbox, key_file=key_file, extra=("--keep-days", "2"))
+    try:
+        deadline = time.monotonic() + 60
+        while len(stored(inbox)) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert stored(inbox) == [bodies[2].decode()]
+        with Inbox(inbox, create=False) as reader:
+            assert reader.last_position() == 3  # a reader's bookmark never runs past the inbox
+        late = pruning.post(bodies[2], signature(KEY, bodies[2]))
+        assert late.json() == {"status": "duplicate"}  # the kept row still recognises it
+        fresh = encode(envelope(n=99))
+        answer = pruning.post(fresh, signature(KEY, fresh)).json()
+        assert answer["status"] == "stored" and answer["position"] > 3  # after every pruned one
+    finally:
+        logged = pruning.stop()
+    assert "pruned 2 deliveries received before" in logged
+
+
+def test_pruning_everything_keeps_the_last_position(tmp_path: Path):
+    from datetime import datetime, timedelta, timezone
+
+    with Inbox(tmp_path / "inbox.sqlite") as inbox:
+        assert inbox.last_position() == 0
+        for n in range(2):
+            inbox.append(encode(envelope(n=n)), envelope(n=n), signed_at=int(time.time()))
+        assert inbox.prune(datetime.now(timezone.utc) + timedelta(seconds=1)) == 2
+        assert (inbox.count(), inbox.last_position()) == (0, 2)
+
+
+@pytest.mark.parametrize("days", ["1", "0", "-3", "nan"])
+def test_keep_days_shorter_than_calendlys_retries_is_refused(tmp_path: Path, days: str):
+    import subprocess
+
+    from tests.webhooks.receiver import command
+
+    result = subprocess.run(
+        [*command(), "--inbox", str(tmp_path / "i.sqlite"), "--keep-days", days],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "CALENDLY_WEBHOOK_SIGNING_KEY": KEY},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--keep-days must be at least 2" in result.stderr
+    assert not (tmp_path / "i.sqlite").exists()
