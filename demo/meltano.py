@@ -106,6 +106,15 @@ class Meltano:
             )
         return result
 
+    def invoke(self, plugin: str, args: Sequence[str], log_path: Path) -> RunResult:
+        result = self._stream(["invoke", plugin, *args], log_path)
+        if result.returncode != 0:
+            raise MeltanoCommandError(
+                f"meltano invoke {plugin} {' '.join(args)} failed (exit {result.returncode}); "
+                f"see {log_path}"
+            )
+        return result
+
     def _stream(self, args: list[str], log_path: Path) -> RunResult:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         result = RunResult(returncode=-1, log_path=log_path)

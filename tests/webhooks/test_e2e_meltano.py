@@ -114,5 +114,18 @@ def test_webhooks_from_subscription_to_warehouse(
         assert no_show == (marked.json()["resource"]["uri"],)
         assert status == ("canceled",)
         assert uuid_of(booked["event"]) in sandbox.store.scheduled_events
+
+        # 5. The analysts' staging view of the deliveries, switched on with the inbox.
+        meltano.env = {**meltano.env, "CALENDLY_WEBHOOK_EVENTS": "true"}
+        model = "stg_calendly__webhook_events"
+        meltano.invoke("dbt-duckdb", ["build", "--select", model], layout.log("dbt"))
+        with warehouse.connect(layout.database) as con:
+            staged = con.execute(
+                "SELECT event, event_family, subject_uri, created_at <= received_at"
+                " FROM analytics_staging.stg_calendly__webhook_events ORDER BY inbox_position"
+            ).fetchall()
+        assert sorted(staged) == sorted(
+            (event, event.split(".")[0], uri, True) for event, uri in loaded
+        )
     finally:
         receiver.stop()
