@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -98,9 +100,33 @@ class ScheduledEventsStream(CalendlyStream):
         return query
 
 
-#: Invitees stream state: invitee URI -> its event's start_time, for the invitees last read
-#: with a no-show whose event the next run re-reads.
+#: Invitees stream state: the invitees last read with a no-show whose event the next run
+#: re-reads, as {event start day: "key key ..."} (see watch_key; 13 bytes an invitee).
 WATCHED_NO_SHOWS = "watched_no_shows"
+
+
+def watch_key(invitee_uri: str) -> str:
+    """48 bits of a hash of the invitee's id: a collision can only make one invitee without a
+    no-show look like a removed one, emitted once more; it can never hide a removal."""
+    return hashlib.sha256(uuid_of(invitee_uri).encode()).hexdigest()[:12]
+
+
+def read_watched(saved: Any) -> dict[str, str]:
+    """{watch key: event start day} from state, the older {invitee URI: start time} included."""
+    watched: dict[str, str] = {}
+    for day_or_uri, keys_or_start in saved.items() if isinstance(saved, dict) else ():
+        if "/" in day_or_uri:  # the older format
+            watched[watch_key(day_or_uri)] = str(keys_or_start)[:10]
+        else:
+            watched.update(dict.fromkeys(str(keys_or_start).split(), str(day_or_uri)))
+    return watched
+
+
+def written_watched(watched: Mapping[str, str]) -> dict[str, str]:
+    by_day: defaultdict[str, list[str]] = defaultdict(list)
+    for key, day in watched.items():
+        by_day[day].append(key)
+    return {day: " ".join(sorted(keys)) for day, keys in sorted(by_day.items())}
 
 
 class InviteesStream(CalendlyChildStream):
@@ -168,19 +194,18 @@ class InviteesStream(CalendlyChildStream):
 
     def prepare_fetch(self) -> None:
         super().prepare_fetch()
-        watched = self.stream_state.get(WATCHED_NO_SHOWS)
-        self._watched: dict[str, str] = dict(watched) if isinstance(watched, dict) else {}
+        self._watched = read_watched(self.stream_state.get(WATCHED_NO_SHOWS))
         self._seen_watched: set[str] = set()
         self._watching: dict[str, str] = {}
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
-        uri = row["uri"]
+        key = watch_key(row["uri"])
         marked = bool(row.get("no_show"))
         if marked:
             parent = self.current_parent or {}
-            self._watching[uri] = str(parent.get("start_time") or "")
-        if uri in self._watched:
-            self._seen_watched.add(uri)
+            self._watching[key] = str(parent.get("start_time") or "")[:10]
+        if key in self._watched:
+            self._seen_watched.add(key)
             if not marked:
                 return row  # its no-show was removed: nothing else says so
         return super().post_process(row, context)
@@ -194,11 +219,11 @@ class InviteesStream(CalendlyChildStream):
         if progress is not None and isinstance(signpost, datetime):
             next_bookmark = min(progress, signpost)
         horizon = self.window_start(next_bookmark)
-        floor = format_timestamp(horizon) if horizon is not None else ""
-        kept = {u: start for u, start in self._watched.items() if u not in self._seen_watched}
-        self.stream_state[WATCHED_NO_SHOWS] = {
-            uri: start for uri, start in {**kept, **self._watching}.items() if start >= floor
-        }
+        floor = format_timestamp(horizon)[:10] if horizon is not None else ""
+        kept = {k: day for k, day in self._watched.items() if k not in self._seen_watched}
+        self.stream_state[WATCHED_NO_SHOWS] = written_watched(
+            {k: day for k, day in {**kept, **self._watching}.items() if day and day >= floor}
+        )
 
 
 class RoutingFormsStream(CalendlyStream):

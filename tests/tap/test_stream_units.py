@@ -18,6 +18,9 @@ from tap_calendly.streams import (
     InviteesStream,
     RoutingFormSubmissionsStream,
     ScheduledEventsStream,
+    read_watched,
+    watch_key,
+    written_watched,
 )
 from tap_calendly.tap import TapCalendly
 from tap_calendly.timestamps import format_timestamp, parse_timestamp
@@ -139,20 +142,45 @@ def test_the_invitees_bookmark_is_saved_from_the_value_rows_are_filtered_on() ->
 
 def test_a_no_show_removed_since_the_last_run_is_emitted_though_nothing_moved() -> None:
     state = bookmarked("invitees", "updated_at", "2024-06-30T12:00:00.000000Z")
-    recent, gone = "2024-06-25T00:00:00.000000Z", "2024-01-01T00:00:00.000000Z"
-    state["bookmarks"]["invitees"]["watched_no_shows"] = {"i1": recent, "i2": recent, "i3": gone}
+    recent = "2024-06-25T00:00:00.000000Z"
+    uri = {n: f"https://api.calendly.com/scheduled_events/e/invitees/i{n}" for n in range(1, 5)}
+    key = {n: watch_key(u) for n, u in uri.items()}
+    state["bookmarks"]["invitees"]["watched_no_shows"] = {
+        "2024-01-01": key[3],
+        "2024-06-25": f"{key[1]} {key[2]}",
+    }
     invitees = make_tap(state, lookback_days=10).streams["invitees"]
     assert isinstance(invitees, InviteesStream)
     invitees.prepare_fetch()
     invitees.current_parent = {"uri": "e", "start_time": recent}
     old = "2024-06-01T00:00:00Z"
     marked = {"created_at": "2024-06-02T00:00:00Z", "uri": "n"}
-    assert invitees.post_process({"uri": "i1", "updated_at": old, "no_show": None})
-    assert not invitees.post_process({"uri": "i2", "updated_at": old, "no_show": marked})
-    assert not invitees.post_process({"uri": "i4", "updated_at": old, "no_show": marked})
+    assert invitees.post_process({"uri": uri[1], "updated_at": old, "no_show": None})
+    assert not invitees.post_process({"uri": uri[2], "updated_at": old, "no_show": marked})
+    assert not invitees.post_process({"uri": uri[4], "updated_at": old, "no_show": marked})
     invitees.listing_done()
     # i3's event started before the next run's window: no longer watched.
-    assert invitees.stream_state["watched_no_shows"] == {"i2": recent, "i4": recent}
+    assert invitees.stream_state["watched_no_shows"] == {
+        "2024-06-25": " ".join(sorted([key[2], key[4]]))
+    }
+
+
+def test_watched_no_shows_of_the_older_format_are_read_and_rewritten_compactly() -> None:
+    """Older states kept {invitee URI: start time} (about 150 bytes an invitee)."""
+    base = "https://api.calendly.com/scheduled_events"
+    event, invitee = "1c0ffee0-aaaa-4bbb-8ccc-0123456789ab", "ad0be000-dddd-4eee-8fff-01234567"
+    uris = [f"{base}/{event}/invitees/{invitee}{n}" for n in ("0000", "1111", "2222")]
+    starts = ["2024-06-25T09:30:00.000000Z", "2024-06-25T16:00:00.000000Z", "2024-06-27T08:00Z"]
+    older = dict(zip(uris, starts, strict=True))
+    watched = read_watched(older)
+    assert watched == {
+        watch_key(uris[0]): "2024-06-25",
+        watch_key(uris[1]): "2024-06-25",
+        watch_key(uris[2]): "2024-06-27",
+    }
+    assert read_watched(written_watched(watched)) == watched
+    assert len(json.dumps(written_watched(watched))) < len(json.dumps(older)) / 4
+    assert read_watched(None) == {} and read_watched(["not", "a", "map"]) == {}
 
 
 def test_forced_full_table_ignores_the_bookmark() -> None:
