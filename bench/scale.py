@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from bench.plan import UNTHROTTLED, Plan
 from bench.report import Section, Table, Verdict, mib, pct
@@ -12,6 +13,18 @@ from bench.tap import TapRun, run_tap, tap_config
 
 MEMORY_TOLERANCE = 0.10
 STATE_TOLERANCE = 0.05  # timestamps are fixed-width: only a structural change moves the size
+# The invitees read with a no-show in the re-read window are kept (a removal moves nothing else):
+# that part grows with the no-shows of the window, at a cost per invitee.
+WATCHED = "watched_no_shows"
+WATCHED_BYTES_EACH = 16
+
+
+def watched_part(state: dict[str, Any] | None) -> tuple[dict[str, Any], int, int]:
+    """(the state without the watched no-shows, how many are watched, their bytes)."""
+    rest = json.loads(json.dumps(state or {}))
+    watched = rest.get("bookmarks", {}).get("invitees", {}).pop(WATCHED, None) or {}
+    count = sum(len(keys.split()) for keys in watched.values())
+    return rest, count, len(json.dumps(watched)) if watched else 0
 
 
 def scale_section(plan: Plan, workdir: Path) -> Section:
@@ -27,9 +40,14 @@ def scale_section(plan: Plan, workdir: Path) -> Section:
                 (events, run_tap(workdir, f"scale-{events}", config, code_path=plan.code_path))
             )
     rss = [run.process.peak_rss_bytes for _, run in runs]
-    state = [run.output.final_state_bytes for _, run in runs]
+    parts = [watched_part(run.output.final_state) for _, run in runs]
+    state = [len(json.dumps(rest)) for rest, _, _ in parts]
+    watched = [(count, size) for _, count, size in parts]
     rss_spread = (max(rss) - min(rss)) / min(rss)
     state_spread = (max(state) - min(state)) / max(1, min(state))
+    # Per more watched invitee: each start day of the window adds a constant (its key) on top.
+    (few, few_bytes), (many, many_bytes) = min(watched), max(watched)
+    per_watched = (many_bytes - few_bytes) / (many - few) if many > few else 0.0
     small, large = plan.scale_events
     section = Section(
         "4. Scale: memory and state at two sizes",
@@ -42,9 +60,16 @@ def scale_section(plan: Plan, workdir: Path) -> Section:
             rss_spread <= MEMORY_TOLERANCE,
         ),
         Verdict(
-            "final state size independent of the number of events",
+            "final state size, watched no-shows aside, independent of the number of events",
             f"{min(state):,} .. {max(state):,} bytes: {pct(state_spread)} apart",
             state_spread <= STATE_TOLERANCE,
+        ),
+        Verdict(
+            f"each more watched no-show (the re-read window's) costs at most "
+            f"{WATCHED_BYTES_EACH} bytes",
+            " and ".join(f"{count:,} in {size:,} bytes" for count, size in watched)
+            + f": {per_watched:.1f} bytes each",
+            per_watched <= WATCHED_BYTES_EACH,
         ),
     ]
     section.tables.append(
@@ -57,6 +82,7 @@ def scale_section(plan: Plan, workdir: Path) -> Section:
                 "CPU s per 1,000 records",
                 "Peak RSS",
                 "Final state",
+                "Watched no-shows",
                 "STATE messages",
                 "Largest STATE message",
             ),
@@ -69,10 +95,11 @@ def scale_section(plan: Plan, workdir: Path) -> Section:
                     f"{run.process.cpu_seconds / run.records * 1000:.3f}",
                     mib(run.process.peak_rss_bytes),
                     f"{run.output.final_state_bytes:,} bytes",
+                    f"{count:,}",
                     f"{run.output.state_messages:,}",
                     f"{run.output.largest_state_bytes:,} bytes",
                 )
-                for events, run in runs
+                for (events, run), (count, _) in zip(runs, watched, strict=True)
             ],
         )
     )
