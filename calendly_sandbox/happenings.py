@@ -79,6 +79,5 @@ def finish_recap(store: Store, event_uri: str, *, now: float) -> Resource:
     store.insert("meeting_recaps", uuid, recap)
     store.meeting_recap_hosts[uuid] = {m["user"] for m in event["event_memberships"]}
     store.transcripts[uuid] = transcript_of(recap, random.Random(uuid))
-    store.changed("meeting_recaps")
     announce_recap(store, "meeting_recap.created", uuid)
     return recap

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from calendly_sandbox.app import PLAN_RANK, Ctx, page, resource
+from calendly_sandbox.app import Ctx, page, resource
 from calendly_sandbox.errors import FORBIDDEN, UPGRADE_PAID, ApiError, bad_request
 from calendly_sandbox.event_type_writes import WEEKDAYS, schedule_of
 from calendly_sandbox.generator import UUID_CLEAR, UUID_SET
@@ -159,8 +159,7 @@ def _seed_locations(store: Store, rng: random.Random) -> None:
 
 # -- meeting recaps ------------------------------------------------------------------------------
 def _paid(ctx: Ctx) -> None:
-    if PLAN_RANK[ctx.plan] < PLAN_RANK["standard"]:
-        raise ApiError(403, UPGRADE_PAID)
+    ctx.require_plan("standard", UPGRADE_PAID)
 
 
 def readable_recap(ctx: Ctx, uuid: str) -> Resource:

@@ -111,16 +111,25 @@ def subscribed_receiver(
     keys.write_text(key + "\n", encoding="utf-8")
     running = start_receiver(workdir / "inbox.sqlite", key_file=keys)
     try:
-        Api(sandbox).post(
-            "/webhook_subscriptions",
-            {
-                "url": running.url + "/webhooks",
-                "events": events,
-                "organization": sandbox.store.organization["uri"],
-                "scope": "organization",
-                "signing_key": key,
-            },
-        )
+        subscribe_receiver(sandbox, running, key, events)
         yield running
     finally:
         running.stop()
+
+
+def subscribe_receiver(
+    sandbox: Sandbox, receiver: Receiver, key: str, events: list[str], user: str | None = None
+) -> None:
+    """A subscription of `sandbox` delivering `events` to `receiver`, signed with `key`: of the
+    organization, or of `user` (user scope)."""
+    scope = {"scope": "user", "user": user} if user else {"scope": "organization"}
+    Api(sandbox).post(
+        "/webhook_subscriptions",
+        {
+            "url": receiver.url + "/webhooks",
+            "events": events,
+            "organization": sandbox.store.organization["uri"],
+            "signing_key": key,
+            **scope,
+        },
+    )

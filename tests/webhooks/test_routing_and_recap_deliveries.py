@@ -14,8 +14,8 @@ import pytest
 from calendly_sandbox import Sandbox
 from calendly_sandbox.store import uuid_of
 from calendly_sandbox.timefmt import fmt
-from tests.tap.conftest import Api, catalog_selecting, run_in_process, tap_config
-from tests.webhooks.receiver import Receiver, subscribed_receiver
+from tests.tap.conftest import catalog_selecting, run_in_process, tap_config
+from tests.webhooks.receiver import Receiver, subscribe_receiver, subscribed_receiver
 
 KEY = "routing-hook-signing-key"
 STREAMS = {"routing_form_submissions", "meeting_recaps", "webhook_events"}
@@ -58,17 +58,8 @@ def test_submissions_and_recaps_arrive_as_deliveries_and_rows(
         ),
         key=lambda e: e["uri"],
     )
-    Api(sandbox).post(  # recap events exist only with user scope
-        "/webhook_subscriptions",
-        {
-            "url": receiver.url + "/webhooks",
-            "events": ["meeting_recap.created"],
-            "organization": sandbox.store.organization["uri"],
-            "scope": "user",
-            "user": owner,
-            "signing_key": KEY,
-        },
-    )
+    # recap events exist only with user scope
+    subscribe_receiver(sandbox, receiver, KEY, ["meeting_recap.created"], user=owner)
     recap = sandbox.finish_recap(meeting["uri"])
     assert sandbox.webhooks.wait_idle(timeout=30)
     assert [m.state for m in sandbox.webhooks.messages if m.url.startswith(receiver.url)] == [
