@@ -182,7 +182,8 @@ class TokenCodec:
 
     def decode(self, token: str, fingerprint: str) -> list[Any]:
         body, _, signature = token.partition(".")
-        if not body or not hmac.compare_digest(signature, self._sign(body)):
+        # Bytes, not str: compare_digest refuses non-ASCII strings with a TypeError.
+        if not body or not hmac.compare_digest(signature.encode(), self._sign(body).encode()):
             raise bad_request("page_token", "page_token is not valid")
         try:
             payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))

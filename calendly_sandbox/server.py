@@ -280,7 +280,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             return {}
         try:
             return json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
             raise ApiError(400, parameter="body", reason=f"body is not valid JSON: {exc}") from exc
 
     def read_body(self) -> bytes | None:

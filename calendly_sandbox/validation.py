@@ -9,7 +9,10 @@ from typing import Any
 from calendly_sandbox import timefmt
 from calendly_sandbox.errors import ApiError, bad_request
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A "valid email address" as HTML defines it (input type=email; ASCII only), with a dot in the
+# domain as Calendly requires: what a booking page or the admin app would let through.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_RE = re.compile(rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_LABEL}(?:\.{_LABEL})+")
 
 
 def query_params(op: Mapping[str, Any], query: Mapping[str, Sequence[str]]) -> dict[str, Any]:
@@ -19,6 +22,8 @@ def query_params(op: Mapping[str, Any], query: Mapping[str, Sequence[str]]) -> d
         if fact["in"] != "query":
             continue
         raw = list(query.get(name, [])) + list(query.get(f"{name}[]", []))
+        if "" in raw:  # given but empty: refused, not read as absent (which widens a filter)
+            raise bad_request(name, f"{name} must not be empty")
         if fact.get("type") == "array":
             values = [v for item in raw for v in item.split(",") if v]
             for value in values:
@@ -28,7 +33,7 @@ def query_params(op: Mapping[str, Any], query: Mapping[str, Sequence[str]]) -> d
             elif fact.get("default") is not None:
                 parsed[name] = list(fact["default"])
             continue
-        if not raw or raw[-1] == "":
+        if not raw:
             if fact.get("required"):
                 raise bad_request(name, f"{name} is required")
             if "default" in fact:
@@ -70,7 +75,7 @@ def check_format(name: str, value: str, fmt: str | None) -> None:
             raise bad_request(name, f"{name} must be an RFC 3339 date-time") from None
     elif fmt == "uri" and not value.startswith(("http://", "https://")):
         raise bad_request(name, f"{name} must be a URI")
-    elif fmt == "email" and not EMAIL_RE.match(value):
+    elif fmt == "email" and not EMAIL_RE.fullmatch(value):
         raise bad_request(name, f"{name} must be an email address")
 
 
