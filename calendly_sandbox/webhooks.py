@@ -8,6 +8,18 @@ once, so later changes never leak into a message waiting for a retry.
 
 Rules (Calendly's developer docs, API_NOTES.md section 6, RELEASE_NOTES_2026.md "Webhooks"):
 - Envelope `{event, created_at, created_by, payload}`; `created_by` is the subscription's creator.
+- Invitee payloads (invitee.*, invitee_no_show.*) are shaped as real deliveries captured from 2020
+  to 2026 are, where those differ from the spec's InviteePayload or from API reads:
+  - `scheduled_event.meeting_notes_html` is present and null in every payload (the spec: a
+    string, not required; API reads may carry the HTML notes);
+  - `scheduled_event.calendar_event` and `scheduled_event.event_memberships[].buffered_start_time`
+    / `buffered_end_time` are absent (API reads carry them; the spec's payload schema lacks them);
+  - a booking made through the Scheduling API (`scheduling_method` "api") has
+    `invitee_scheduled_by` null (the one real API-booked capture), while API reads name the user;
+  - the invitee itself differs from the spec as API reads do under hard realism
+    (calendly_sandbox.realism.SPEC_DIFFERENCES: `name` may be null, older invitees lack the keys
+    added later although InviteePayload requires them, `payment.amount` may be a number), and the
+    event carries what reads carry beyond the spec (`booking_method`, Zoom `data`).
 - Header `Calendly-Webhook-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "{t}.{body}">` keyed
   with the subscription's signing key (set on POST, never served). `t` is the real time of each
   attempt, so a retry carries a fresh signature over the same body. No key -> no header.
@@ -75,9 +87,25 @@ def booking_cutoff(payload: Resource) -> float | None:
 
 
 def invitee_payload(store: Store, invitee: Resource) -> Resource:
-    """An InviteePayload: the invitee as served plus its scheduled event embedded."""
+    """An InviteePayload: the invitee as served plus its scheduled event embedded, in the shape
+    real deliveries have (the module docstring lists where that is not the API's)."""
     event = store.scheduled_events.get(uuid_of(invitee["event"]))
-    return {**invitee, "scheduled_event": event}
+    payload = {**invitee, "scheduled_event": delivered_event(event) if event else None}
+    if invitee.get("scheduling_method") == "api":
+        payload["invitee_scheduled_by"] = None
+    return payload
+
+
+def delivered_event(event: Resource) -> Resource:
+    """A scheduled event as a delivery embeds it: no calendar_event, no buffered_* times on the
+    memberships, meeting_notes_html always there and null."""
+    delivered = {key: value for key, value in event.items() if key != "calendar_event"}
+    delivered["meeting_notes_html"] = None
+    delivered["event_memberships"] = [
+        {key: value for key, value in member.items() if not key.startswith("buffered_")}
+        for member in event["event_memberships"]
+    ]
+    return delivered
 
 
 def event_hosts(store: Store, invitee: Resource) -> frozenset[str]:

@@ -107,6 +107,38 @@ def test_booking_is_delivered_signed_with_calendlys_envelope(api, sandbox, callb
     assert attempt.ok and attempt.body == got.body
 
 
+def test_payloads_have_the_shape_of_real_deliveries_not_of_api_reads(api, sandbox, callback):
+    """Real captures (2020 to 2026): meeting_notes_html present and null, no calendar_event, no
+    buffered_* times, and an API booking's invitee_scheduled_by null; API reads differ."""
+    subscribe(api, sandbox, callback.url, ["invitee.created", "invitee.canceled"])
+    booked = book(api, sandbox, 3, "shape@example.com")
+    noted = next(
+        e
+        for e in sorted(sandbox.store.scheduled_events.values(), key=lambda e: e["uri"])
+        if e.get("meeting_notes_html")
+        and e["status"] == "active"
+        and e["start_time"] > fmt(time.time())
+    )
+    canceled = api.post(noted["uri"] + "/cancellation", json={"reason": "moved"}, timeout=30)
+    assert canceled.status_code == 201, canceled.text
+    settle(sandbox)
+    payloads = {r.envelope["payload"]["event"]: r.envelope["payload"] for r in callback.received}
+    assert set(payloads) == {booked["event"], noted["uri"]}
+    for payload in payloads.values():
+        event = payload["scheduled_event"]
+        assert "meeting_notes_html" in event and event["meeting_notes_html"] is None
+        assert "calendar_event" not in event
+        assert event["event_memberships"]
+        for member in event["event_memberships"]:
+            assert not [key for key in member if key.startswith("buffered_")]
+    assert payloads[booked["event"]]["invitee_scheduled_by"] is None
+    # What the API serves for the same resources is unchanged.
+    assert booked["invitee_scheduled_by"] == sandbox.store.current_user["uri"]
+    read = api.get(booked["event"], timeout=30).json()["resource"]
+    assert "calendar_event" in read and "buffered_start_time" in read["event_memberships"][0]
+    assert api.get(noted["uri"], timeout=30).json()["resource"]["meeting_notes_html"]
+
+
 def test_without_a_signing_key_the_delivery_carries_no_signature(api, sandbox, callback):
     subscribe(api, sandbox, callback.url, ["invitee.created"], signing_key=None)
     book(api, sandbox, 3.5, "nokey@example.com")
