@@ -5,7 +5,7 @@ retries with Calendly's wait rules, error classification, and URI/UUID helpers. 
 retries, waits or builds auth headers on its own.
 """
 
-from calendly_http.client import CalendlyClient, ClientStats, json_body
+from calendly_http.client import CalendlyClient, ClientStats, json_body, next_page_token
 from calendly_http.errors import (
     AuthenticationError,
     CalendlyError,
@@ -41,6 +41,7 @@ __all__ = [
     "RetriesExhaustedError",
     "Throttle",
     "json_body",
+    "next_page_token",
     "resource_uri",
     "uuid_of",
 ]

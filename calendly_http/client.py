@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -260,15 +260,24 @@ class CalendlyClient:
         return json_body(self.send(prepared, idempotent=idempotent))
 
     def paginate(
-        self, path: str, params: Mapping[str, Any] | None = None
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        enough: Callable[[list[dict[str, Any]]], bool] | None = None,
+        on_page: Callable[[], None] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every item of a collection endpoint, following next_page_token."""
+        """Every item of a collection endpoint, a page at a time (see `next_page_token`); stops
+        once `enough(page)` says so. `on_page` is called once per page requested."""
         query = dict(params or {})
         while True:
-            page = self.request("GET", path, params=query)
-            yield from page.get("collection", [])
-            token = (page.get("pagination") or {}).get("next_page_token")
-            if not token:
+            body = self.request("GET", path, params=query) or {}
+            if on_page is not None:
+                on_page()
+            page = body.get("collection") or []
+            yield from page
+            token = next_page_token(body)
+            if not token or (enough is not None and enough(page)):
                 return
             query["page_token"] = token
 
@@ -381,6 +390,31 @@ class CalendlyClient:
         with self._stats_lock:
             for name, delta in deltas.items():
                 setattr(self.stats, name, getattr(self.stats, name) + delta)
+
+
+def next_page_token(body: Any) -> str | None:
+    """The page token of the page after `body`, None on the last page.
+
+    `pagination.next_page_token`, else the `page_token` in `pagination.next_page`: pages served
+    in 2021's shape carry only that URL. Only the token is taken, never the URL itself: the next
+    request goes to the configured API with the caller's own parameters (the URL may name
+    another host, and repeats the parameters).
+    """
+    pagination = (body.get("pagination") if isinstance(body, dict) else None) or {}
+    token = pagination.get("next_page_token")
+    if token:
+        return str(token)
+    url = pagination.get("next_page")
+    if not url:
+        return None
+    tokens = parse_qs(urlsplit(str(url)).query).get("page_token")
+    if not tokens:
+        raise CalendlyError(
+            "a page names a next page without a page_token, which cannot be followed on the "
+            f"configured API: {_without_query(str(url))}",
+            title="Unfollowable page",
+        )
+    return tokens[-1]
 
 
 def json_body(response: requests.Response) -> Any:

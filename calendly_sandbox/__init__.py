@@ -108,6 +108,8 @@ matching active subscription, retried with back-off for 24 hours on a clock test
 subscription is disabled unless a message got through. sb.webhooks.messages / .attempts /
 .messages_for(uri) / .wait_idle() inspect them. Handlers announce with
 `store.announce(event, payload, users=...)`. Only loopback callback hosts are contacted.
+Invitee payloads have the shape of real deliveries, not of API reads (the module's docstring
+lists the differences from the spec).
 What invitees do on Calendly's pages (no API call does it): sb.cancel_invitee(uri, reason) and
 sb.reschedule_invitee(uri, new_start) (invitee.canceled with rescheduled=true, then
 invitee.created, old_invitee/new_invitee linked); a group event that keeps other invitees keeps
@@ -138,6 +140,10 @@ can be compared on both). Hard models what real accounts show, where it is harde
 - Error bodies carry the titles real responses have: 400 "Invalid Argument" / "The supplied
   parameters are invalid.", 401 "Unauthenticated" / "The access token is invalid", 403
   "Permission Denied", 404 "Resource Not Found", with the reason in details[].
+- One list page in four (any list endpoint; the same request always gets the same shape) comes
+  in the shape of a real page of 2021: `pagination` carries `next_page` (a URL with the
+  `page_token`) and `previous_page` but no `next_page_token` or `previous_page_token`. A client
+  that reads only `next_page_token` stops there. Lenient: every page carries the tokens.
 - Generated events carry `booking_method` ("instant" or "poll", as their event type), which
   Calendly documents on Get Event and the spec lacks.
 - Pushed Zoom locations carry `data` (numeric `id`, settings.global_dial_in_numbers,
@@ -148,7 +154,8 @@ Invitee.name may be null; Invitee.first_name, last_name, no_show, payment, recon
 routing_form_submission, scheduling_method, invitee_scheduled_by may be absent;
 InviteePayment.amount may be a number; Event.meeting_notes_html may be null;
 Event.calendar_event may be absent; User.locale and OrganizationMembershipUser.locale may be
-absent; EventType.is_paid may be absent; error responses carry the real title and message
+absent; EventType.is_paid may be absent; Pagination.next_page_token and
+Pagination.previous_page_token may be absent; error responses carry the real title and message
 instead of the operation's pinned enums. Everything else still validates against the spec.
 
 Choices where the spec, the docs or reality disagree (API_NOTES.md section 9 and beyond)

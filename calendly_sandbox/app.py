@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from calendly_sandbox import realism
 from calendly_sandbox.auth import Principal
 from calendly_sandbox.errors import FORBIDDEN, ApiError
 from calendly_sandbox.paging import SortOrder, TokenCodec, build_index, parse_sort, scan
@@ -93,16 +94,16 @@ def page(
     uuids, last = scan(index, order, after, count, predicate, window)
     table = ctx.store.kind(kind)
     next_token = ctx.codec.encode(order.token_values(last), fingerprint) if last else None
-    return {
-        "collection": [table[u] for u in uuids],
-        "pagination": {
-            "count": len(uuids),
-            "next_page": next_url(ctx, next_token) if next_token else None,
-            "previous_page": None,
-            "next_page_token": next_token,
-            "previous_page_token": None,
-        },
+    pagination = {
+        "count": len(uuids),
+        "next_page": next_url(ctx, next_token) if next_token else None,
+        "previous_page": None,
+        "next_page_token": next_token,
+        "previous_page_token": None,
     }
+    if ctx.store.hard and realism.served_in_2021_shape(f"{fingerprint}.{token}"):
+        del pagination["next_page_token"], pagination["previous_page_token"]
+    return {"collection": [table[u] for u in uuids], "pagination": pagination}
 
 
 def next_url(ctx: Ctx, token: str) -> str:

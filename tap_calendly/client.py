@@ -3,7 +3,7 @@
 What a stream class declares (see streams.py) and what it means here:
 
 - `path`, `params`, `page_size`, `scoped_to_organization`: the list request. Pages follow
-  `pagination.next_page_token` (never `next_page` URLs).
+  `calendly_http.next_page_token` (the token, or the one in a `next_page` URL; never the URL).
 - `replication_key`: the bookmark field. Rows are emitted only when their change time
   (`changed_at`) is after the bookmark the run started with. The SDK keeps the largest
   `changed_at` emitted as a progress marker (the same value the filter compares: a bookmark

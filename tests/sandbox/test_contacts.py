@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from calendly_sandbox import Sandbox
+from tests.sandbox.pages import next_token
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def listing(api: requests.Session, sb: Sandbox, **params: Any) -> list[dict[str,
         assert response.status_code == 200, response.text
         body = response.json()
         rows += body["collection"]
-        token = body["pagination"]["next_page_token"]
+        token = next_token(body)
         if not token:
             return rows
         query["page_token"] = token

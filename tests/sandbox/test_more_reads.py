@@ -11,6 +11,7 @@ import requests
 
 from calendly_sandbox import Sandbox
 from calendly_sandbox.timefmt import fmt
+from tests.sandbox.pages import next_token
 from tests.sandbox.spec_check import SpecChecker, checked_session
 
 
@@ -23,9 +24,10 @@ def every_page(api: requests.Session, url: str, **params: str) -> list[dict]:
     while True:
         body = api.get(url, params=params, timeout=30).json()
         rows += body["collection"]
-        if not body["pagination"]["next_page_token"]:
+        token = next_token(body)
+        if not token:
             return rows
-        params["page_token"] = body["pagination"]["next_page_token"]
+        params["page_token"] = token
 
 
 def test_every_recap_contact_and_transcript_matches_the_spec(

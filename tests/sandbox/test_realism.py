@@ -18,6 +18,7 @@ import calendly_sandbox
 from calendly_sandbox import Sandbox
 from calendly_sandbox.realism import LATER_INVITEE_KEYS, REAL_ERROR_TITLES, SPEC_DIFFERENCES
 from calendly_sandbox.store import uuid_of
+from tests.sandbox.pages import next_token
 from tests.sandbox.spec_check import SPEC_PATH, SpecChecker
 
 NOWHERE = "00000000-0000-4000-8000-000000000000"
@@ -48,7 +49,7 @@ def listed(sb: Sandbox, path: str, **params: Any) -> list[dict[str, Any]]:
         while True:
             body = api.get(sb.base_url + path, params=query, timeout=30).json()
             rows += body["collection"]
-            token = body["pagination"]["next_page_token"]
+            token = next_token(body)
             if not token:
                 return rows
             query["page_token"] = token
@@ -159,6 +160,37 @@ def test_zoom_locations_carry_zoom_data_and_google_meet_starts_processing(hard: 
     google = [loc for loc in locations if loc["type"] == "google_conference"]
     assert any(loc["status"] == "processing" and loc["join_url"] is None for loc in google)
     assert any(loc["status"] == "pushed" and loc["join_url"] for loc in google)
+
+
+# -- pages of 2021 ----------------------------------------------------------------------------
+
+
+def pages(sb: Sandbox, path: str, **params: Any) -> list[dict[str, Any]]:
+    """Every page's pagination, following next_page itself (no client parameters)."""
+    found = []
+    with session(sb) as api:
+        body = api.get(sb.base_url + path, params=params, timeout=30).json()
+        while True:
+            found.append(body["pagination"])
+            if body["pagination"]["next_page"] is None:
+                return found
+            body = api.get(body["pagination"]["next_page"], timeout=30).json()
+
+
+def test_some_pages_carry_next_page_without_a_token_as_a_real_page_of_2021(
+    hard: Sandbox, lenient: Sandbox
+) -> None:
+    hard_pages = pages(hard, "/scheduled_events", organization=org(hard), count=10)
+    tokenless = [p for p in hard_pages if "next_page_token" not in p]
+    assert tokenless and len(tokenless) < len(hard_pages)
+    assert any(p["next_page"] for p in tokenless), "a page to follow with no token to follow"
+    for p in tokenless:
+        assert "previous_page_token" not in p and p["previous_page"] is None
+    # The same request always gets the same shape; a client following next_page sees every row.
+    assert pages(hard, "/scheduled_events", organization=org(hard), count=10) == hard_pages
+    assert sum(p["count"] for p in hard_pages) == len(hard.store.scheduled_events)
+    lenient_pages = pages(lenient, "/scheduled_events", organization=org(lenient), count=10)
+    assert all("next_page_token" in p for p in lenient_pages)
 
 
 # -- errors ----------------------------------------------------------------------------------

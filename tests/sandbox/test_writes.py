@@ -12,6 +12,7 @@ import requests
 from calendly_sandbox import Sandbox
 from calendly_sandbox.store import uuid_of
 from calendly_sandbox.timefmt import fmt, parse
+from tests.sandbox.pages import next_token
 
 DAY = 86_400
 
@@ -575,12 +576,12 @@ def test_booking_between_pages_does_not_disturb_keyset_paging(api, sandbox):
         json=booking(solo_event_type(sandbox), slot(9.1), "p@example.com"),
     )
     assert booked.status_code == 201
-    token = first["pagination"]["next_page_token"]
+    token = next_token(first)
     rest: list[str] = []
     while token:
         page = read(api, sandbox, "/scheduled_events", organization=org, count=10, page_token=token)
         rest.extend(e["uri"] for e in page["collection"])
-        token = page["pagination"]["next_page_token"]
+        token = next_token(page)
     assert not set(seen) & set(rest)
     assert len(seen) + len(rest) == total_before + 1
 

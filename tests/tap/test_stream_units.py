@@ -12,7 +12,7 @@ import requests
 
 from calendly_http import ConfigError
 from tap_calendly.fanout import Workers
-from tap_calendly.pagination import CalendlyPaginator, fetch_collection
+from tap_calendly.pagination import CalendlyPaginator
 from tap_calendly.streams import (
     EventTypesStream,
     InviteesStream,
@@ -230,6 +230,20 @@ def test_paginator_follows_next_page_token_and_not_next_page_urls() -> None:
     assert paginator.finished
 
 
+def test_paginator_follows_the_token_in_next_page_when_a_page_has_none() -> None:
+    """A real page of 2021 carries next_page without next_page_token: the tap stopped there."""
+    paginator = CalendlyPaginator()
+    paginator.advance(
+        response_with(
+            b'{"collection": [{"uri": "x"}], "pagination": {"count": 1,'
+            b' "next_page": "https://api.calendly.com/x?count=1&page_token=T2"}}'
+        )
+    )
+    assert paginator.current_value == "T2" and not paginator.finished
+    paginator.advance(response_with(b'{"collection": [], "pagination": {"next_page": null}}'))
+    assert paginator.finished
+
+
 def test_sorted_desc_stream_stops_paging_at_the_bookmark() -> None:
     state = bookmarked("event_types", "updated_at", "2024-06-30T12:00:00Z")
     tap = make_tap(state)
@@ -253,29 +267,6 @@ def test_sorted_desc_stream_lists_everything_while_a_child_needs_every_row() -> 
     old = b'{"collection": [{"updated_at": "2020-01-01T00:00:00Z"}], "pagination": {"next_page_token": "B"}}'
     paginator.advance(response_with(old))
     assert not paginator.finished
-
-
-class PagedClient:
-    """Serves fixed pages by page_token and records the queries it was sent."""
-
-    def __init__(self, pages: list[list[dict[str, Any]]]) -> None:
-        self.pages = pages
-        self.queries: list[dict[str, Any]] = []
-
-    def request(self, method: str, path: str, *, params: dict[str, Any]) -> dict[str, Any]:
-        self.queries.append(dict(params))
-        index = int(params.get("page_token", 0))
-        token = str(index + 1) if index + 1 < len(self.pages) else None
-        return {"collection": self.pages[index], "pagination": {"next_page_token": token}}
-
-
-def test_fetch_collection_reads_every_page_then_stops_where_told() -> None:
-    client = PagedClient([[{"n": 1}], [{"n": 2}], [{"n": 3}]])
-    assert fetch_collection(client, "/x", {"a": 1}) == [{"n": 1}, {"n": 2}, {"n": 3}]  # type: ignore[arg-type]
-    assert [q.get("page_token") for q in client.queries] == [None, "1", "2"]
-    client = PagedClient([[{"n": 1}], [{"n": 2}], [{"n": 3}]])
-    got = fetch_collection(client, "/x", {}, enough=lambda page: page[-1]["n"] >= 2)  # type: ignore[arg-type]
-    assert got == [{"n": 1}, {"n": 2}] and len(client.queries) == 2
 
 
 def test_submissions_stop_once_older_than_lookback_before_the_bookmark() -> None:
