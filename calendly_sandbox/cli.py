@@ -17,16 +17,20 @@ from calendly_sandbox.sandbox import PLANS, REALISMS, Sandbox, log_line
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="calendly-sandbox", description="A local, stateful Calendly API v2 on loopback."
+        prog="calendly-sandbox",
+        description="A local, stateful Calendly API v2 on loopback.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--host", default="127.0.0.1", help="bind address")
     parser.add_argument("--port", type=int, default=0, help="port; 0 picks any free port")
     parser.add_argument("--token", default="sandbox-token", help="the org owner's bearer token")
     parser.add_argument("--seed", type=int, default=1, help="seed for deterministic data")
     parser.add_argument(
         "--events", type=int, default=200, help="scheduled events; other resources scale with it"
     )
-    parser.add_argument("--plan", choices=PLANS, default="enterprise")
+    parser.add_argument(
+        "--plan", choices=PLANS, default="enterprise", help="the organization's Calendly plan"
+    )
     parser.add_argument(
         "--rate-limit",
         type=int,
@@ -65,7 +69,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--realism",
         choices=REALISMS,
         default="hard",
-        help="hard (default): what real accounts show; lenient: the older, kinder sandbox",
+        help="hard: what real accounts show; lenient: the older, kinder sandbox",
     )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)

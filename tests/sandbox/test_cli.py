@@ -138,3 +138,16 @@ def test_realism_flag_is_hard_by_default_and_lenient_on_request():
         from calendly_sandbox import Sandbox
 
         Sandbox(realism="kind")
+
+
+def test_help_shows_every_default(capsys):
+    from calendly_sandbox.cli import parse_args
+
+    defaults = vars(parse_args([]))
+    with pytest.raises(SystemExit) as exited:
+        parse_args(["--help"])
+    assert exited.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for option in ("host", "port", "token", "seed", "events", "plan", "realism", "stall_seconds"):
+        assert f"(default: {defaults[option]})" in text, option
+    assert text.count("(default:") == len(defaults)
