@@ -151,3 +151,11 @@ def test_a_deeply_nested_body_is_a_400(api, sandbox):
         timeout=30,
     )
     assert refused(response, "body"), response.text
+
+
+def test_a_non_ascii_bearer_token_is_a_401(spec, sandbox):
+    response = requests.get(
+        sandbox.base_url + "/users/me", headers={"Authorization": "Bearer \xe9\xff"}, timeout=30
+    )
+    spec.check(response)
+    assert response.status_code == 401
