@@ -9,8 +9,8 @@ from typing import Any
 from calendly_sandbox import timefmt
 from calendly_sandbox.errors import ApiError, bad_request
 
-# A "valid email address" as HTML defines it (input type=email; ASCII only), with a dot in the
-# domain as Calendly requires: what a booking page or the admin app would let through.
+# A "valid email address" as HTML defines it (input type=email: ASCII only), with a dot in the
+# domain: what a booking page or the admin app lets through.
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 EMAIL_RE = re.compile(rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_LABEL}(?:\.{_LABEL})+")
 

@@ -169,7 +169,7 @@ def own_org(ctx: Ctx, key: str) -> None:
 
 def create_invitation(ctx: Ctx) -> Reply:
     own_org(ctx, "uuid")
-    email = str(body_field(ctx, "email")).strip()  # a valid email (checked with the body)
+    email: str = ctx.body["email"]  # a valid email address: checked with the body
     store = ctx.store
     lowered = email.lower()
     if any(u["email"].lower() == lowered for u in _members(ctx)):
