@@ -8,12 +8,14 @@ safety check does not treat as loopback) that records whatever reaches it.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from calendly_http.retry import FIRST_CONTACT_RETRIES
 from calendly_sandbox import Sandbox
 from tests.reliability.harness import (
     Eavesdropper,
@@ -247,3 +249,32 @@ def test_config_file_that_is_not_json_is_named(tmp_path: Path, tap_installed: No
     assert run.returncode != 0
     assert "config" in run.stderr.lower(), run.describe()
     assert not run.output.records()
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_a_wrong_port_fails_after_a_few_attempts_naming_api_url(
+    config_sandbox: Any, tmp_path: Path, plugin: str
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    config = make_config(plugin, tmp_path, config_sandbox, api_url=closed)
+
+    run = run_plugin(plugin, config, config_sandbox)
+
+    assert run.returncode != 0, run.describe()
+    assert f"Setting `api_url`: cannot connect to {closed}" in run.stderr, run.describe()
+    assert run.stderr.count("; retry ") == FIRST_CONTACT_RETRIES, run.describe()
+    assert "Traceback" not in run.stderr
+
+
+def test_a_refused_organization_lookup_is_reported_as_such(
+    config_sandbox: Any, tmp_path: Path
+) -> None:
+    config = make_config("tap", tmp_path, config_sandbox, token="not-the-sandbox-token")
+
+    run = run_plugin("tap", config, config_sandbox)
+
+    assert run.returncode != 0, run.describe()
+    assert "Organization lookup failed: " in run.stderr and "HTTP 401" in run.stderr
+    assert "set `organization`" in run.stderr and "Traceback" not in run.stderr
