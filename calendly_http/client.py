@@ -99,9 +99,9 @@ class CalendlyClient:
         self._scheduling_api_path = self._api.path.rstrip("/") + "/invitees"
         self._credentials: Credentials | None = None
         self._me_lock = threading.Lock()
-        self._api_answered = (
-            False  # set by the first response; before it, see FIRST_CONTACT_RETRIES
-        )
+        # Set by the first response. Before it, a connection that cannot be made is retried
+        # only FIRST_CONTACT_RETRIES times.
+        self._api_answered = False
 
     # -- public surface -------------------------------------------------------------------------
 
@@ -159,14 +159,14 @@ class CalendlyClient:
                 )
             except TRANSPORT_ERRORS as exc:
                 problem, wait = _describe_transport(exc), self._policy.backoff(retry + 1)
-                if never_reached_the_server(exc) and not self._api_answered:
-                    if retry >= FIRST_CONTACT_RETRIES:
-                        raise ConfigError(
-                            "api_url",
-                            f"cannot connect to {self.settings.api_url} ({problem}, "
-                            f"{retry + 1} attempts): check its host and port",
-                        ) from None
-                elif not never_reached_the_server(exc):
+                reached = not never_reached_the_server(exc)
+                if not reached and not self._api_answered and retry >= FIRST_CONTACT_RETRIES:
+                    raise ConfigError(
+                        "api_url",
+                        f"cannot connect to {self.settings.api_url} ({problem}, "
+                        f"{retry + 1} attempts): check its host and port",
+                    ) from None
+                if reached:
                     if not idempotent:
                         raise self._outcome_unknown(problem, method, safe_url) from None
                     lost_answer = lost_answer or problem
