@@ -25,6 +25,7 @@ from calendly_http.errors import (
     error_from_response,
 )
 from calendly_http.retry import (
+    FIRST_CONTACT_RETRIES,
     IDEMPOTENT_METHODS,
     RETRIABLE_STATUSES,
     TRANSPORT_ERRORS,
@@ -98,6 +99,9 @@ class CalendlyClient:
         self._scheduling_api_path = self._api.path.rstrip("/") + "/invitees"
         self._credentials: Credentials | None = None
         self._me_lock = threading.Lock()
+        # Set by the first response. Before it, a connection that cannot be made is retried
+        # only FIRST_CONTACT_RETRIES times.
+        self._api_answered = False
 
     # -- public surface -------------------------------------------------------------------------
 
@@ -155,11 +159,19 @@ class CalendlyClient:
                 )
             except TRANSPORT_ERRORS as exc:
                 problem, wait = _describe_transport(exc), self._policy.backoff(retry + 1)
-                if not never_reached_the_server(exc):
+                reached = not never_reached_the_server(exc)
+                if not reached and not self._api_answered and retry >= FIRST_CONTACT_RETRIES:
+                    raise ConfigError(
+                        "api_url",
+                        f"cannot connect to {self.settings.api_url} ({problem}, "
+                        f"{retry + 1} attempts): check its host and port",
+                    ) from None
+                if reached:
                     if not idempotent:
                         raise self._outcome_unknown(problem, method, safe_url) from None
                     lost_answer = lost_answer or problem
             else:
+                self._api_answered = True
                 # An endpoint with its own limits may answer with its own headers: they pace
                 # that endpoint, not every request of the run.
                 (pacer or self.throttle).observe(response.headers)
@@ -285,7 +297,10 @@ class CalendlyClient:
     def me(self) -> dict[str, Any]:
         """The token owner (/users/me), fetched once."""
         with self._me_lock:
-            resource: dict[str, Any] = self.request("GET", "/users/me")["resource"]
+            try:
+                resource: dict[str, Any] = self.request("GET", "/users/me")["resource"]
+            except CalendlyError as exc:
+                raise _as_organization_lookup(exc) from None
             return resource
 
     @property
@@ -450,6 +465,18 @@ def _header_seconds(response: requests.Response) -> float | None:
 
 def _span(seconds: float) -> str:
     return {MINUTE: "minute", HOUR: "hour", DAY: "day"}.get(seconds, f"{seconds:g}s")
+
+
+def _as_organization_lookup(error: CalendlyError) -> CalendlyError:
+    """The same error, saying that the organization lookup (/users/me) failed and what to check."""
+    cause = f"{error.title}: {error.message}" if error.title else error.message
+    error.title = "Organization lookup failed"
+    error.message = (
+        f"{cause}. Check `token` (or the OAuth settings) and `api_url`, or set `organization` "
+        "to skip the lookup"
+    )
+    error.args = (error._describe(),)
+    return error
 
 
 def _without_query(url: str) -> str:

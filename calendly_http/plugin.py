@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
@@ -43,6 +44,9 @@ def _strings(value: Any) -> Iterator[str]:
 class CalendlyPlugin(ConfigValidationHook):
     """Mixin for the tap and target classes (put it first among the bases).
 
+    - A setting the plugin does not know (a misspelt `dry_run`...) is refused before anything is
+      sent, with the nearest valid name. Known: every setting of its config_jsonschema, the SDK's
+      built-ins for its capabilities included (even those a plugin leaves out of `--about`).
     - A config that fails schema validation is reported without echoing secret values (jsonschema
       quotes the offending value, e.g. a token given as a list).
     - Expected stops (bad settings, Calendly refusing the credentials...) end with one clear error
@@ -52,13 +56,25 @@ class CalendlyPlugin(ConfigValidationHook):
     package_name: ClassVar[str | None] = DISTRIBUTION
     expected_stops: ClassVar[tuple[type[BaseException], ...]] = (ConfigError, CalendlyError)
 
+    @classmethod
+    def append_builtin_config(cls, config_jsonschema: dict[str, Any]) -> None:
+        super().append_builtin_config(config_jsonschema)  # type: ignore[misc]
+        config_jsonschema["propertyNames"] = {"enum": sorted(config_jsonschema["properties"])}
+
     def on_invalid_config(
         self, error: ConfigValidationError, config: Mapping[str, Any]
     ) -> ConfigValidationError:
-        secrets = secret_setting_values(config, error.schema or {})
-        return ConfigValidationError(
-            str(error), errors=[_redact(e, secrets) for e in error.errors], schema=error.schema
-        )
+        schema = error.schema or {}
+        known: list[str] = schema.get("propertyNames", {}).get("enum", [])
+        unknown = [name for name in config if known and name not in known]
+        # jsonschema's own words for an unknown name list every known one; ours name the nearest.
+        raw_unknown = {f"{name!r} is not one of {known!r}" for name in unknown}
+        secrets = secret_setting_values(config, schema)
+        plugin: str = self.name  # type: ignore[attr-defined]
+        errors = [unknown_setting(plugin, name, known) for name in unknown] + [
+            _redact(e, secrets) for e in error.errors if e not in raw_unknown
+        ]
+        return ConfigValidationError(str(error), errors=errors, schema=error.schema)
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> Any:
@@ -67,6 +83,15 @@ class CalendlyPlugin(ConfigValidationHook):
         except cls.expected_stops as exc:
             cls.logger.error("%s", exc)  # type: ignore[attr-defined]
             sys.exit(1)
+
+
+def unknown_setting(plugin: str, name: str, known: list[str]) -> str:
+    # 0.75: a typo (tokn, dry_runn) scores 0.89 and up; batch_config vs faker_config, 0.67
+    nearest = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.75)
+    hint = (
+        f"did you mean `{nearest[0]}`?" if nearest else f"see `{plugin} --about` for its settings"
+    )
+    return f"Setting `{name}` is not a setting of {plugin}: {hint}"
 
 
 def _redact(text: str, secrets: list[str]) -> str:

@@ -22,6 +22,9 @@ TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
 # Methods whose repetition cannot do anything twice (a repeated DELETE answers 404).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 MAX_BACKOFF_SECONDS = 60.0
+# Retries of a connection that cannot be made while the API has never answered this run: then it
+# is a wrong api_url (host, port) far more likely than a fault, and a full backoff would hide it.
+FIRST_CONTACT_RETRIES = 2
 MAX_RATE_LIMIT_WAIT_SECONDS = 120.0
 
 

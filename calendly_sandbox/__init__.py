@@ -1,8 +1,8 @@
 """calendly_sandbox: a local, stateful Calendly API v2 on loopback, built from the official spec.
 
 An independent implementation: it imports nothing from calendly_http, tap_calendly or
-target_calendly, and reads nothing from ../shared at run time (the facts it needs from the spec
-are derived by scripts/derive_sandbox_facts.py into the committed spec_facts.json).
+target_calendly, and never reads the spec (spec/calendly/) at run time: the facts it needs from it
+are derived by scripts/derive_sandbox_facts.py into the committed spec_facts.json.
 
 In process::
 

@@ -1,7 +1,7 @@
 """Derive the facts calendly_sandbox needs from Calendly's OpenAPI document.
 
 Usage: python scripts/derive_sandbox_facts.py [SPEC] [OUT]
-  SPEC defaults to ../shared/calendly/openapi.json (beside the repository),
+  SPEC defaults to the repository's copy, spec/calendly/openapi.json,
   OUT  defaults to calendly_sandbox/spec_facts.json.
   With --check, nothing is written; the exit status says whether OUT is up to date.
 
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SPEC = REPO_ROOT.parent / "shared" / "calendly" / "openapi.json"
+DEFAULT_SPEC = REPO_ROOT / "spec" / "calendly" / "openapi.json"
 DEFAULT_OUT = REPO_ROOT / "calendly_sandbox" / "spec_facts.json"
 METHODS = ("get", "post", "patch", "delete", "put")
 # Keywords of a schema the sandbox's validator understands; everything else (prose) is dropped.

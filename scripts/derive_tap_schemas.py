@@ -2,7 +2,7 @@
 
 Usage: python scripts/derive_tap_schemas.py [SPEC] [--check]
 
-SPEC defaults to ../shared/calendly/openapi.json beside the repository. With --check, nothing
+SPEC defaults to the repository's copy, spec/calendly/openapi.json. With --check, nothing
 is written and the exit code says whether the committed files match the spec.
 
 For each stream the item schema of its list endpoint's 200 response (`collection[*]`) is
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SPEC = REPO_ROOT.parent / "shared" / "calendly" / "openapi.json"
+DEFAULT_SPEC = REPO_ROOT / "spec" / "calendly" / "openapi.json"
 SCHEMA_DIR = REPO_ROOT / "tap_calendly" / "schemas"
 
 # The endpoint answers one `resource`, not a `collection` (a pointer's first element).

@@ -12,6 +12,7 @@ from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
 
 from calendly_http import SHARED_SETTINGS, CalendlyClient, ClientSettings, ConfigError
 from calendly_http.plugin import CalendlyPlugin
+from calendly_http.sdk_compat import quiet_unsorted_stream_notice
 from tap_calendly.client import DEFAULT_CONCURRENCY, DEFAULT_LOOKBACK_DAYS
 from tap_calendly.streams import STREAM_TYPES
 from tap_calendly.timestamps import parse_timestamp
@@ -112,6 +113,9 @@ class TapCalendly(CalendlyPlugin, Tap):
     config_jsonschema = th.PropertiesList(*SHARED_SETTINGS, *TAP_SETTINGS).to_dict()
 
     def __init__(self, *, validate_config: bool = True, **kwargs: Any) -> None:
+        # Bookmarks advance when a stream completes, by design (tap_calendly/client.py); listings
+        # sorted oldest first also resume from their own resume points (resume.py).
+        quiet_unsorted_stream_notice()
         super().__init__(validate_config=validate_config, **kwargs)
         if validate_config:
             # What the JSON schema cannot check, before the first message or request.

@@ -7,6 +7,7 @@ bug would hide itself in every test. The target must not lean on tap streams, no
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -58,8 +59,21 @@ def test_the_tap_uses_only_the_inbox_format_of_the_receiver() -> None:
     assert used <= SHARED_WEBHOOK_MODULES, sorted(used)
 
 
-def test_nothing_reads_the_shared_folder_at_run_time() -> None:
+def test_nothing_reads_the_spec_at_run_time() -> None:
+    """The packages read what is derived from the spec (committed beside them), never the spec."""
     for package in FORBIDDEN:
         for path in (ROOT / package).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
-            assert "shared/calendly" not in text and "openapi.json" not in text, path
+            assert "openapi.json" not in text, path
+
+
+def test_nothing_reaches_outside_the_repository() -> None:
+    """A clone alone runs every script and test: no path climbs above the repository's root."""
+    climbs = re.compile(r"ROOT\.parent\b|\.\./shared|[\"']shared[\"'] */")
+    offenders = [
+        str(path.relative_to(ROOT))
+        for folder in (*FORBIDDEN, "scripts", "tests", "demo", "bench")
+        for path in (ROOT / folder).rglob("*.py")
+        if path != Path(__file__) and climbs.search(path.read_text(encoding="utf-8"))
+    ]
+    assert not offenders, offenders

@@ -32,3 +32,18 @@ def test_a_wrongly_typed_secret_is_not_echoed() -> None:
     errors = " ".join(caught.value.errors)
     assert "tok-SECRET-a1b2" not in errors
     assert "config['token']" in errors and "config['max_retries']" in errors
+
+
+def test_unknown_settings_are_named_with_the_nearest_setting_beside_other_errors() -> None:
+    config = {"token": "tok-1", "Api_Url": "x", "colour": "blue", "max_retries": "x"}
+    with pytest.raises(ConfigValidationError) as caught:
+        ProbeTap(config=config, parse_env_config=False)
+    assert caught.value.errors == [
+        "Setting `Api_Url` is not a setting of tap-probe: did you mean `api_url`?",
+        "Setting `colour` is not a setting of tap-probe: see `tap-probe --about` for its settings",
+        "'x' is not of type 'integer', 'null' in config['max_retries']",
+    ]
+
+
+def test_the_sdk_built_in_settings_are_known() -> None:
+    ProbeTap(config={"token": "tok-1", "stream_maps": {}, "flattening_enabled": False})

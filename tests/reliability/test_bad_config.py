@@ -8,12 +8,14 @@ safety check does not treat as loopback) that records whatever reaches it.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from calendly_http.retry import FIRST_CONTACT_RETRIES
 from calendly_sandbox import Sandbox
 from tests.reliability.harness import (
     Eavesdropper,
@@ -134,6 +136,71 @@ def test_bad_setting_error_is_a_clear_message_not_a_traceback(
     assert "Traceback" not in run.stderr, run.describe()
 
 
+# Misspelt settings, the safety switches included: each is named with the setting meant.
+MISSPELT: list[tuple[str, dict[str, Any], dict[str, str]]] = [
+    (
+        "tap",
+        {"tokn": TOKEN, "lookback_dayz": 0},
+        {"tokn": "token", "lookback_dayz": "lookback_days"},
+    ),
+    (
+        "target",
+        {"dry_runn": True, "allow_destructive_action": True},
+        {"dry_runn": "dry_run", "allow_destructive_action": "allow_destructive_actions"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("plugin", "settings", "meant"), MISSPELT, ids=[m[0] for m in MISSPELT])
+def test_a_misspelt_setting_is_refused_with_the_name_meant_before_any_request(
+    bad_config_run: RunOnce, plugin: str, settings: dict[str, Any], meant: dict[str, str]
+) -> None:
+    run, requests_sent = bad_config_run(plugin, settings)
+
+    assert run.returncode != 0, run.describe()
+    for wrong, right in meant.items():
+        assert (
+            f"Setting `{wrong}` is not a setting of {plugin}-calendly: did you mean `{right}`?"
+            in (run.stderr)
+        ), run.describe()
+    assert requests_sent == 0, f"{requests_sent} request(s) reached the sandbox"
+    assert "Traceback" not in run.stderr and TOKEN not in run.stderr + run.stdout
+    assert not run.output.records() if plugin == "tap" else not run.stdout.strip()
+
+
+# What Meltano or a user may legitimately pass besides the plugin's own settings: the SDK's
+# built-ins for each plugin's capabilities (the target's three that it leaves out of --about too).
+SDK_BUILT_INS: dict[str, dict[str, Any]] = {
+    "tap": {
+        "flattening_enabled": False,
+        "flattening_max_depth": 2,
+        "stream_maps": {},
+        "stream_map_config": {},
+        "faker_config": {"locale": "en_US"},
+    },
+    "target": {
+        "flattening_enabled": False,
+        "stream_maps": {},
+        "stream_map_config": {},
+        "add_record_metadata": False,
+        "load_method": "append-only",
+        "batch_size_rows": 100,
+    },
+}
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_the_sdk_built_in_settings_are_accepted(
+    config_sandbox: Any, tmp_path: Path, plugin: str
+) -> None:
+    config = make_config(plugin, tmp_path, config_sandbox, **SDK_BUILT_INS[plugin])
+
+    run = run_plugin(plugin, config, config_sandbox)
+
+    assert run.returncode == 0, run.describe()
+    assert "is not a setting" not in run.stderr
+
+
 @pytest.mark.parametrize("plugin", PLUGINS)
 @pytest.mark.parametrize("url_setting", ["api_url", "oauth_token_url"])
 def test_plain_http_to_another_host_is_refused_before_sending_credentials(
@@ -182,3 +249,32 @@ def test_config_file_that_is_not_json_is_named(tmp_path: Path, tap_installed: No
     assert run.returncode != 0
     assert "config" in run.stderr.lower(), run.describe()
     assert not run.output.records()
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_a_wrong_port_fails_after_a_few_attempts_naming_api_url(
+    config_sandbox: Any, tmp_path: Path, plugin: str
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    config = make_config(plugin, tmp_path, config_sandbox, api_url=closed)
+
+    run = run_plugin(plugin, config, config_sandbox)
+
+    assert run.returncode != 0, run.describe()
+    assert f"Setting `api_url`: cannot connect to {closed}" in run.stderr, run.describe()
+    assert run.stderr.count("; retry ") == FIRST_CONTACT_RETRIES, run.describe()
+    assert "Traceback" not in run.stderr
+
+
+def test_a_refused_organization_lookup_is_reported_as_such(
+    config_sandbox: Any, tmp_path: Path
+) -> None:
+    config = make_config("tap", tmp_path, config_sandbox, token="not-the-sandbox-token")
+
+    run = run_plugin("tap", config, config_sandbox)
+
+    assert run.returncode != 0, run.describe()
+    assert "Organization lookup failed: " in run.stderr and "HTTP 401" in run.stderr
+    assert "set `organization`" in run.stderr and "Traceback" not in run.stderr

@@ -28,7 +28,7 @@ from calendly_sandbox.realism import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SPEC_PATH = REPO_ROOT.parent / "shared" / "calendly" / "openapi.json"
+SPEC_PATH = REPO_ROOT / "spec" / "calendly" / "openapi.json"
 SPEC_HOST = "https://api.calendly.com"
 # Statuses any endpoint may answer even where its operation does not list them.
 GLOBAL_STATUSES = {401, 404, 429, 500, 503}

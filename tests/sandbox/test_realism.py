@@ -19,7 +19,7 @@ from calendly_sandbox import Sandbox
 from calendly_sandbox.realism import LATER_INVITEE_KEYS, REAL_ERROR_TITLES, SPEC_DIFFERENCES
 from calendly_sandbox.store import uuid_of
 from tests.sandbox.pages import next_token
-from tests.sandbox.spec_check import SPEC_PATH, SpecChecker
+from tests.sandbox.spec_check import SpecChecker
 
 NOWHERE = "00000000-0000-4000-8000-000000000000"
 
@@ -260,18 +260,10 @@ def first_failure(checker: SpecChecker, responses: list[requests.Response]) -> s
     return None
 
 
-@pytest.fixture(scope="module")
-def spec_present() -> None:
-    if not SPEC_PATH.is_file():
-        pytest.skip(f"Calendly OpenAPI document not found at {SPEC_PATH}")
-
-
-@pytest.mark.usefixtures("spec_present")
 def test_the_lenient_sandbox_validates_against_the_spec_as_written(lenient: Sandbox) -> None:
     assert first_failure(SpecChecker(differences=()), sample_responses(lenient)) is None
 
 
-@pytest.mark.usefixtures("spec_present")
 def test_every_listed_difference_is_needed_and_together_they_suffice(hard: Sandbox) -> None:
     responses = sample_responses(hard)
     assert first_failure(SpecChecker(), responses) is None

@@ -8,6 +8,7 @@ import ast
 import contextlib
 import io
 import json
+import logging
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,30 @@ def test_progress_marker_round_trips_through_the_sdks_state_helpers() -> None:
     sdk_compat.seed_progress_marker(state, "updated_at", "2024-01-01T00:00:00Z")  # older: kept
     assert sdk_compat.progress_marker(state) == "2024-01-02T00:00:00Z"
     assert sdk_compat.progress_marker({}) is None
+
+
+def test_an_unsorted_stream_logs_the_notice_that_the_filter_drops_and_only_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The SDK logs UNSORTED_STREAM_NOTICE, word for word, on its "singer_sdk" logger."""
+    tap = ContractTap(config={"token": "t"}, parse_env_config=False)
+    sdk_logger = logging.getLogger("singer_sdk")
+    filters = list(sdk_logger.filters)
+    try:
+        for quiet in (False, True):
+            if quiet:
+                sdk_compat.quiet_unsorted_stream_notice()
+            caplog.clear()
+            stream = tap.streams["rows"]
+            stream.stream_state.clear()
+            with redirect_stdout(io.StringIO()):
+                stream.sync()
+                sdk_logger.warning("another warning")
+            logged = [r.getMessage() for r in caplog.records if r.name == "singer_sdk"]
+            assert (sdk_compat.UNSORTED_STREAM_NOTICE in logged) is not quiet
+            assert "another warning" in logged
+    finally:
+        sdk_logger.filters[:] = filters
 
 
 class HookedTap(sdk_compat.ConfigValidationHook, ContractTap):
