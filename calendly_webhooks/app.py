@@ -3,8 +3,10 @@
 A delivery is acknowledged (200) only after its row is committed to the inbox, so a delivery
 that got no 2xx was not stored and Calendly sends it again. Refusals store nothing:
 401 unsigned / forged / stale / no key configured, 400 malformed signature or body (not a JSON
-object in UTF-8, or nested too deep), 413 oversized, 415 not JSON. Logs name the outcome and the event name, never a key or the payload
-(payloads carry invitee names, emails and answers).
+object in UTF-8, or nested too deep), 413 oversized, 415 not JSON. Logs name the outcome and the
+event name, never a key or the payload (payloads carry invitee names, emails and answers);
+refusals are counted by `report` (logged at most once a minute, so a flood of bad requests
+cannot flood the log) and logged one by one only at DEBUG.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     tolerance_seconds: float = TOLERANCE_SECONDS,
     clock: Callable[[], float] = time.time,
+    report: Callable[[str], None],
 ) -> Starlette:
     async def read_body(request: Request) -> bytes:
         declared = request.headers.get("content-length")
@@ -59,6 +62,11 @@ def create_app(
             chunks.append(chunk)
         return b"".join(chunks)
 
+    def refuse(status: int, reason: str) -> JSONResponse:
+        log.debug("refused delivery: %d %s", status, reason)
+        report(f"deliveries refused: {status} {reason.partition(':')[0]}")
+        return JSONResponse({"error": reason}, status_code=status)
+
     async def receive(request: Request) -> JSONResponse:
         try:
             body = await read_body(request)
@@ -70,11 +78,9 @@ def create_app(
             )
             envelope = parse_envelope(body)
         except (RefusedError, SignatureError) as refusal:
-            log.warning("refused delivery: %s %s", refusal.status, refusal.reason)
-            return JSONResponse({"error": refusal.reason}, status_code=refusal.status)
+            return refuse(refusal.status, refusal.reason)
         except EnvelopeError as bad:
-            log.warning("refused delivery: 400 %s", bad)
-            return JSONResponse({"error": str(bad)}, status_code=400)
+            return refuse(400, str(bad))
         except ClientDisconnect:  # the client left, or missed the body deadline (server.py)
             log.debug("delivery abandoned: the client disconnected before its body was complete")
             return JSONResponse({"error": "disconnected"}, status_code=400)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 
 try:
     from calendly_webhooks.app import MAX_BODY_BYTES, create_app
-    from calendly_webhooks.server import Limits, serve
+    from calendly_webhooks.server import Limits, Tally, serve
 except ModuleNotFoundError as missing:  # the web stack is an extra, not needed by tap or target
     raise SystemExit(
         f"calendly-webhooks needs {missing.name}: pip install 'calendly-connectors[webhooks]'"
@@ -149,8 +149,13 @@ def main(argv: list[str] | None = None) -> int:
         ).start()
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
+    tally = Tally()
     app = create_app(
-        inbox, keyring, max_body_bytes=args.max_body_bytes, tolerance_seconds=args.tolerance_seconds
+        inbox,
+        keyring,
+        max_body_bytes=args.max_body_bytes,
+        tolerance_seconds=args.tolerance_seconds,
+        report=tally.add,
     )
     limits = Limits(
         header_timeout=args.header_timeout,
@@ -161,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(f"http://{host}:{port}\n")
     sys.stdout.flush()
     try:
-        serve(app, sock, limits, args.log_level)
+        serve(app, sock, limits, tally, args.log_level)
     finally:
         stop_pruning.set()
         inbox.close()

@@ -15,9 +15,10 @@ connections, so it is not used. Added here:
   open-files limit is raised toward the hard one as far as the cap needs, and the cap lowered to
   what it allows less RESERVED_FILES: asyncio accepts up to ACCEPT_BATCH connections at a time
   before the cap sees them, and accept() must find a descriptor free.
-- quiet logs: those closures, and accept() failing for lack of descriptors (asyncio logs it with a
-  traceback at every attempt, thousands a second), are counted and logged at most once per
-  REPORT_EVERY_SECONDS, and once more on shutdown.
+- quiet logs: those closures, accept() failing for lack of descriptors (asyncio logs it with a
+  traceback at every attempt, thousands a second), invalid HTTP (uvicorn logs each) and refused
+  deliveries (the app's `report`) are counted in a Tally, logged at most once per
+  REPORT_EVERY_SECONDS and once more on shutdown.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ ACCEPT_BATCH = 32  # uvicorn's backlog: the listen queue, and asyncio's accepts 
 # two batches in flight, and about 20 for the inbox and its side files, stdio, the event loop
 RESERVED_FILES = 2 * ACCEPT_BATCH + 32
 REPORT_EVERY_SECONDS = 60.0
+INVALID_REQUEST = "Invalid HTTP request received."  # uvicorn's words
 _OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
@@ -66,11 +68,12 @@ def fit_open_files(requested: int) -> int:
     return max(1, min(requested, soft - RESERVED_FILES))
 
 
-class Tally:
+class Tally(logging.Filter):
     """Counts of what happened to connections, logged at most once per `interval` seconds: the
     first at once, the rest summed up when the interval ends."""
 
     def __init__(self, interval: float = REPORT_EVERY_SECONDS) -> None:
+        super().__init__()
         self.interval = interval
         self.counts: Counter[str] = Counter()
         self._last = float("-inf")
@@ -88,11 +91,7 @@ class Tally:
         self._last = asyncio.get_running_loop().time()
         if self.counts:
             summary = "; ".join(f"{n} {what}" for what, n in self.counts.items())
-            log.warning(
-                "connections refused or closed (reported at most every %.0f s): %s",
-                self.interval,
-                summary,
-            )
+            log.warning("since the last report (at most every %.0f s): %s", self.interval, summary)
             self.counts.clear()
 
     def exception_handler(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -102,6 +101,13 @@ class Tally:
             self.add(f"accept() failures ({exc.strerror}; retried every second)")
             return
         loop.default_exception_handler(context)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """A filter for uvicorn's log: its warning for each invalid request is counted instead."""
+        if record.msg == INVALID_REQUEST:
+            self.add("invalid HTTP requests answered 400")
+            return False
+        return True
 
 
 class Guard:
@@ -118,10 +124,10 @@ class Guard:
         if len(self.open) >= self.cap:
             longest = next(iter(self.waiting), None)
             if longest is None:
-                self.tally.add(f"refused at the {self.cap}-connection cap, all busy")
+                self.tally.add(f"connections refused at the {self.cap}-connection cap, all busy")
                 newcomer.transport.close()
                 return
-            self.tally.add(f"displaced at the {self.cap}-connection cap")
+            self.tally.add(f"connections displaced at the {self.cap}-connection cap")
             longest.drop()
         self.open.add(newcomer)
 
@@ -185,7 +191,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def _expire(self, phase: str, timeout: float) -> None:
         self._deadline = None
-        self.guard.tally.add(f"closed: no complete request {phase} within {timeout:g} s")
+        self.guard.tally.add(f"connections closed: no complete request {phase} in {timeout:g} s")
         self.drop()
 
 
@@ -193,9 +199,11 @@ def guarded_protocol(guard: Guard) -> type[GuardedH11Protocol]:
     return type("BoundGuardedH11Protocol", (GuardedH11Protocol,), {"guard": guard})
 
 
-def serve(app: Starlette, sock: socket.socket, limits: Limits, log_level: str) -> None:
+def serve(
+    app: Starlette, sock: socket.socket, limits: Limits, tally: Tally, log_level: str
+) -> None:
     """Serve `app` on the listening `sock` until SIGINT/SIGTERM."""
-    tally = Tally()
+    logging.getLogger("uvicorn.error").addFilter(tally)
     guard = Guard(limits, tally)
     if guard.cap < limits.max_connections:
         log.warning(
