@@ -46,7 +46,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         f"without it, {KEY_ENV} holds the key(s), comma-separated",
     )
     parser.add_argument(
-        "--max-body-bytes", type=int, default=MAX_BODY_BYTES, help="larger bodies get 413"
+        "--max-body-bytes",
+        type=int,
+        default=MAX_BODY_BYTES,
+        help="larger bodies get 413 (default %(default)d)",
     )
     parser.add_argument(
         "--tolerance-seconds",

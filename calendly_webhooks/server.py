@@ -1,12 +1,12 @@
 """How the receiver serves HTTP: uvicorn's h11 protocol, plus what uvicorn lacks against slow or
 numerous clients.
 
-uvicorn closes an idle keep-alive connection (`keep_alive_timeout`) and h11 bounds a request
-head's size (16 KiB; larger gets 400). Neither bounds how long a request's head or body may take,
+uvicorn closes an idle keep-alive connection (`keep_alive_timeout`) and h11 bounds an incomplete
+request head (16 KiB; more gets 400). Neither bounds how long a request's head or body may take,
 and uvicorn's `limit_concurrency` answers 503 to every new request while slow clients hold the
 connections, so it is not used. Added here:
 
-- head deadline: a request's head must be complete within `header_timeout` of the connection's
+- deadlines: a request's head must be complete within `header_timeout` of the connection's
   opening or of the previous response; its body within `body_timeout` of its head. A client that
   misses one is disconnected (the app sees a disconnect if it was reading the body).
 - connection cap: at `max_connections`, a new connection displaces the connection that has waited
@@ -39,7 +39,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger("calendly_webhooks")
 ACCEPT_BATCH = 32  # uvicorn's backlog: the listen queue, and asyncio's accepts per wake-up
-# two batches in flight, and about 20 for the inbox and its side files, stdio, the event loop
+# two batches in flight, and 32 for the inbox and its side files, stdio, the event loop (~20 used)
 RESERVED_FILES = 2 * ACCEPT_BATCH + 32
 REPORT_EVERY_SECONDS = 60.0
 INVALID_REQUEST = "Invalid HTTP request received."  # uvicorn's words
