@@ -130,6 +130,25 @@ def test_at_the_cap_a_delivery_displaces_the_client_waiting_longest(
     assert "displaced at the 20-connection cap" in log
 
 
+def test_a_stalled_body_is_cut_off_even_after_its_early_413(
+    tmp_path: Path, key_file: Path, closing: list[socket.socket]
+):
+    receiver = start_receiver(
+        tmp_path / "inbox.sqlite", key_file=key_file, extra=("--body-timeout", "1")
+    )
+    try:
+        closing += slow_clients(receiver, heads=0, bodies=1)
+        oversized = socket.create_connection(receiver.address, timeout=30)
+        closing.append(oversized)
+        oversized.sendall(HEAD_START + b"Content-Length: 99999999\r\n\r\n{")
+        assert oversized.recv(4096).startswith(b"HTTP/1.1 413")
+        assert wait_until_closed_by_server(closing, within=60) == []
+    finally:
+        log = receiver.stop()
+    assert counted("connections closed: no complete request body in 1 s", log) == 2
+    assert "Traceback" not in log
+
+
 def test_an_idle_keep_alive_connection_is_closed(tmp_path: Path, key_file: Path):
     receiver = start_receiver(
         tmp_path / "inbox.sqlite", key_file=key_file, extra=("--keep-alive-timeout", "1")
