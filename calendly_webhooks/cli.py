@@ -102,11 +102,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         )
     if not 0 <= args.port <= 65535:
         parser.error("--port must be within 0..65535")
-    for name in ("max_body_bytes", "header_timeout", "body_timeout", "keep_alive_timeout"):
-        if not getattr(args, name) > 0:
+    positive = ("max_body_bytes", "header_timeout", "body_timeout", "keep_alive_timeout")
+    for name in (*positive, "max_connections"):
+        if not getattr(args, name) > 0:  # also refuses nan
             parser.error(f"--{name.replace('_', '-')} must be positive")
-    if args.max_connections < 1:
-        parser.error("--max-connections must be positive")
     return args
 
 

@@ -294,3 +294,23 @@ def test_keep_days_shorter_than_calendlys_retries_is_refused(tmp_path: Path, day
     assert result.returncode == 2
     assert "--keep-days must be at least 2" in result.stderr
     assert not (tmp_path / "i.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--header-timeout", "0"), ("--body-timeout", "nan"), ("--max-connections", "0")],
+)
+def test_a_limit_that_is_not_positive_is_refused(tmp_path: Path, option: str, value: str):
+    import subprocess
+
+    from tests.webhooks.receiver import command
+
+    result = subprocess.run(
+        [*command(), "--inbox", str(tmp_path / "i.sqlite"), option, value],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "CALENDLY_WEBHOOK_SIGNING_KEY": KEY},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert f"{option} must be positive" in result.stderr
