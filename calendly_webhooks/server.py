@@ -69,8 +69,10 @@ def fit_open_files(requested: int) -> int:
 
 
 class Tally(logging.Filter):
-    """Counts of what happened to connections, logged at most once per `interval` seconds: the
-    first at once, the rest summed up when the interval ends."""
+    """Counts of what clients made the receiver do (close a connection, refuse a request), logged
+    at most once per `interval` seconds: the first at once, the rest summed up when the interval
+    ends. Fed by the guard, the app's `report`, the event loop's exception handler (accept()
+    failures) and, as a filter of uvicorn's log, its warning for each invalid request."""
 
     def __init__(self, interval: float = REPORT_EVERY_SECONDS) -> None:
         super().__init__()
