@@ -2,9 +2,11 @@
 
 A delivery is acknowledged (200) only after its row is committed to the inbox, so a delivery
 that got no 2xx was not stored and Calendly sends it again. Refusals store nothing:
-401 unsigned / forged / stale / no key configured, 400 malformed signature or envelope,
-413 oversized, 415 not JSON. Logs name the outcome and the event name, never a key or the payload
-(payloads carry invitee names, emails and answers).
+401 unsigned / forged / stale / no key configured, 400 malformed signature or body (not a JSON
+object in UTF-8, or nested too deep), 413 oversized, 415 not JSON. Logs name the outcome and the
+event name, never a key or the payload (payloads carry invitee names, emails and answers);
+refusals are counted by `report` (logged at most once a minute, so a flood of bad requests
+cannot flood the log) and logged one by one only at DEBUG.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
@@ -43,11 +45,12 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     tolerance_seconds: float = TOLERANCE_SECONDS,
     clock: Callable[[], float] = time.time,
+    report: Callable[[str], None],
 ) -> Starlette:
     async def read_body(request: Request) -> bytes:
         declared = request.headers.get("content-length")
         if declared is not None:
-            if not declared.isdigit():
+            if not (declared.isascii() and declared.isdigit()):
                 raise RefusedError(400, "Content-Length is not a number")
             if int(declared) > max_body_bytes:
                 raise RefusedError(413, f"body exceeds {max_body_bytes} bytes")
@@ -58,6 +61,11 @@ def create_app(
                 raise RefusedError(413, f"body exceeds {max_body_bytes} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
+
+    def refuse(status: int, reason: str) -> JSONResponse:
+        log.debug("refused delivery: %d %s", status, reason)
+        report(f"deliveries refused: {status} {reason.partition(':')[0]}")
+        return JSONResponse({"error": reason}, status_code=status)
 
     async def receive(request: Request) -> JSONResponse:
         try:
@@ -70,16 +78,17 @@ def create_app(
             )
             envelope = parse_envelope(body)
         except (RefusedError, SignatureError) as refusal:
-            log.warning("refused delivery: %s %s", refusal.status, refusal.reason)
-            return JSONResponse({"error": refusal.reason}, status_code=refusal.status)
+            return refuse(refusal.status, refusal.reason)
         except EnvelopeError as bad:
-            log.warning("refused delivery: 400 %s", bad)
-            return JSONResponse({"error": str(bad)}, status_code=400)
+            return refuse(400, str(bad))
+        except ClientDisconnect:  # the client left, or missed the body deadline (server.py)
+            log.debug("delivery abandoned: the client disconnected before its body was complete")
+            return JSONResponse({"error": "disconnected"}, status_code=400)
         position = await run_in_threadpool(inbox.append, body, envelope, signed_at)
         if position is None:
-            log.info("duplicate delivery of %s ignored", envelope["event"])
+            log.info("duplicate delivery of %s ignored", envelope.get("event"))
             return JSONResponse({"status": "duplicate"})
-        log.info("stored %s at position %d", envelope["event"], position)
+        log.info("stored %s at position %d", envelope.get("event"), position)
         return JSONResponse({"status": "stored", "position": position})
 
     async def health(request: Request) -> JSONResponse:

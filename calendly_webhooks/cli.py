@@ -2,7 +2,8 @@
 
 The first stdout line is the base URL (deliveries go to {base}/webhooks); logs go to stderr.
 The socket is bound and listening before that line is printed, so a client that reads it can
-connect at once; on SIGTERM uvicorn finishes the requests in flight before exiting.
+connect at once; on SIGTERM uvicorn finishes the requests in flight before exiting. Deadlines and
+the connection cap that keep slow or numerous clients from blocking deliveries: server.py.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 try:
-    import uvicorn
-
     from calendly_webhooks.app import MAX_BODY_BYTES, create_app
+    from calendly_webhooks.server import Limits, Tally, serve
 except ModuleNotFoundError as missing:  # the web stack is an extra, not needed by tap or target
     raise SystemExit(
         f"calendly-webhooks needs {missing.name}: pip install 'calendly-connectors[webhooks]'"
@@ -46,7 +46,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         f"without it, {KEY_ENV} holds the key(s), comma-separated",
     )
     parser.add_argument(
-        "--max-body-bytes", type=int, default=MAX_BODY_BYTES, help="larger bodies get 413"
+        "--max-body-bytes",
+        type=int,
+        default=MAX_BODY_BYTES,
+        help="larger bodies get 413 (default %(default)d)",
     )
     parser.add_argument(
         "--tolerance-seconds",
@@ -62,6 +65,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "never reads a pruned delivery. Default: keep everything",
     )
     parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=Limits.header_timeout,
+        help="seconds a client has to send a request's headers, from connecting or from the "
+        "previous response; then it is disconnected (default %(default)g)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=Limits.body_timeout,
+        help="seconds a client has to send a request's body once its headers are in "
+        "(default %(default)g)",
+    )
+    parser.add_argument(
+        "--keep-alive-timeout",
+        type=int,
+        default=Limits.keep_alive_timeout,
+        help="seconds an idle keep-alive connection stays open (uvicorn's; default %(default)d)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=Limits.max_connections,
+        help="open connections at most (lowered to fit the open-files limit); a new one "
+        "displaces the one waiting longest for a client (default %(default)d)",
+    )
+    parser.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
     )
     args = parser.parse_args(argv)
@@ -72,8 +102,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         )
     if not 0 <= args.port <= 65535:
         parser.error("--port must be within 0..65535")
-    if args.max_body_bytes < 1:
-        parser.error("--max-body-bytes must be positive")
+    positive = ("max_body_bytes", "header_timeout", "body_timeout", "keep_alive_timeout")
+    for name in (*positive, "max_connections"):
+        if not getattr(args, name) > 0:  # also refuses nan
+            parser.error(f"--{name.replace('_', '-')} must be positive")
     return args
 
 
@@ -119,17 +151,24 @@ def main(argv: list[str] | None = None) -> int:
         ).start()
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
+    tally = Tally()
     app = create_app(
-        inbox, keyring, max_body_bytes=args.max_body_bytes, tolerance_seconds=args.tolerance_seconds
+        inbox,
+        keyring,
+        max_body_bytes=args.max_body_bytes,
+        tolerance_seconds=args.tolerance_seconds,
+        report=tally.add,
     )
-    config = uvicorn.Config(
-        app, log_config=None, access_log=False, log_level=args.log_level, lifespan="off"
+    limits = Limits(
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        keep_alive_timeout=args.keep_alive_timeout,
+        max_connections=args.max_connections,
     )
-    server = uvicorn.Server(config)
     sys.stdout.write(f"http://{host}:{port}\n")
     sys.stdout.flush()
     try:
-        server.run(sockets=[sock])
+        serve(app, sock, limits, tally, args.log_level)
     finally:
         stop_pruning.set()
         inbox.close()

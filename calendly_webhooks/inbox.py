@@ -12,7 +12,8 @@ Table `deliveries`, one row per verified delivery:
                  change also collapse to one row: the same fact, received twice.
     received_at  when the receiver stored it (UTC, RFC 3339).
     signed_at    the signature's `t` (unix seconds).
-    event, created_at, created_by: the envelope's fields, for filtering without parsing.
+    event, created_at, created_by: the envelope's fields, for filtering without parsing; "" when
+                 absent (Calendly's deliveries of 2020 had no created_by) or not a string.
     body         the raw request body as received (UTF-8 JSON text).
 
 The file is in WAL mode (one writer and any number of readers at once) with synchronous=FULL:
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -34,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 FORMAT_VERSION = 1
-ENVELOPE_FIELDS = ("event", "created_at", "created_by", "payload")
+MAX_NESTING = 64  # Calendly's payloads nest about 5 deep
 BUSY_TIMEOUT_MS = 30_000
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -65,22 +67,44 @@ class EnvelopeError(ValueError):
 
 
 def parse_envelope(body: bytes) -> dict[str, Any]:
-    """The envelope in `body`; EnvelopeError naming what is wrong."""
+    """The envelope in `body`: any JSON object in UTF-8, nested at most MAX_NESTING deep (the
+    signature proves a delivery; its fields are the reader's business). EnvelopeError otherwise."""
     try:
-        envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        envelope = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise EnvelopeError("body is not UTF-8") from None
+    except RecursionError:
+        raise EnvelopeError(f"body nests deeper than {MAX_NESTING} levels") from None
+    except ValueError as exc:
         raise EnvelopeError(f"body is not JSON: {exc}") from None
     if not isinstance(envelope, dict):
         raise EnvelopeError("body is not a JSON object")
-    missing = [name for name in ENVELOPE_FIELDS if name not in envelope]
-    if missing:
-        raise EnvelopeError(f"envelope lacks {', '.join(missing)}")
-    for name in ("event", "created_at", "created_by"):
-        if not isinstance(envelope[name], str) or not envelope[name]:
-            raise EnvelopeError(f"envelope field {name} must be a non-empty string")
-    if not isinstance(envelope["payload"], dict):
-        raise EnvelopeError("envelope field payload must be an object")
+    if _nesting(envelope) > MAX_NESTING:
+        raise EnvelopeError(f"body nests deeper than {MAX_NESTING} levels")
+    try:
+        dedupe_key(envelope)
+    except UnicodeEncodeError:
+        raise EnvelopeError("body has a \\u escape of a lone surrogate") from None
     return envelope
+
+
+def _nesting(value: Any) -> int:
+    """How deep arrays and objects nest in `value` (counted without recursion)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending and deepest <= MAX_NESTING:
+        node, depth = pending.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            deepest = max(deepest, depth)
+            pending.extend((child, depth + 1) for child in node)
+    return deepest
+
+
+def envelope_text(envelope: Mapping[str, Any], name: str) -> str:
+    """A string field of the envelope, or "" when it is absent or not a string."""
+    value = envelope.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def dedupe_key(envelope: Mapping[str, Any]) -> str:
@@ -89,11 +113,15 @@ def dedupe_key(envelope: Mapping[str, Any]) -> str:
 
 
 def named_uris(envelope: Mapping[str, Any]) -> list[str]:
-    """Every API resource URI the payload names (strings under the API base of `created_by`)."""
-    base = api_base(str(envelope.get("created_by", "")))
+    """Every API resource URI the payload names (strings under the API base of `created_by`, or
+    of the payload's own `uri` when there is no `created_by`)."""
+    payload = _payload(envelope)
+    base = api_base(envelope_text(envelope, "created_by")) or api_base(
+        envelope_text(payload, "uri")
+    )
     found: set[str] = set()
     if base:
-        _collect(envelope.get("payload"), base + "/", found)
+        _collect(payload, base + "/", found)
     return sorted(found)
 
 
@@ -105,13 +133,18 @@ def scheduled_event_uris(uris: list[str]) -> list[str]:
 
 def named_events(envelope: Mapping[str, Any]) -> dict[str, str | None]:
     """Scheduled event URI -> its start_time when the payload embeds the event, else None."""
-    payload = envelope.get("payload") or {}
+    payload = _payload(envelope)
     starts: dict[str, str | None] = {}
     for key in ("scheduled_event", "event"):  # invitee payloads; meeting recap payloads
         embedded = payload.get(key)
         if isinstance(embedded, dict) and isinstance(embedded.get("uri"), str):
             starts[embedded["uri"]] = embedded.get("start_time")
     return {uri: starts.get(uri) for uri in scheduled_event_uris(named_uris(envelope))}
+
+
+def _payload(envelope: Mapping[str, Any]) -> Mapping[str, Any]:
+    payload = envelope.get("payload")
+    return payload if isinstance(payload, dict) else {}
 
 
 def api_base(uri: str) -> str:
@@ -149,6 +182,18 @@ class Delivery:
         return envelope
 
 
+def _keep_private(path: Path) -> None:
+    """Create the inbox owner-only (0600) whatever the umask, and make an older one so: it holds
+    invitees' names and emails. SQLite creates the -wal and -shm files with the inbox's mode."""
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        for file in (path, *(path.with_name(path.name + side) for side in ("-wal", "-shm"))):
+            if file.exists() and file.stat().st_mode & 0o777 != 0o600:
+                file.chmod(0o600)
+    except OSError as exc:
+        raise InboxError(f"cannot make {path} private to its owner: {exc}") from None
+
+
 class Inbox:
     """One inbox file. Thread-safe: one connection, calls serialized by a lock."""
 
@@ -158,6 +203,7 @@ class Inbox:
             raise InboxError(f"no webhook inbox at {self.path}")
         if create:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _keep_private(self.path)
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(
@@ -198,9 +244,9 @@ class Inbox:
             key,
             received.replace("+00:00", "Z"),
             signed_at,
-            envelope["event"],
-            envelope["created_at"],
-            envelope["created_by"],
+            envelope_text(envelope, "event"),
+            envelope_text(envelope, "created_at"),
+            envelope_text(envelope, "created_by"),
             body.decode("utf-8"),
         )
         with self._lock:

@@ -21,6 +21,7 @@ HEADER = "Calendly-Webhook-Signature"
 TOLERANCE_SECONDS = 180
 KEY_ENV = "CALENDLY_WEBHOOK_SIGNING_KEY"
 _HEX = re.compile(r"^[0-9a-fA-F]{64}$")
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")  # ASCII digits only: str.isdigit() also takes '²'
 
 
 class SignatureError(Exception):
@@ -48,7 +49,7 @@ def parse(header: str | None) -> Signature:
         if not sep:
             raise SignatureError(400, f"malformed {HEADER} header: expected t=...,v1=...")
         if name == "t":
-            if not value.isdigit():
+            if not _UNIX_SECONDS.fullmatch(value):
                 raise SignatureError(400, f"malformed {HEADER} header: t is not unix seconds")
             timestamp = int(value)
         elif name == "v1":

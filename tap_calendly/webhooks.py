@@ -127,15 +127,18 @@ class WebhookEventsStream(Stream):
         for delivery in inbox_slice.deliveries():
             envelope = delivery.envelope
             uris = named_uris(envelope)
+            payload = envelope.get(
+                "payload"
+            )  # any signed JSON object is stored, whatever its shape
             yield {
                 "position": delivery.position,
                 "dedupe_key": delivery.dedupe_key,
                 "event": delivery.event,
-                "created_at": delivery.created_at,
-                "created_by": delivery.created_by,
+                "created_at": delivery.created_at or None,
+                "created_by": delivery.created_by or None,
                 "received_at": delivery.received_at,
                 "signed_at": delivery.signed_at,
-                "payload": envelope["payload"],
+                "payload": payload if isinstance(payload, dict) else None,
                 "uris": uris,
                 "scheduled_event_uris": sorted(named_events(envelope)),
             }

@@ -76,6 +76,7 @@ EXTRA_BY_FILE = {
     "calendly_webhooks/app.py": "webhooks",
     "calendly_webhooks/cli.py": "webhooks",
     "calendly_webhooks/__main__.py": "webhooks",
+    "calendly_webhooks/server.py": "webhooks",
 }
 
 

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -52,6 +53,12 @@ class Receiver:
     process: subprocess.Popen[str]
     url: str
     inbox: Path
+    log_file: Path | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.url.removeprefix("http://").rsplit(":", 1)
+        return host.strip("[]"), int(port)
 
     def post(self, body: bytes, header: str | None, **headers: str) -> requests.Response:
         sent = {"Content-Type": "application/json", **headers}
@@ -68,7 +75,7 @@ class Receiver:
         except subprocess.TimeoutExpired:
             self.process.kill()
             _, err = self.process.communicate()
-        return err
+        return self.log_file.read_text(encoding="utf-8") if self.log_file else err
 
 
 def command() -> list[str]:
@@ -83,22 +90,40 @@ def start_receiver(
     env_key: str | None = None,
     port: int = 0,
     extra: tuple[str, ...] = (),
+    open_files: int | None = None,
+    umask: int | None = None,
+    log_file: Path | None = None,
 ) -> Receiver:
+    """The receiver as a subprocess; `open_files` and `umask` are set in it before it starts;
+    with `log_file` its stderr goes there (a pipe nobody reads would block a flooding one)."""
     args = [*command(), "--port", str(port), "--inbox", str(inbox), *extra]
     if key_file is not None:
         args += ["--signing-key-file", str(key_file)]
     env = {k: v for k, v in os.environ.items() if k != "CALENDLY_WEBHOOK_SIGNING_KEY"}
     if env_key is not None:
         env["CALENDLY_WEBHOOK_SIGNING_KEY"] = env_key
-    process = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    )
+
+    def limit() -> None:
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+        if umask is not None:
+            os.umask(umask)
+
+    with Path(log_file or os.devnull).open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            args,
+            stdout=subprocess.PIPE,
+            stderr=log if log_file else subprocess.PIPE,
+            text=True,
+            env=env,
+            preexec_fn=limit,
+        )
     assert process.stdout is not None
     first = process.stdout.readline().strip()
     if not first.startswith("http://"):
         process.kill()
         raise AssertionError(f"no base URL on stdout: {first!r} {process.communicate()[1]}")
-    return Receiver(process, first, inbox)
+    return Receiver(process, first, inbox, log_file)
 
 
 @contextmanager

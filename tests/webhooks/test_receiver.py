@@ -78,7 +78,7 @@ def test_a_redelivery_is_stored_once_even_re_signed_and_re_serialized(receiver: 
         ("future", 401),
         ("malformed", 400),
         ("not-json", 400),
-        ("not-an-envelope", 400),
+        ("not-an-object", 400),
         ("oversized", 413),
         ("wrong-content-type", 415),
     ],
@@ -102,8 +102,8 @@ def test_refusals_get_a_clear_4xx_and_store_nothing(receiver: Receiver, case: st
     elif case == "not-json":
         body = b"event=invitee.created"
         header = signature(KEY, body)
-    elif case == "not-an-envelope":
-        body = encode({"event": "invitee.created"})
+    elif case == "not-an-object":
+        body = b'["invitee.created"]'
         header = signature(KEY, body)
     elif case == "oversized":
         body = encode(envelope(note="x" * (1024 * 1024)))
@@ -207,7 +207,7 @@ def test_keys_and_payload_never_reach_the_logs(tmp_path: Path, key_file: Path):
     running.post(body, signature("wrong", body))
     running.post(b"{" + b"private.person@example.com", signature(KEY, b"x"))
     log = running.stop()
-    assert "stored invitee.created" in log and "refused delivery" in log
+    assert "stored invitee.created" in log and "deliveries refused: 401" in log
     for secret in (KEY, "private.person@example.com", "Private Person"):
         assert secret not in log
 
@@ -294,3 +294,23 @@ def test_keep_days_shorter_than_calendlys_retries_is_refused(tmp_path: Path, day
     assert result.returncode == 2
     assert "--keep-days must be at least 2" in result.stderr
     assert not (tmp_path / "i.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--header-timeout", "0"), ("--body-timeout", "nan"), ("--max-connections", "0")],
+)
+def test_a_limit_that_is_not_positive_is_refused(tmp_path: Path, option: str, value: str):
+    import subprocess
+
+    from tests.webhooks.receiver import command
+
+    result = subprocess.run(
+        [*command(), "--inbox", str(tmp_path / "i.sqlite"), option, value],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "CALENDLY_WEBHOOK_SIGNING_KEY": KEY},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert f"{option} must be positive" in result.stderr
