@@ -512,7 +512,9 @@ def write(root: Path = REPO_ROOT) -> list[str]:
     if meltano_yml_drift(meltano_yml, about_data):  # rewrite only when the meaning differs
         wanted[meltano_yml] = render_meltano_yml(meltano_yml.read_text("utf-8"), about_data)
     for name, data in about_data.items():
-        wanted[hub_path(root, name)] = render_hub_file(name, hub_definition(name, data), "`--about --format json`")
+        wanted[hub_path(root, name)] = render_hub_file(
+            name, hub_definition(name, data), "`--about --format json`"
+        )
     project = yaml.safe_load(meltano_yml.read_text(encoding="utf-8"))
     for name in HUB_LOADERS:
         wanted[hub_path(root, name)] = render_hub_file(

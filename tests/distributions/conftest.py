@@ -38,11 +38,15 @@ class Wheel:
             return Parser().parsestr(archive.read(name).decode())
 
 
-@pytest.fixture(scope="session")
-def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Wheel]:
-    out = tmp_path_factory.mktemp("wheels")
+LOADERS = {
+    "target-duckdb-rowsafe": ROOT / "loaders" / "duckdb",
+    "target-postgres-calendly": ROOT / "loaders" / "postgres",
+}
+
+
+def build_wheels(projects: dict[str, Path], out: Path) -> dict[str, Wheel]:
     built: dict[str, Wheel] = {}
-    for distribution, project in PROJECTS.items():
+    for distribution, project in projects.items():
         # --no-isolation: hatchling comes from the dev environment, so no build env is downloaded
         subprocess.run(
             [
@@ -61,6 +65,16 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Wheel]:
         (path,) = (out / distribution).glob("*.whl")
         built[distribution] = Wheel(path)
     return built
+
+
+@pytest.fixture(scope="session")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Wheel]:
+    return build_wheels(PROJECTS, tmp_path_factory.mktemp("wheels"))
+
+
+@pytest.fixture(scope="session")
+def loader_wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Wheel]:
+    return build_wheels(LOADERS, tmp_path_factory.mktemp("loader-wheels"))
 
 
 @dataclass(frozen=True)
