@@ -143,7 +143,7 @@ def test_duckdb_holds_every_record_the_tap_emitted(
     meltano, _ = project
     counts = emitted(meltano, "target-duckdb", tmp_path / "duckdb-run.log")
 
-    with duckdb.connect(str(meltano.project_root / "calendly.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(meltano.project_root / "warehouse.duckdb"), read_only=True) as con:
         rows = {
             stream: con.execute(f'select count(*) from calendly."{stream}"').fetchone()[0]  # noqa: S608
             for stream in counts
