@@ -163,7 +163,7 @@ def test_hub_definition_added_to_an_existing_project(
         assert sync_docs.meltano_yml_drift(project / "meltano.yml", {name: abouts[name]}) == []
 
 
-def test_meltano_3_form_with_the_type_adds_a_second_plugin(tmp_path: Path) -> None:
+def test_the_type_word_form_adds_a_second_plugin(tmp_path: Path) -> None:
     """Why the docs name the plugin only: Meltano 4 takes `extractor` for a plugin name too."""
     meltano(tmp_path, "init", "existing", "--no_usage_stats")
     project = tmp_path / "existing"
