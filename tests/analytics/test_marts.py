@@ -213,10 +213,11 @@ def _date(value: object) -> dt.date:
 
 
 def analyst_queries() -> list[str]:
-    """demo/sql/*.sql and the README's Analytics queries: they must run on both warehouses."""
+    """demo/sql/*.sql and the queries of docs/warehouse.md's Analytics section: they must run on
+    both warehouses."""
     root = Path(__file__).resolve().parents[2]
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Analytics:", 1)[1].split("\n## ", 1)[0]
+    page = (root / "docs" / "warehouse.md").read_text(encoding="utf-8")
+    section = page.split("## Analytics:", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```sql\n(.*?)```", section, flags=re.S)
     statements = [s.strip() for block in blocks for s in block.split(";") if s.strip()]
     files = [p.read_text(encoding="utf-8") for p in sorted((root / "demo" / "sql").glob("*.sql"))]

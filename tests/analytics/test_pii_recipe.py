@@ -1,4 +1,4 @@
-"""The README's PII recipe, as shipped in meltano.yml (tap-calendly--pii-free): after
+"""docs/warehouse.md's PII recipe, as shipped in meltano.yml (tap-calendly--pii-free): after
 `meltano run tap-calendly--pii-free target-duckdb dbt-duckdb:build` no email, name, phone number,
 routing answer, guest or outgoing_communications recipient of the sandbox is anywhere in the
 warehouse, raw tables or models, and the marts still count what happened."""

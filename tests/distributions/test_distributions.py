@@ -43,8 +43,15 @@ def test_sandbox_wheel_installs_only_the_sandbox(wheels: dict[str, Wheel]) -> No
     assert "calendly_sandbox/spec_facts.json" in wheel.names()  # data the server reads at start
 
 
-def test_wheels_pass_twine_check(wheels: dict[str, Wheel]) -> None:
-    paths = [str(wheel.path) for wheel in wheels.values()]
+def test_loader_wheels_install_only_their_package(loader_wheels: dict[str, Wheel]) -> None:
+    assert {name: wheel.top_level_names() for name, wheel in loader_wheels.items()} == {
+        "target-duckdb-rowsafe": {"target_duckdb_rowsafe"},
+        "target-postgres-calendly": {"target_postgres_calendly"},
+    }
+
+
+def test_wheels_pass_twine_check(wheels: dict[str, Wheel], loader_wheels: dict[str, Wheel]) -> None:
+    paths = [str(wheel.path) for wheel in (*wheels.values(), *loader_wheels.values())]
     result = subprocess.run(
         [sys.executable, "-m", "twine", "check", "--strict", *paths],
         capture_output=True,

@@ -4,73 +4,21 @@ then every command run from there (nothing of the checkout is on sys.path)."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.distributions.conftest import ROOT, Wheel
+from tests.distributions.conftest import CleanVenv, Wheel, clean_venv
 
 pytestmark = pytest.mark.slow
 
 
-@dataclass(frozen=True)
-class CleanVenv:
-    root: Path
-    workdir: Path
-
-    def bin(self, command: str) -> Path:
-        return self.root / "bin" / command
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
-        env.pop("PYTHONPATH", None)
-        return {**env, "PATH": f"{self.root / 'bin'}:{env.get('PATH', '')}"}
-
-    def run(
-        self, command: str, *args: str, stdin: str | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(self.bin(command)), *args],
-            cwd=self.workdir,
-            env=self.env(),
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-
-
-def _installer() -> list[str]:
-    """uv (Meltano's own installer, a dev dependency) when present: seconds instead of a minute."""
-    uv = shutil.which("uv", path=str(Path(sys.executable).parent))
-    return [uv, "pip", "install"] if uv else []
-
-
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory, wheels: dict[str, Wheel]) -> Iterator[CleanVenv]:
-    base = tmp_path_factory.mktemp("user")
-    assert not base.resolve().is_relative_to(ROOT), (
-        "the clean venv must live outside the repository"
-    )
-    root, workdir = base / "venv", base / "work"
-    workdir.mkdir()
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
-    paths = [str(w.path) for w in wheels.values()]
-    installer = _installer()
-    if installer:
-        command = [*installer, "--python", str(root / "bin" / "python"), *paths]
-    else:
-        subprocess.run([str(root / "bin" / "python"), "-m", "ensurepip", "-q"], check=True)
-        command = [str(root / "bin" / "python"), "-m", "pip", "install", "-q", *paths]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    yield CleanVenv(root, workdir)
+    yield clean_venv(tmp_path_factory.mktemp("user"), [str(w.path) for w in wheels.values()])
 
 
 def test_nothing_of_the_checkout_is_importable(venv: CleanVenv) -> None:

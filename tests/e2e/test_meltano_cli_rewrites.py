@@ -134,20 +134,46 @@ def test_generator_keeps_what_the_cli_wrote(
     )
 
 
-@pytest.mark.parametrize("name", ["tap-calendly", "target-calendly"])
+def declared_plugins(project: Path) -> list[tuple[str, str]]:
+    """(plugin type, name) of every plugin meltano.yml declares."""
+    plugins = yaml.safe_load((project / "meltano.yml").read_text()).get("plugins") or {}
+    return [(kind, plugin["name"]) for kind, listed in plugins.items() for plugin in listed]
+
+
+@pytest.mark.parametrize("name", [*sync_docs.PLUGIN_TYPES, *sync_docs.HUB_LOADERS])
 def test_hub_definition_added_to_an_existing_project(
     name: str, tmp_path: Path, abouts: Mapping[str, Mapping[str, Any]]
 ) -> None:
-    """What the README tells a user to run: `meltano add <type> <name> --from-ref <hub file>`."""
+    """What docs/installing.md tells a user to run: `meltano add <name> --from-ref <hub file>`
+    adds that one plugin, with the definition's pip_url and settings, and nothing else."""
     meltano(tmp_path, "init", "existing", "--no_usage_stats")
     project = tmp_path / "existing"
-    plugin_type = sync_docs.PLUGIN_TYPES[name][:-1]
+    before = declared_plugins(project)
     hub_file = sync_docs.hub_path(REPO_ROOT, name)
-    meltano(project, "add", plugin_type, name, "--from-ref", str(hub_file), "--no-install")
+    definition = yaml.safe_load(hub_file.read_text())
+    meltano(project, "add", name, "--from-ref", str(hub_file), "--no-install")
 
-    assert sync_docs.meltano_yml_drift(project / "meltano.yml", {name: abouts[name]}) == []
-    declared = sync_docs.project_plugin(yaml.safe_load((project / "meltano.yml").read_text()), name)
-    assert declared["pip_url"] == f"git+{sync_docs.repository_url()}.git"
+    plugin_type = "loaders" if name in sync_docs.HUB_LOADERS else sync_docs.PLUGIN_TYPES[name]
+    assert declared_plugins(project) == [*before, (plugin_type, name)]
+    declared = yaml.safe_load((project / "meltano.yml").read_text())["plugins"][plugin_type][-1]
+    assert declared["pip_url"] == definition["pip_url"]
+    assert declared["executable"] == definition["executable"]
+    assert declared["settings"] == definition["settings"]
+    if name in abouts:
+        assert sync_docs.meltano_yml_drift(project / "meltano.yml", {name: abouts[name]}) == []
+
+
+def test_the_type_word_form_adds_a_second_plugin(tmp_path: Path) -> None:
+    """Why the docs name the plugin only: Meltano 4 takes `extractor` for a plugin name too."""
+    meltano(tmp_path, "init", "existing", "--no_usage_stats")
+    project = tmp_path / "existing"
+    hub_file = sync_docs.hub_path(REPO_ROOT, "tap-calendly")
+    meltano(
+        project, "add", "extractor", "tap-calendly", "--from-ref", str(hub_file), "--no-install"
+    )
+
+    added = [entry for entry in declared_plugins(project) if entry[1] == "tap-calendly"]
+    assert sorted(added) == [("extractors", "tap-calendly"), ("utilities", "tap-calendly")]
 
 
 def test_generator_keeps_hand_written_comments(abouts: Mapping[str, Mapping[str, Any]]) -> None:
@@ -162,13 +188,10 @@ def test_generator_keeps_hand_written_comments(abouts: Mapping[str, Mapping[str,
     assert comments and all(comment in rendered for comment in comments)
 
 
-def test_readme_many_organizations_snippet_works(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The README's inherit_from / jobs / schedules example, merged into this project, is what
-    Meltano runs: one job per organization, each tap with its own token."""
-    readme = (REPO_ROOT / "README.md").read_text()
-    section = readme.split("## Many organizations", 1)[1]
+def test_many_organizations_snippet_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/many-organizations.md's inherit_from / jobs / schedules example, merged into this
+    project, is what Meltano runs: one job per organization, each tap with its own token."""
+    section = (REPO_ROOT / "docs" / "many-organizations.md").read_text()
     snippet = yaml.safe_load(section.split("```yaml\n", 1)[1].split("```", 1)[0])
     project = yaml.safe_load((REPO_ROOT / "meltano.yml").read_text())
     for kind, plugins in snippet["plugins"].items():

@@ -1,4 +1,4 @@
-"""meltano.yml, README.md and sample_config.json say what the plugins really are and do."""
+"""meltano.yml, hub/, docs/ and sample_config.json say what the plugins really are and do."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def plugins() -> dict[str, dict[str, Any]]:
     return {p["name"]: p for kind in ("extractors", "loaders") for p in declared[kind]}
 
 
-def test_meltano_yml_hub_and_readme_say_what_the_plugins_say() -> None:
+def test_meltano_yml_hub_and_docs_say_what_the_code_says() -> None:
     """Compared by meaning (parsed YAML vs --about), so Meltano's own rewrites of meltano.yml pass."""
     assert load_sync_docs().drift() == [], "run `.venv/bin/python scripts/sync_docs.py`"
 
@@ -99,3 +99,12 @@ def test_sample_config_matches_the_sandbox_make_target(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr[-2000:]
     assert sum('"type":"RECORD"' in line.replace(" ", "") for line in result.stdout.splitlines())
+
+
+def test_readme_fits_a_page_and_its_links_resolve() -> None:
+    """The README stays a page a person reads; the reference lives in docs/."""
+    readme = (REPO_ROOT / "README.md").read_bytes()
+    links = re.findall(r"\]\(([^)#:]+)\)", readme.decode("utf-8"))
+
+    assert len(readme) < 16_000
+    assert links and [link for link in links if not (REPO_ROOT / link).exists()] == []

@@ -1,6 +1,6 @@
 {#-
   Both loaders store date-times as `timestamp without time zone` holding UTC wall time (the
-  Postgres loader runs with PGTZ=UTC, see meltano.yml). Staging turns them into instants.
+  Postgres loader, loaders/postgres, runs every session in UTC). Staging turns them into instants.
 -#}
 {% macro utc_timestamp(column) -%}
   ({{ column }} at time zone 'UTC')
