@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -46,6 +47,31 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_PACED_REFUSALS = 24
 # Shorter "secrets" are test placeholders; replacing them would garble every message.
 MIN_REDACTED_LENGTH = 6
+# Query parameters that carry personal data (Calendly filters lists by them); their values are
+# masked in request logs, their names kept.
+PERSONAL_QUERY_FIELDS = ("email", "invitee_email", "name", "first_name", "last_name", "search")
+_PERSONAL_QUERY_VALUE = re.compile(
+    r"(?<=[?&])(" + "|".join(PERSONAL_QUERY_FIELDS) + r")=[^&#\s\"']*", re.IGNORECASE
+)
+
+
+def without_personal_query(text: str) -> str:
+    """`text` with the value of every personal query parameter replaced by ***."""
+    return _PERSONAL_QUERY_VALUE.sub(r"\1=***", text)
+
+
+class _PersonalQueryFilter(logging.Filter):
+    """urllib3 logs each request line at DEBUG, query string included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                without_personal_query(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
+_REQUEST_LOG_FILTER = _PersonalQueryFilter()
 
 
 @dataclass
@@ -81,6 +107,7 @@ class CalendlyClient:
         self.throttle = Throttle(
             settings.requests_per_minute, share=settings.rate_limit_share, clock=clock, sleep=sleep
         )
+        logging.getLogger("urllib3.connectionpool").addFilter(_REQUEST_LOG_FILTER)
         self._session = requests.Session()
         self._session.headers["User-Agent"] = user_agent
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32)
