@@ -74,7 +74,7 @@ class _LineCountingReader(SingerReader):
         except json.JSONDecodeError as exc:
             raise InvalidInputLine(
                 f"Input line {self.line_number} is not valid JSON ({exc.msg}, column {exc.colno}). "
-                "The run stops here; the lines before it were processed."
+                "The run stops here; every record before it has its line in the responses file."
             ) from None
 
     def assert_line_requires(self, line_dict: dict[str, Any], requires: set[str]) -> None:  # type: ignore[override]
