@@ -26,7 +26,8 @@ from calendly_http.uris import foreign_host
 Schema = dict[str, Any]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_INVITEE_PATH = re.compile(r"/scheduled_events/[^/]+/invitees/[^/]+/?$")
+_ID_SEGMENT = r"[A-Za-z0-9][A-Za-z0-9_-]*"  # never `.`, `..` or an encoded character
+_INVITEE_PATH = re.compile(rf"/scheduled_events/{_ID_SEGMENT}/invitees/{_ID_SEGMENT}/?$")
 _ID_PREFIX = "id:"
 
 

@@ -130,3 +130,19 @@ def test_path_segment_refuses_what_a_server_would_resolve(value: str) -> None:
 )
 def test_path_segment_encodes_what_is_one_segment(value: str, encoded: str) -> None:
     assert path_segment(value) == encoded
+
+
+@pytest.mark.parametrize("event_segment", ["..", "%2e%2e", "."])
+def test_an_invitee_uri_whose_event_segment_climbs_is_refused(
+    sandbox: Sandbox, tmp_path: Path, event_segment: str
+) -> None:
+    (invitee,) = invitees(sandbox, no_show=False)
+    climbing = (
+        f"{sandbox.base_url}/scheduled_events/{event_segment}/invitees/{uuid(invitee['uri'])}"
+    )
+    config = config_for(sandbox, tmp_path / "r.jsonl", on_error="continue")
+    result = run_target(config, stream_of("mark_no_show", {"invitee": climbing}))
+
+    line = result.only()
+    assert line["outcome"] == "failed" and "field 'invitee'" in line["error"]["message"]
+    assert sandbox.request_log == []
