@@ -111,7 +111,10 @@ def test_sigkills_over_300_creates_never_send_one_twice(
         assert "outcome is unknown" in run.stderr, run.describe()
         assert read_jsonl(responses)[-1]["outcome"] == "unknown"
 
-    assert killer.done == KILLS and killer.in_flight_kills >= 2, (killer.done, killer.in_flight_kills)
+    assert killer.done == KILLS and killer.in_flight_kills >= 2, (
+        killer.done,
+        killer.in_flight_kills,
+    )
     assert len(sb.answers_lost) == killer.in_flight_kills
     assert creates_received(sb) <= RECORDS
     assert links_created(sb) <= RECORDS
