@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from target_calendly.private_files import append_durably, open_private
+
 Outcome = Literal["ok", "skipped", "failed", "unknown", "dry_run", "not_attempted"]
 # Outcomes that finish a record for the ledger: a replay of it in a later run is not sent.
 LEDGER_OUTCOMES = ("ok", "skipped", "unknown")
@@ -44,7 +46,6 @@ UNFINISHED_OUTCOMES = ("failed", "unknown", "not_attempted")
 # Outcomes that may answer a send (dry runs and records never attempted send nothing).
 ANSWERS = ("ok", "skipped", "failed", "unknown")
 INTENTS_SUFFIX = ".intents"
-PRIVATE_MODE = 0o600
 IDEMPOTENCY_KEY = "idempotency_key"
 REDACTED = "***REDACTED***"
 SECRET_FIELDS = frozenset(
@@ -100,12 +101,6 @@ def record_key(stream: str, action: str, record: Mapping[str, Any]) -> str:
 def key_digest(key: str) -> str:
     """What the journal keeps of a record identity: a hash (the identity holds its content)."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def open_private(path: Path) -> IO[str]:
-    """`path` opened for appending; created 0600 whatever the umask."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_MODE)
-    return os.fdopen(fd, "a", encoding="utf-8", buffering=1)
 
 
 @dataclass(frozen=True)
@@ -247,7 +242,7 @@ class OutcomeWriter:
         """Append the line; return its line number."""
         text = line.as_json()
         with self._lock:
-            _append_durably(self._file, text)
+            append_durably(self._file, text)
             self.counts[line.outcome] += 1
             self._lines += 1
             return self._lines
@@ -258,19 +253,13 @@ class OutcomeWriter:
         at = jsonable(dt.datetime.now(dt.timezone.utc))
         with self._lock:
             intent = Intent(key_digest(key), action, at, self._lines)
-            _append_durably(self._intents, intent.as_json())
+            append_durably(self._intents, intent.as_json())
 
     def close(self) -> None:
         with self._lock:
             for handle in (self._file, self._intents):
                 if not handle.closed:
                     handle.close()
-
-
-def _append_durably(handle: IO[str], text: str) -> None:
-    handle.write(text + "\n")
-    handle.flush()
-    os.fsync(handle.fileno())
 
 
 def _read_intents(path: Path) -> list[Intent]:
@@ -306,10 +295,10 @@ def _unanswered(intents: list[Intent], answers: dict[str, list[int]]) -> list[In
         while index < len(lines) and lines[index] <= intent.after_line:
             index += 1
         if index < len(lines):
-            used[intent.key] = index + 1
+            index += 1  # this line answers the intent
         else:
-            used[intent.key] = index
             left.append(intent)
+        used[intent.key] = index
     return left
 
 
