@@ -144,6 +144,13 @@ TARGET_SETTINGS = (
 )
 
 
+def _unknown_stream(stream_name: str) -> UnknownStreamError:
+    return UnknownStreamError(
+        f"Stream '{stream_name}' selects no action: name the stream after an action or map "
+        f"it in the `stream_actions` setting. Actions: {action_names()}"
+    )
+
+
 def _may_create(action_name: str) -> bool:
     action = ACTIONS.get(action_name)
     return action is not None and action.may_create
@@ -242,32 +249,28 @@ class TargetCalendly(CalendlyPlugin, TargetMessageHooks, Target):
     # -- routing ------------------------------------------------------------------------------
 
     def action_for(self, stream_name: str) -> Action:
-        action_name = self.stream_actions.get(stream_name, stream_name)
-        action = ACTIONS.get(action_name)
+        action = self._routed(stream_name)
         if action is None:
-            raise UnknownStreamError(
-                f"Stream '{stream_name}' selects no action: name the stream after an action or map "
-                f"it in the `stream_actions` setting. Actions: {action_names()}"
-            )
+            raise _unknown_stream(stream_name)
         return action
+
+    def _routed(self, stream_name: str) -> Action | None:
+        return ACTIONS.get(self.stream_actions.get(stream_name, stream_name))
 
     def get_sink_class(self, stream_name: str) -> type[ActionSink | UnroutedSink]:
         """A stream without an action stops the run at its first record (which gets its
         `not_attempted` line), not at its SCHEMA, where no record of it has been read."""
-        try:
-            action = self.action_for(stream_name)
-        except UnknownStreamError:
+        action = self._routed(stream_name)
+        if action is None:
             return UnroutedSink
         self._refuse_if_destructive(stream_name, action)
         return ActionSink
 
     def refuse_unrouted(self, stream_name: str, record: dict[str, Any]) -> None:
         """A record of a stream without an action: its line, then the run stops."""
-        try:
-            self.action_for(stream_name)
-        except UnknownStreamError as exc:
-            self.executor.not_attempted(stream_name, record, reason=str(exc))
-            raise
+        error = _unknown_stream(stream_name)
+        self.executor.not_attempted(stream_name, record, reason=str(error))
+        raise error
 
     def _refuse_if_destructive(self, stream_name: str, action: Action) -> None:
         if (
@@ -285,7 +288,7 @@ class TargetCalendly(CalendlyPlugin, TargetMessageHooks, Target):
 
     def on_record_before_schema(self, message: dict[str, Any], error: Exception) -> None:
         stream = str(message.get("stream"))
-        action = ACTIONS.get(self.stream_actions.get(stream, stream))
+        action = self._routed(stream)
         record = message.get("record")
         self.executor.failures[stream] += 1
         self.writer.write(
