@@ -12,6 +12,8 @@ import pytest
 
 from calendly_http.uris import path_segment
 from calendly_sandbox import Sandbox
+from target_calendly.actions import ACTIONS
+from target_calendly.validation import off_api_host
 from tests.target.helpers import config_for, run_target, stream_of, writes
 from tests.target.test_actions import future_events, invitees, pick, uuid
 
@@ -146,3 +148,14 @@ def test_an_invitee_uri_whose_event_segment_climbs_is_refused(
     line = result.only()
     assert line["outcome"] == "failed" and "field 'invitee'" in line["error"]["message"]
     assert sandbox.request_log == []
+
+
+def test_every_id_of_a_list_must_be_on_api_url() -> None:
+    spec = ACTIONS["create_one_off_event_type"].spec
+    api = "https://api.calendly.com"
+    hosts = ["ABCDEFGH12345678", f"{api}/users/U1", f"{EVIL}/users/U2"]
+    assert off_api_host(spec, {"co_hosts": hosts[:2]}, api) == []
+    assert off_api_host(spec, {"co_hosts": hosts, "host": "U3"}, api) == [
+        "field 'co_hosts' must be a URI on api_url's host (api.calendly.com) or a bare id; "
+        "it names evil.example.com"
+    ]
