@@ -312,7 +312,7 @@ class Executor:
         return in_flight
 
     def _crashed(self, intent: Intent, write: Write) -> OutcomeUnknownError:
-        lost = f"the run that sent it at {intent.at} stopped before its answer was recorded"
+        lost = f"the run sending it at {intent.at} stopped before its answer was recorded"
         return OutcomeUnknownError(
             f"{lost}; Calendly may have performed it, so it was not sent again",
             lost_answer=lost,
