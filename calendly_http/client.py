@@ -97,6 +97,7 @@ class CalendlyClient:
     ) -> None:
         self.settings = settings
         self.logger = logger or logging.getLogger("calendly_http")
+        logging.getLogger("urllib3.connectionpool").addFilter(_REQUEST_LOG_FILTER)
         self.stats = ClientStats()
         self._stats_lock = threading.Lock()
         self._sleep = sleep
@@ -107,7 +108,6 @@ class CalendlyClient:
         self.throttle = Throttle(
             settings.requests_per_minute, share=settings.rate_limit_share, clock=clock, sleep=sleep
         )
-        logging.getLogger("urllib3.connectionpool").addFilter(_REQUEST_LOG_FILTER)
         self._session = requests.Session()
         self._session.headers["User-Agent"] = user_agent
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32)
