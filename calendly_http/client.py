@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -47,6 +48,31 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_PACED_REFUSALS = 24
 # Shorter "secrets" are test placeholders; replacing them would garble every message.
 MIN_REDACTED_LENGTH = 6
+# Query parameters that carry personal data (Calendly filters lists by them); their values are
+# masked in request logs, their names kept.
+PERSONAL_QUERY_FIELDS = ("email", "invitee_email", "name", "first_name", "last_name", "search")
+_PERSONAL_QUERY_VALUE = re.compile(
+    r"(?<=[?&])(" + "|".join(PERSONAL_QUERY_FIELDS) + r")=[^&#\s\"']*", re.IGNORECASE
+)
+
+
+def without_personal_query(text: str) -> str:
+    """`text` with the value of every personal query parameter replaced by ***."""
+    return _PERSONAL_QUERY_VALUE.sub(r"\1=***", text)
+
+
+class _PersonalQueryFilter(logging.Filter):
+    """urllib3 logs each request line at DEBUG, query string included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                without_personal_query(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
+_REQUEST_LOG_FILTER = _PersonalQueryFilter()
 
 
 @dataclass
@@ -72,6 +98,7 @@ class CalendlyClient:
     ) -> None:
         self.settings = settings
         self.logger = logger or logging.getLogger("calendly_http")
+        logging.getLogger("urllib3.connectionpool").addFilter(_REQUEST_LOG_FILTER)
         self.stats = ClientStats()
         self._stats_lock = threading.Lock()
         self._sleep = sleep

@@ -1,11 +1,18 @@
-"""Calendly identifies everything by URI; paths take the UUID (the URI's last segment)."""
+"""Calendly identifies everything by URI; paths take the UUID (the URI's last segment).
+
+Values put into a request path go through here: an id never leaves the configured API (a URI
+on another host is refused), and a value can never change the path's structure (`..`, `.`, a
+`/` or their percent-encoded forms are refused, not encoded).
+"""
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 _UUID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# Enough rounds to see through any encoding a proxy or gateway in front of the API may undo.
+_DECODING_ROUNDS = 4
 
 
 def uuid_of(value: str) -> str:
@@ -28,3 +35,32 @@ def uuid_of(value: str) -> str:
 def resource_uri(api_url: str, collection: str, uuid: str) -> str:
     """The URI Calendly uses for a resource, e.g. https://api.calendly.com/scheduled_events/<uuid>."""
     return f"{api_url.rstrip('/')}/{collection.strip('/')}/{uuid_of(uuid)}"
+
+
+def foreign_host(value: str, api_url: str) -> str | None:
+    """The host of `value` when it is a URI on another host than api_url's; None for a bare id
+    or a URI on api_url's host (the token and the write go to api_url whatever host a URI
+    names, so a URI on another host would act on a resource nobody asked for)."""
+    parts = urlsplit(value.strip())
+    if not parts.scheme:
+        return None
+    if parts.netloc.lower() == urlsplit(api_url).netloc.lower():
+        return None
+    return parts.netloc or "no host"
+
+
+def path_segment(value: str) -> str:
+    """`value` encoded as exactly one path segment.
+
+    ValueError when the value would change the path's structure once some server decoded it:
+    empty, `.` or `..`, or holding `/` or `\\`, also percent-encoded (`%2e%2e`, `%252F`).
+    """
+    decoded = value
+    for _ in range(_DECODING_ROUNDS):
+        decoded = unquote(decoded)
+    if decoded in ("", ".", "..") or "/" in decoded or "\\" in decoded:
+        raise ValueError(
+            "must be one path segment: not empty, '.' or '..', and without '/' or '\\' "
+            "(percent-encoded forms included)"
+        )
+    return quote(value, safe="")

@@ -110,9 +110,10 @@ class Action:
         to tell whether Calendly performed it.
     resend_safe: sending the write twice does no harm, so a lost answer is simply resent.
     creates: a resend would create a second resource (a link, a share, a booking, an
-        invitation, a webhook): the responses file guards it, so a later run does not send a
-        record an earlier run finished (its replay gets a `skipped` line pointing at the
-        earlier one). Other actions check Calendly and are sent whenever asked.
+        invitation, a webhook, a one-off event type): the responses file guards it, so a later
+        run does not send a record an earlier run finished (its replay gets a `skipped` line
+        pointing at the earlier one). Other actions check Calendly and are sent whenever asked.
+    creates_when: the same, for the records it says so of (api_request POSTs).
     batch_body: records are batched, one request per `batch_size` records.
     planner: builds the write itself when its method and path depend on what a read finds
         (upsert: PATCH the contact found, else POST); `method`/`path` then document it.
@@ -134,6 +135,7 @@ class Action:
     #: `reason` of the `ok` line.
     before_send: Callable[[Write, Context], str | None] | None = None
     creates: bool = False
+    creates_when: Callable[[Mapping[str, Any]], bool] | None = None
     destructive: bool = False
     batch_body: Callable[[list[Values]], dict[str, Any]] | None = None
     planner: Callable[[Values, Context], Planned | Skip] | None = None
@@ -146,6 +148,14 @@ class Action:
 
     def refusal_key(self, values: Values) -> tuple[str, Hashable]:
         return self.name, self.refusal_scope(values) if self.refusal_scope else None
+
+    @property
+    def may_create(self) -> bool:
+        """Some of its records create (the responses file's ledger keeps its lines)."""
+        return self.creates or self.creates_when is not None
+
+    def creates_for(self, record: Mapping[str, Any]) -> bool:
+        return self.creates or (self.creates_when is not None and self.creates_when(record))
 
     def destructive_for(self, values: Values) -> bool:
         return self.destructive_when is not None and self.destructive_when(values)
@@ -731,6 +741,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             name="create_one_off_event_type",
+            creates=True,
             summary="Create a one-off event type (a meeting outside the usual event types)",
             method="POST",
             path="/one_off_event_types",
@@ -820,6 +831,7 @@ ACTIONS: dict[str, Action] = {
                 passthrough=True,
             ),
             planner=api_request.plan_request,
+            creates_when=api_request.is_post,
             destructive_when=api_request.is_delete,
         ),
     )

@@ -1,7 +1,13 @@
 """Turn one validated record (or one batch) into its Calendly write and its outcome line.
 
 Every path through here ends in exactly one outcome line per record, written before anything is
-raised; `on_error=fail` then stops the run at that record.
+raised; `on_error=fail` then stops the run at that record. When the run stops for any other
+reason (bad input, an unknown stream), `stopped` gives each record admitted but not finished its
+line: `not_attempted`, or `unknown` if its request had left.
+
+A request that cannot safely be sent twice is written ahead (outcomes.OutcomeWriter.intend)
+before it leaves; a record whose earlier request is still in flight from a run that crashed is
+settled like a lost answer (looked up, else `unknown`) instead of being sent again.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from calendly_http import (
     PlanRequiredError,
     json_body,
 )
+from calendly_http.retry import IDEMPOTENT_METHODS
 from target_calendly.actions import Action, Write
 from target_calendly.checkpoints import StateGate
 from target_calendly.lookups import Context, LookupFailedError, Skip
@@ -34,13 +41,14 @@ from target_calendly.outcomes import (
     IDEMPOTENCY_KEY,
     UNFINISHED_OUTCOMES,
     Earlier,
+    Intent,
     Outcome,
     OutcomeLine,
     OutcomeWriter,
     jsonable,
     record_key,
 )
-from target_calendly.validation import InvalidRecordError, validate
+from target_calendly.validation import InvalidRecordError, off_api_host, validate
 
 
 class RecordFailedError(Exception):
@@ -94,6 +102,9 @@ class Executor:
         self._positions: Counter[str] = Counter()
         self._blocked: dict[tuple[str, Hashable], CalendlyError] = {}
         self._lock = threading.Lock()  # batch sinks drain in parallel threads
+        self._open: dict[int, Item] = {}  # admitted, no line yet (by ticket)
+        self._sent: set[int] = set()  # tickets whose request has left
+        self._written_ahead: set[int] = set()  # tickets whose send the journal covers
 
     # -- per record ---------------------------------------------------------------------------
 
@@ -110,7 +121,7 @@ class Executor:
             self._positions[stream] += 1
             position = self._positions[stream]
         item = Item(stream, action.name, record, position, self.gate.record_arrived())
-        if action.creates:
+        if action.creates_for(record):
             earlier = self.writer.ledger.consume(record_key(stream, action.name, record))
             if earlier is not None:
                 self._replayed(item, earlier)
@@ -125,6 +136,9 @@ class Executor:
                     ]
                 )
             values = validate(action.spec, jsonable(record))  # JSON numbers, not Decimal
+            foreign = off_api_host(action.spec, values, self.client.settings.api_url)
+            if foreign:
+                raise InvalidRecordError(foreign)
             if action.destructive_for(values) and not self.allow_destructive:
                 raise InvalidRecordError(
                     [
@@ -138,7 +152,26 @@ class Executor:
             error_class = KeyPropertiesMissingError if missing else RecordFailedError
             self._fail(item, {"title": "Invalid record", "message": message}, error_class)
             return None
+        with self._lock:
+            self._open[item.ticket] = item
         return replace(item, values=values)
+
+    def not_attempted(self, stream: str, record: Mapping[str, Any], reason: str) -> None:
+        """A record read that gets no action (its stream has none): its line says why."""
+        self.writer.write(OutcomeLine(stream, None, record, "not_attempted", reason=reason))
+
+    def stopped(self, cause: BaseException) -> None:
+        """The run stops early: every record admitted without a line gets one now."""
+        with self._lock:
+            unfinished = sorted(self._open.values(), key=lambda item: item.ticket)
+            sent = set(self._sent)
+        why = f"the run stopped ({type(cause).__name__}: {cause})"
+        for item in unfinished:
+            if item.ticket in sent:
+                reason = f"{why} while its request was in flight: check Calendly"
+                self._finish(item, "unknown", reason=reason)
+            else:
+                self._finish(item, "not_attempted", reason=f"{why} before it was sent")
 
     def run(self, action: Action, item: Item, *, replans: int = 0) -> None:
         try:
@@ -210,9 +243,17 @@ class Executor:
             )
             self._fail_all(items, error, blocked.status)
             return
+        in_flight = self._write_ahead(action, items, write)
+        if in_flight is not None:
+            self._settle_unknown(
+                action, items, write, self._crashed(in_flight, write), resends=resends
+            )
+            return
         try:
             note = action.before_send(write, self.ctx) if action.before_send else None
             prepared = requests.Request(write.method, self.client.url(write.path), json=write.body)
+            with self._lock:
+                self._sent.update(item.ticket for item in items)
             response = self.client.send(
                 prepared.prepare(), idempotent=True if action.resend_safe else None
             )
@@ -250,6 +291,36 @@ class Executor:
                 item, "ok", http_status=response.status_code, response=resource, reason=note
             )
 
+    def _write_ahead(self, action: Action, items: list[Item], write: Write) -> Intent | None:
+        """Before the first request of a record that cannot safely be sent twice: the intent
+        of an earlier run that crashed with this record's request in flight (to settle instead
+        of sending), else None once the journal durably holds this send's intent.
+
+        Resends and replans of the record stay covered by that first intent: the record's one
+        line answers it."""
+        if action.resend_safe or write.method.upper() in IDEMPOTENT_METHODS or len(items) != 1:
+            return None
+        (item,) = items
+        with self._lock:
+            if item.ticket in self._written_ahead:
+                return None
+            self._written_ahead.add(item.ticket)
+        key = record_key(item.stream, item.action, item.record)
+        in_flight = self.writer.in_flight.take(key)
+        if in_flight is None:
+            self.writer.intend(key, item.action)
+        return in_flight
+
+    def _crashed(self, intent: Intent, write: Write) -> OutcomeUnknownError:
+        lost = f"the run sending it at {intent.at} stopped before its answer was recorded"
+        return OutcomeUnknownError(
+            f"{lost}; Calendly may have performed it, so it was not sent again",
+            lost_answer=lost,
+            title="Outcome unknown",
+            method=write.method,
+            url=write.path.partition("?")[0],
+        )
+
     def _settle_unknown(
         self,
         action: Action,
@@ -270,7 +341,7 @@ class Executor:
         later = (
             f" Later runs skip this record too; give it a new `{IDEMPOTENCY_KEY}` to ask for it "
             "again"
-            if action.creates
+            if action.creates_for(items[0].record)
             else ""
         )
         if action.find_effect is None or len(items) != 1:
@@ -336,6 +407,8 @@ class Executor:
     def _finish(self, item: Item, outcome: Outcome, **fields: Any) -> None:
         line = OutcomeLine(item.stream, item.action, item.record, outcome, **fields)
         self.writer.write(line)
+        with self._lock:
+            self._open.pop(item.ticket, None)
         if outcome in UNFINISHED_OUTCOMES:
             self.gate.record_failed(item.ticket)
         else:

@@ -49,7 +49,8 @@ class Context:
         return resource_uri(self.api_url, collection, uuid_of(value))
 
     def rebase(self, uri: str, collection: str) -> str:
-        """A nested URI (e.g. an invitee) moved onto api_url, whatever host it was read from."""
+        """A nested URI (e.g. an invitee) moved onto api_url's path prefix (its host was
+        checked: executor.admit refuses URIs on another host)."""
         path = urlsplit(uri).path
         return self.api_url + path[path.index(f"/{collection}/") :].rstrip("/")
 
@@ -139,7 +140,7 @@ def find_invitation(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
     if "invitation" in values:
         path = urlsplit(values["invitation"]).path
         if "/organizations/" in path:
-            org = path.split("/organizations/", 1)[1].split("/", 1)[0]
+            org = uuid_of(path.split("/organizations/", 1)[1].split("/", 1)[0])
         return {"organization": org, "invitation": uuid_of(values["invitation"])}
     invitations = f"/organizations/{org}/invitations"
     pending = ctx.first(invitations, email=values["email"], status="pending")

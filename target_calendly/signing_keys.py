@@ -9,9 +9,10 @@ active until someone removes them (rotation, README "Webhooks").
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from pathlib import Path
+
+from target_calendly.private_files import append_durably, open_private
 
 KEY_BYTES = 32  # 256 bits
 
@@ -34,9 +35,6 @@ def hand_to_receiver(path: Path, key: str) -> bool:
         present = False
     if present:
         return False
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
-        handle.write(key + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    with open_private(path) as handle:
+        append_durably(handle, key)
     return True

@@ -60,3 +60,24 @@ class ActionSink(SdkRecordChecksOff, Sink):
             batch = self._waiting[: self._batch_size]
             self._waiting = self._waiting[self._batch_size :]
             self.executor.run_batch(self.action, batch)
+
+
+class UnroutedSink(SdkRecordChecksOff, Sink):
+    """A stream that selects no action: its first record gets a `not_attempted` line saying
+    why, and the run stops there (target.refuse_unrouted)."""
+
+    def __init__(
+        self,
+        target: TargetCalendly,
+        stream_name: str,
+        schema: dict[str, Any],
+        key_properties: Sequence[str] | None,
+    ) -> None:
+        super().__init__(target, stream_name, schema, key_properties)
+        self._refuse = target.refuse_unrouted
+
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        self._refuse(self.stream_name, record)
+
+    def process_batch(self, context: dict[str, Any]) -> None:
+        return None

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 from singer_sdk import typing as th
 from singer_sdk.exceptions import RecordsWithoutSchemaException
@@ -28,7 +29,7 @@ from target_calendly.actions import ACTIONS, DESTRUCTIVE_ACTIONS, Action, action
 from target_calendly.checkpoints import StateGate
 from target_calendly.executor import Executor, RecordFailedError
 from target_calendly.outcomes import OutcomeLine, OutcomeWriter
-from target_calendly.sinks import ActionSink
+from target_calendly.sinks import ActionSink, UnroutedSink
 
 DEFAULT_RESPONSES_PATH = "calendly_responses.jsonl"
 
@@ -46,11 +47,25 @@ class RunFailedError(RuntimeError):
 
 
 class _LineCountingReader(SingerReader):
-    """Names the input line at fault, and never echoes a line (it may hold a signing_key)."""
+    """Names the input line at fault, and never echoes a line (it may hold a signing_key).
+
+    Whatever stops the reading (a malformed line, an unknown stream, a failed record) is first
+    handed to `on_stop`, so every record read so far can get its outcome line."""
 
     def __init__(self) -> None:
         super().__init__()
         self.line_number = 0
+        self.on_stop: Callable[[BaseException], None] | None = None
+
+    def process_lines(
+        self, file_input: IO[str] | None, callbacks: dict[str, Callable[[dict[str, Any]], None]]
+    ) -> Counter[str]:
+        try:
+            return super().process_lines(file_input, callbacks)
+        except BaseException as exc:
+            if self.on_stop is not None:
+                self.on_stop(exc)
+            raise
 
     def deserialize_json(self, line: str) -> dict[str, Any]:
         self.line_number += 1
@@ -59,7 +74,7 @@ class _LineCountingReader(SingerReader):
         except json.JSONDecodeError as exc:
             raise InvalidInputLine(
                 f"Input line {self.line_number} is not valid JSON ({exc.msg}, column {exc.colno}). "
-                "The run stops here; the lines before it were processed."
+                "The run stops here; every record before it has its line in the responses file."
             ) from None
 
     def assert_line_requires(self, line_dict: dict[str, Any], requires: set[str]) -> None:  # type: ignore[override]
@@ -129,9 +144,16 @@ TARGET_SETTINGS = (
 )
 
 
-def _creates(action_name: str) -> bool:
+def _unknown_stream(stream_name: str) -> UnknownStreamError:
+    return UnknownStreamError(
+        f"Stream '{stream_name}' selects no action: name the stream after an action or map "
+        f"it in the `stream_actions` setting. Actions: {action_names()}"
+    )
+
+
+def _may_create(action_name: str) -> bool:
     action = ACTIONS.get(action_name)
-    return action is not None and action.creates
+    return action is not None and action.may_create
 
 
 class TargetCalendly(CalendlyPlugin, TargetMessageHooks, Target):
@@ -198,7 +220,7 @@ class TargetCalendly(CalendlyPlugin, TargetMessageHooks, Target):
         )
         path = Path(self.config.get("responses_path") or DEFAULT_RESPONSES_PATH)
         try:
-            self.writer = OutcomeWriter(path, self.logger, guarded=_creates)
+            self.writer = OutcomeWriter(path, self.logger, guarded=_may_create)
         except OSError as exc:
             raise ConfigError("responses_path", f"cannot write {path}: {exc.strerror}") from None
         self.gate = StateGate(state_writer(self))
@@ -214,6 +236,8 @@ class TargetCalendly(CalendlyPlugin, TargetMessageHooks, Target):
             or bool(self.config.get("allow_destructive_actions", False)),
             signing_key_file=Path(key_file).expanduser() if key_file else None,
         )
+        if isinstance(self.message_reader, _LineCountingReader):
+            self.message_reader.on_stop = self.executor.stopped
         if len(self.writer.ledger):
             self.logger.info(
                 "%s already holds %d finished create(s); a replay of one is not sent again "
@@ -225,18 +249,28 @@ class TargetCalendly(CalendlyPlugin, TargetMessageHooks, Target):
     # -- routing ------------------------------------------------------------------------------
 
     def action_for(self, stream_name: str) -> Action:
-        action_name = self.stream_actions.get(stream_name, stream_name)
-        action = ACTIONS.get(action_name)
+        action = self._routed(stream_name)
         if action is None:
-            raise UnknownStreamError(
-                f"Stream '{stream_name}' selects no action: name the stream after an action or map "
-                f"it in the `stream_actions` setting. Actions: {action_names()}"
-            )
+            raise _unknown_stream(stream_name)
         return action
 
-    def get_sink_class(self, stream_name: str) -> type[ActionSink]:
-        self._refuse_if_destructive(stream_name, self.action_for(stream_name))
+    def _routed(self, stream_name: str) -> Action | None:
+        return ACTIONS.get(self.stream_actions.get(stream_name, stream_name))
+
+    def get_sink_class(self, stream_name: str) -> type[ActionSink | UnroutedSink]:
+        """A stream without an action stops the run at its first record (which gets its
+        `not_attempted` line), not at its SCHEMA, where no record of it has been read."""
+        action = self._routed(stream_name)
+        if action is None:
+            return UnroutedSink
+        self._refuse_if_destructive(stream_name, action)
         return ActionSink
+
+    def refuse_unrouted(self, stream_name: str, record: dict[str, Any]) -> None:
+        """A record of a stream without an action: its line, then the run stops."""
+        error = _unknown_stream(stream_name)
+        self.executor.not_attempted(stream_name, record, reason=str(error))
+        raise error
 
     def _refuse_if_destructive(self, stream_name: str, action: Action) -> None:
         if (
@@ -254,7 +288,7 @@ class TargetCalendly(CalendlyPlugin, TargetMessageHooks, Target):
 
     def on_record_before_schema(self, message: dict[str, Any], error: Exception) -> None:
         stream = str(message.get("stream"))
-        action = ACTIONS.get(self.stream_actions.get(stream, stream))
+        action = self._routed(stream)
         record = message.get("record")
         self.executor.failures[stream] += 1
         self.writer.write(
@@ -271,7 +305,11 @@ class TargetCalendly(CalendlyPlugin, TargetMessageHooks, Target):
         self.gate.state_arrived(value)
 
     def process_endofpipe(self) -> None:
-        super().process_endofpipe()
+        try:
+            super().process_endofpipe()  # sends the batches still waiting
+        except BaseException as exc:
+            self.executor.stopped(exc)
+            raise
         self.writer.close()
         counts = dict(self.writer.counts)
         self.logger.info(

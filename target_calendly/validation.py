@@ -21,11 +21,13 @@ from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import FormatError, ValidationError
 
 from calendly_http import uuid_of
+from calendly_http.uris import foreign_host
 
 Schema = dict[str, Any]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_INVITEE_PATH = re.compile(r"/scheduled_events/[^/]+/invitees/[^/]+/?$")
+_ID_SEGMENT = r"[A-Za-z0-9][A-Za-z0-9_-]*"  # never `.`, `..` or an encoded character
+_INVITEE_PATH = re.compile(rf"/scheduled_events/{_ID_SEGMENT}/invitees/{_ID_SEGMENT}/?$")
 _ID_PREFIX = "id:"
 
 
@@ -163,6 +165,29 @@ def validate(spec: InputSpec, record: Mapping[str, Any]) -> dict[str, Any]:
     if problems:
         raise InvalidRecordError(problems)
     return values
+
+
+def off_api_host(spec: InputSpec, values: Mapping[str, Any], api_url: str) -> list[str]:
+    """Problems of id fields holding a URI on another host than api_url's (bare ids pass)."""
+    problems = []
+    for name, schema in spec.fields.items():
+        if not _names_a_resource(schema.get("items", schema)):
+            continue
+        value = values.get(name)
+        for item in value if isinstance(value, list) else [value]:
+            host = foreign_host(item, api_url) if isinstance(item, str) else None
+            if host is not None:
+                problems.append(
+                    f"field '{name}' must be a URI on api_url's host "
+                    f"({urlsplit(api_url).netloc}) or a bare id; it names {host}"
+                )
+                break
+    return problems
+
+
+def _names_a_resource(schema: Schema) -> bool:
+    format_name = str(schema.get("format", ""))
+    return format_name.startswith(_ID_PREFIX) or format_name == "invitee-uri"
 
 
 def moment(value: str) -> dt.datetime:
@@ -338,6 +363,7 @@ __all__ = [
     "integer",
     "invitee_uri",
     "obj",
+    "off_api_host",
     "one_of",
     "text",
     "url",

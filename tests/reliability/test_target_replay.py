@@ -2,7 +2,8 @@
 
 A reverse-ETL job that dies must be safe to rerun as is: a record whose create already came out
 `ok` is not sent again, and when the rerun ends every input record has exactly one final outcome
-(ok or skipped) in the responses file.
+(ok or skipped) in the responses file. A create whose answer the kill lost is looked up, or
+(links: nothing lists them) ends `unknown`: it is never sent twice.
 
 Side effects are counted in the sandbox itself (links per event type, invitations per email,
 no-shows per invitee, bookings per email) and write requests in its request log, so a resend
@@ -133,13 +134,24 @@ def test_rerun_after_sigkill_sends_no_create_twice_and_finishes_every_record(
 
         lines_before = len(read_jsonl(responses))
         rerun = run_target(config, text)
+        in_doubt: set[str] = set()
+        if rerun.returncode == 1 and "outcome is unknown" in rerun.stderr:
+            # The kill caught a link's request in flight (its intent was written ahead): nothing
+            # lists links, so it ends `unknown`, never resent, and the rerun stops there
+            # (on_error: fail). The next run replays it and finishes.
+            settled = outcomes(responses)[lines_before:]
+            in_doubt = {key for key, outcome in settled if outcome == "unknown"}
+            assert len(in_doubt) == 1 and settled[-1][1] == "unknown", settled
+            assert next(iter(in_doubt)).startswith("create_scheduling_link "), in_doubt
+            lines_before = len(read_jsonl(responses))
+            rerun = run_target(config, text)
         assert rerun.returncode == 0, f"trial {trial} (kill after {kill_after}): {rerun.describe()}"
         rerun_lines = Counter(key for key, _ in outcomes(responses)[lines_before:])
         assert rerun_lines == Counter(in_order), f"trial {trial}: not one line per record"
 
         finals = Counter(key for key, outcome in outcomes(responses) if outcome in FINAL)
-        assert set(finals) == wanted, (
-            f"trial {trial}: records without a final outcome: {wanted - set(finals)}"
+        assert set(finals) | in_doubt == wanted, (
+            f"trial {trial}: records without a final outcome: {wanted - set(finals) - in_doubt}"
         )
         # A create finished before the kill is a replay in the rerun (its line points back);
         # a no-show is checked again and Calendly shows it done (`skipped`): never `ok` twice.
@@ -215,11 +227,23 @@ def test_rerun_after_a_kill_between_calendlys_answer_and_the_outcome_line(
         )
     first_lines = outcomes(responses)
     ok_before = {key for key, outcome in first_lines if outcome == "ok"}
+    wanted = [identity(action, record) for record in streams[action]]
+    in_window = wanted[watcher.window_record - 1]
+    finished_before = set(ok_before)
 
     rerun = run_target(config, text)
 
+    if action not in FINDABLE_EFFECTS:
+        # Nothing lists earlier links. The journal written ahead of the send tells the rerun
+        # the link in the window may exist: it ends `unknown` instead of being sent again, and
+        # the rerun stops there (on_error: fail). The next run replays it and finishes.
+        assert rerun.returncode == 1 and "outcome is unknown" in rerun.stderr, rerun.describe()
+        assert outcomes(responses)[-1] == (in_window, "unknown"), outcomes(responses)
+        finished_before.add(in_window)
+        first_lines = outcomes(responses)
+        rerun = run_target(config, text)
+
     assert rerun.returncode == 0, rerun.describe()
-    wanted = [identity(action, record) for record in streams[action]]
     # Each run gives every record one line of its own: the rerun's lines alone cover the input
     # once, each final (ok/skipped) or a replay of an earlier create's `ok`.
     rerun_lines = outcomes(responses)[len(first_lines) :]
@@ -227,16 +251,12 @@ def test_rerun_after_a_kill_between_calendlys_answer_and_the_outcome_line(
     not_final = [(key, o) for key, o in rerun_lines if o not in (*FINAL, "replay")]
     assert not not_final, f"rerun left records without a final outcome: {not_final}"
     replays = {key for key, outcome in rerun_lines if outcome == "replay"}
-    assert replays <= ok_before, f"replayed without an earlier ok: {replays - ok_before}"
+    assert replays <= finished_before, f"replayed, not finished: {replays - finished_before}"
     effects = side_effects(sb, streams)
     assert all(effects[key] == 1 for key in ok_before), effects
-    in_window = wanted[watcher.window_record - 1]
-    if action in FINDABLE_EFFECTS:
-        assert effects[in_window] == 1, (
-            f"Calendly had done {in_window} when the target died; the rerun did it again"
-        )
-    else:  # no way to list earlier links: a resend (an unused single-use link) is allowed
-        assert effects[in_window] <= 2
+    assert effects[in_window] == 1, (
+        f"Calendly had done {in_window} when the target died; the rerun did it again"
+    )
 
 
 def test_target_under_5xx_answers_completes_every_findable_record_once(

@@ -100,9 +100,13 @@ def run_target(config: dict[str, Any], messages: list[dict[str, Any]] | str, **o
 
 
 def run_cli(
-    config: dict[str, Any], messages: list[dict[str, Any]] | str, tmp_path: Path
+    config: dict[str, Any],
+    messages: list[dict[str, Any]] | str,
+    tmp_path: Path,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """The installed `target-calendly` program, config file + stdin, as Meltano runs it."""
+    """The installed `target-calendly` program, config file + stdin, as Meltano runs it;
+    `env` adds environment variables (e.g. LOGLEVEL)."""
     config_file = tmp_path / "config.json"
     config_file.write_text(json.dumps(config))
     text = messages if isinstance(messages, str) else singer(*messages)
@@ -113,7 +117,7 @@ def run_cli(
         text=True,
         timeout=300,
         check=False,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
 
 

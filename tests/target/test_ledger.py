@@ -98,3 +98,45 @@ def test_a_new_idempotency_key_is_a_new_intent(sandbox: Sandbox, tmp_path: Path)
         sandbox, tmp_path, "create_scheduling_link", {**link, "idempotency_key": "c"}, dry_run=True
     )
     assert "idempotency_key" not in preview.only()["request"]["body"]
+
+
+def test_one_off_event_types_and_api_request_posts_finished_before_are_not_sent_again(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """They create, and nothing lists what they created: a rerun of the same input replays them.
+    An api_request PATCH is not a create: it is sent whenever asked."""
+    event_type = solo_event_type(sandbox)["uri"]
+    contact = sorted(sandbox.store.contacts.values(), key=lambda c: c["uri"])[0]
+    one_off = {
+        "name": "Quarterly review",
+        "duration": 60,
+        "date_setting": '{"type": "days_in_future", "days": 30, "only_weekdays": true}',
+    }
+    raw_link = {
+        "method": "POST",
+        "path": "/scheduling_links",
+        "owner": event_type,
+        "owner_type": "EventType",
+        "max_event_count": "1",
+    }
+    raw_patch = {
+        "method": "PATCH",
+        "path": "/contacts/{contact_id}",
+        "contact_id": contact["uri"].rsplit("/", 1)[-1],
+        "company": "Replayed Inc",
+    }
+    first = [
+        run(sandbox, tmp_path, "create_one_off_event_type", one_off),
+        run(sandbox, tmp_path, "api_request", raw_link, raw_patch),
+    ]
+    again = [
+        run(sandbox, tmp_path, "create_one_off_event_type", one_off),
+        run(sandbox, tmp_path, "api_request", raw_link, raw_patch),
+    ]
+
+    assert [r.outcomes() for r in first] == [["ok"], ["ok", "ok"]]
+    assert [r.outcomes() for r in again] == [["skipped"], ["skipped", "ok"]]
+    assert [line.get("replay_of", {}).get("outcome") for line in again[1].lines] == ["ok", None]
+    assert len(writes(sandbox, "/one_off_event_types")) == 1
+    assert len(writes(sandbox, "/scheduling_links")) == 1
+    assert len(writes(sandbox, "/contacts/")) == 2
