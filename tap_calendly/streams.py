@@ -6,7 +6,6 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
-from functools import cached_property
 from typing import Any, ClassVar
 
 from singer_sdk import metrics
@@ -14,6 +13,7 @@ from singer_sdk.helpers.types import Context, Record
 
 from calendly_http import NotFoundError, uuid_of
 from tap_calendly.client import CalendlyChildStream, CalendlyStream
+from tap_calendly.coverage import STATE_KEY as COVERAGE_STATE
 from tap_calendly.pagination import iter_collection
 from tap_calendly.resume import progress_of
 from tap_calendly.timestamps import format_timestamp, listing_from, parse_timestamp
@@ -155,8 +155,8 @@ class InviteesStream(CalendlyChildStream):
         since the last run (webhook_inbox), the events that changed since the bookmark (a
         booking or cancellation moves the event) and the events starting within the window
         (bookmark - lookback_days, future ones included: their invitees may change without
-        the event changing), except, with skip_unchanged_future_invitees, future ones (the
-        deliveries would have named them).
+        the event changing), except where webhook coverage proves that deliveries would have
+        named them (coverage.py).
         """
         bookmark = self.bookmark
         window_start = self.window_start(bookmark)
@@ -171,12 +171,8 @@ class InviteesStream(CalendlyChildStream):
         started = parse_timestamp(parent.get("start_time"))
         if started is None or started < window_start:
             return False
-        skip_future = bool(self.config.get("skip_unchanged_future_invitees"))
-        return not (skip_future and started > self.run_started)
-
-    @cached_property
-    def run_started(self) -> datetime:
-        return datetime.now(timezone.utc)
+        coverage = self.calendly_tap.webhook_coverage
+        return coverage is None or coverage.needs_safe_read(parent)
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         path = self.path.replace("{event_uuid}", uuid_of(parent["uri"]))
@@ -197,6 +193,7 @@ class InviteesStream(CalendlyChildStream):
         self._watched = read_watched(self.stream_state.get(WATCHED_NO_SHOWS))
         self._seen_watched: set[str] = set()
         self._watching: dict[str, str] = {}
+        _ = self.calendly_tap.webhook_coverage  # judged before any invitee is read
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         key = watch_key(row["uri"])
@@ -224,6 +221,8 @@ class InviteesStream(CalendlyChildStream):
         self.stream_state[WATCHED_NO_SHOWS] = written_watched(
             {k: day for k, day in {**kept, **self._watching}.items() if day and day >= floor}
         )
+        if (coverage := self.calendly_tap.webhook_coverage) is not None:
+            self.stream_state[COVERAGE_STATE] = coverage.state
 
 
 class RoutingFormsStream(CalendlyStream):
