@@ -51,7 +51,8 @@ TAP_SETTINGS = (
     th.Property(
         "webhook_inbox",
         th.StringType,
-        description="Path of the calendly-webhooks inbox (SQLite). Adds the stream "
+        description="The calendly-webhooks inbox: the path of its SQLite file, or a "
+        "postgresql://user@host:port/db URL (password from PGPASSWORD or ~/.pgpass). Adds the stream "
         "webhook_events (one record per delivery), and makes each run re-read the events and "
         "invitees that deliveries since the last run name, whatever their age (a no-show on an "
         "old meeting, one invitee of a group event cancelling).",
