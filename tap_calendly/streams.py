@@ -14,6 +14,7 @@ from singer_sdk.helpers.types import Context, Record
 from calendly_http import NotFoundError, uuid_of
 from tap_calendly.client import CalendlyChildStream, CalendlyStream
 from tap_calendly.coverage import STATE_KEY as COVERAGE_STATE
+from tap_calendly.dimensions import DimensionStream
 from tap_calendly.pagination import iter_collection
 from tap_calendly.resume import progress_of
 from tap_calendly.timestamps import format_timestamp, listing_from, parse_timestamp
@@ -32,7 +33,7 @@ class UsersStream(CalendlyStream):
     item_key = "user"
 
 
-class AvailabilitySchedulesStream(CalendlyChildStream):
+class AvailabilitySchedulesStream(DimensionStream):
     """No timestamps on the resource: read in full for every user on every run."""
 
     name = "availability_schedules"
@@ -69,7 +70,7 @@ class EventTypesStream(CalendlyStream):
     sorted_desc_by = "updated_at"
 
 
-class EventTypeHostsStream(CalendlyChildStream):
+class EventTypeHostsStream(DimensionStream):
     """Hosts of every event type, re-read each run: adding a host need not touch the type."""
 
     name = "event_type_hosts"
@@ -400,7 +401,7 @@ class TeamsStream(CalendlyStream):
     replication_key = None
 
 
-class LocationsStream(CalendlyChildStream):
+class LocationsStream(DimensionStream):
     """Each user's configured meeting locations (no uri: keyed on user and kind), every run."""
 
     name = "locations"
@@ -417,7 +418,7 @@ class LocationsStream(CalendlyChildStream):
             yield {**row, "user": parent["uri"]}
 
 
-class EventTypeAvailabilitySchedulesStream(CalendlyChildStream):
+class EventTypeAvailabilitySchedulesStream(DimensionStream):
     """Each event type's availability (no timestamps: read in full every run)."""
 
     name = "event_type_availability_schedules"

@@ -53,19 +53,27 @@ class InboxSlice:
 
 
 class WebhookHints:
-    """The scheduled events the run's inbox slice names, with their start times if known."""
+    """The scheduled events the run's inbox slice names, with their start times if known, and
+    the resources its deliveries are about (`payload.uri`: an event type for event_type.*)."""
 
     def __init__(self, deliveries: Iterable[Any]) -> None:
         self.named_events: dict[str, str | None] = {}
+        self.subjects: set[str] = set()
         self.deliveries = 0
         for delivery in deliveries:
             self.deliveries += 1
-            for uri, start in named_events(delivery.envelope).items():
+            envelope = delivery.envelope
+            if isinstance(subject := envelope["payload"].get("uri"), str):
+                self.subjects.add(subject)
+            for uri, start in named_events(envelope).items():
                 if start or uri not in self.named_events:
                     self.named_events[uri] = start
 
     def names(self, event_uri: str) -> bool:
         return event_uri in self.named_events
+
+    def is_about(self, uri: str) -> bool:
+        return uri in self.subjects
 
 
 def open_slice(tap: TapCalendly) -> InboxSlice | None:
