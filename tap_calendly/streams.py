@@ -14,7 +14,7 @@ from singer_sdk.helpers.types import Context, Record
 from calendly_http import NotFoundError, uuid_of
 from tap_calendly.client import CalendlyChildStream, CalendlyStream
 from tap_calendly.coverage import STATE_KEY as COVERAGE_STATE
-from tap_calendly.dimensions import DimensionStream
+from tap_calendly.dimensions import DimensionStream, RefreshedOnCadence
 from tap_calendly.pagination import iter_collection
 from tap_calendly.resume import progress_of
 from tap_calendly.timestamps import format_timestamp, listing_from, parse_timestamp
@@ -290,9 +290,10 @@ class OutgoingCommunicationsStream(CalendlyStream):
         return query
 
 
-class WebhookSubscriptionsStream(CalendlyStream):
+class WebhookSubscriptionsStream(RefreshedOnCadence):
     """Subscriptions of every scope (every plan since 2026-11-03). Calendly lists them per
-    scope: the organization's, then each member's and each group's (one request each)."""
+    scope: the organization's, then each member's and each group's (one request each; those
+    wait for a refresh with dimension_refresh_hours)."""
 
     name = "webhook_subscriptions"
     path = "/webhook_subscriptions"
@@ -302,9 +303,12 @@ class WebhookSubscriptionsStream(CalendlyStream):
             yield from super().get_records(scope)
             if self.skipped:
                 return
+        self.record_refresh()
 
     def _scopes(self) -> Iterator[dict[str, str]]:
         yield {"scope": "organization"}
+        if not self.cadence.due:
+            return
         for membership in self._every("/organization_memberships"):
             yield {"scope": "user", "user": membership["user"]["uri"]}
         for group in self._every("/groups"):

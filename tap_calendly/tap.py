@@ -82,10 +82,11 @@ TAP_SETTINGS = (
         th.IntegerType(minimum=0),
         default=0,
         description="Event type hosts and availability, user availability and locations (one "
-        "request per event type or user) are re-read for every parent only this often; in "
-        "between, only for event types and users whose updated_at moved since, and event types "
-        "an event_type.* delivery is about (webhook_inbox). A change that moves neither arrives "
-        "at most this many hours late. 0 (default): every run reads every parent.",
+        "request per event type or user) and member and group webhook subscriptions (one per "
+        "member or group) are re-read for every parent only this often; in between, only for "
+        "event types and users whose updated_at moved since, and event types an event_type.* "
+        "delivery is about (webhook_inbox). A change that moves neither arrives at most this "
+        "many hours late. 0 (default): every run reads every parent.",
     ),
     th.Property(
         "skip_unchanged_future_invitees",

@@ -23,6 +23,7 @@ DIMENSIONS = {
     "/event_type_availability_schedules": "event_type_availability_schedules",
     "/user_availability_schedules": "availability_schedules",
     "/locations": "locations",
+    "/webhook_subscriptions": "webhook_subscriptions",  # one list per scope
 }
 
 
@@ -67,8 +68,9 @@ def test_between_refreshes_only_changed_parents_are_reread(sandbox: Sandbox) -> 
     assert full["event_type_hosts"] == full["event_type_availability_schedules"] == event_types
     assert full["availability_schedules"] == full["locations"] == users
 
+    assert full["webhook_subscriptions"] > 1 + users  # the organization, members, groups
     quiet, none = reads(sandbox, config, first.final_state)
-    assert sum(none.values()) == 0
+    assert none == Counter({"webhook_subscriptions": 1})  # the organization's only
 
     renamed, reshaped = solo_event_types(sandbox)[:2]
     session = Api(sandbox).session
@@ -99,7 +101,9 @@ def test_between_refreshes_only_changed_parents_are_reread(sandbox: Sandbox) -> 
         schedule["timezone"] = "Pacific/Chatham"
 
     changed, only = reads(sandbox, config, quiet.final_state)
-    assert only == Counter({"event_type_hosts": 2, "event_type_availability_schedules": 2})
+    assert only == Counter(
+        {"event_type_hosts": 2, "event_type_availability_schedules": 2, "webhook_subscriptions": 1}
+    )
     assert {r["event_type"] for r in changed.records["event_type_availability_schedules"]} == {
         renamed["uri"],
         reshaped["uri"],
@@ -112,7 +116,7 @@ def test_between_refreshes_only_changed_parents_are_reread(sandbox: Sandbox) -> 
     [edited] = [r for r in due.records["availability_schedules"] if r["uri"] == schedule["uri"]]
     assert edited["timezone"] == "Pacific/Chatham"
     _, nothing = reads(sandbox, config, due.final_state)
-    assert sum(nothing.values()) == 0
+    assert nothing == none
 
 
 def test_without_a_cadence_every_parent_is_read_every_run(sandbox: Sandbox) -> None:
@@ -120,3 +124,36 @@ def test_without_a_cadence_every_parent_is_read_every_run(sandbox: Sandbox) -> N
     first, full = reads(sandbox, config, None)
     _, again = reads(sandbox, config, first.final_state)
     assert again == full
+
+
+def test_a_refresh_emits_what_was_skipped_even_behind_a_newer_bookmark(sandbox: Sandbox) -> None:
+    """A host row skipped between refreshes can be older than the bookmark another event type's
+    host rows moved meanwhile: the refresh still emits it."""
+    config = tap_config(sandbox, dimension_refresh_hours=24)
+    first = run_in_process(config)
+    skipped_type, renamed = solo_event_types(sandbox)[:2]
+
+    def touch_host_of(event_type: dict[str, Any]) -> str:
+        with sandbox.store.lock:
+            membership = next(
+                m
+                for m in sandbox.store.event_type_memberships.values()
+                if m["event_type"]["uri"] == event_type["uri"]
+            )
+            membership["updated_at"] = format_timestamp(datetime.now(timezone.utc))
+            sandbox.store.changed("event_type_memberships")
+        return str(membership["uri"])
+
+    skipped = touch_host_of(skipped_type)  # its event type does not move
+    newer = touch_host_of(renamed)
+    answer = Api(sandbox).session.patch(
+        f"{sandbox.base_url}/event_types/{uuid_of(renamed['uri'])}",
+        json={"name": "Renamed by the test"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    between = run_in_process(config, first.final_state)
+    assert between.keys("event_type_hosts") == {newer}
+
+    refresh = run_in_process(config, refreshed_long_ago(between.final_state))
+    assert skipped in refresh.keys("event_type_hosts")
