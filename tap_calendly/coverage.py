@@ -169,7 +169,10 @@ def _subscription_stretches(
         and s.get("callback_url") in urls
     ]
     if not delivering:
-        why = "no active organization subscription to every invitee event delivering to it"
+        why = (
+            "no active organization subscription to every invitee event calls back a receiver "
+            f"({', '.join(sorted(urls)) or 'none recorded'}; see calendly-webhooks --public-url)"
+        )
         return [Stretch(since, now, retried=False)], why
     best = min(
         delivering,

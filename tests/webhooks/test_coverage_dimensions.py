@@ -14,9 +14,11 @@ import pytest
 
 from calendly_sandbox import Sandbox
 from calendly_sandbox.store import uuid_of
-from tap_calendly.dimensions import STATE_KEY
+from tap_calendly.dimensions import STATE_KEY, DimensionStream
 from tap_calendly.timestamps import format_timestamp
+from tap_calendly.webhooks import WebhookHints
 from tests.tap.conftest import Api, TapRun, run_in_process, tap_config
+from tests.tap.test_stream_units import make_tap
 
 DIMENSIONS = {
     "/event_type_memberships": "event_type_hosts",
@@ -157,3 +159,25 @@ def test_a_refresh_emits_what_was_skipped_even_behind_a_newer_bookmark(sandbox: 
 
     refresh = run_in_process(config, refreshed_long_ago(between.final_state))
     assert skipped in refresh.keys("event_type_hosts")
+
+
+def test_between_refreshes_an_event_type_a_delivery_is_about_is_reread() -> None:
+    refreshed = format_timestamp(datetime.now(timezone.utc) - timedelta(hours=1))
+    state = {"bookmarks": {"event_type_hosts": {STATE_KEY: refreshed}}}
+    tap = make_tap(state, dimension_refresh_hours=24)
+    hosts = tap.streams["event_type_hosts"]
+    assert isinstance(hosts, DimensionStream)
+    hosts.prepare_fetch()
+    quiet = {
+        "uri": "https://api.calendly.com/event_types/QUIET",
+        "updated_at": "2024-01-01T00:00:00Z",
+    }
+    announced = {**quiet, "uri": "https://api.calendly.com/event_types/ANNOUNCED"}
+    hints = WebhookHints(())
+    hints.subjects.add(announced["uri"])  # an event_type.updated delivery's payload.uri
+    tap.webhook_hints = hints  # type: ignore[misc]
+    assert not hosts.reads_children_of(quiet)
+    assert hosts.reads_children_of(announced)
+    assert hosts.reads_children_of(
+        {**quiet, "updated_at": format_timestamp(datetime.now(timezone.utc))}
+    )
