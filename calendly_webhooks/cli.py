@@ -142,16 +142,36 @@ def main(argv: list[str] | None = None) -> int:
     config = uvicorn.Config(
         app, log_config=None, access_log=False, log_level=args.log_level, lifespan="off"
     )
-    server = uvicorn.Server(config)
+    server = StoppingServer(config, stopping, beating)
     sys.stdout.write(f"http://{host}:{port}\n")
     sys.stdout.flush()
     try:
         server.run(sockets=[sock])
     finally:
-        stopping.set()
-        beating.join()  # marks this receiver stopped before the inbox closes
+        server.stop_beating()
         inbox.close()
     return 0
+
+
+class StoppingServer(uvicorn.Server):
+    """uvicorn's server that marks this receiver stopped in the inbox once the requests in
+    flight are answered. After a signal uvicorn re-raises it when run() returns, so code after
+    run() does not run then."""
+
+    def __init__(
+        self, config: uvicorn.Config, stopping: threading.Event, beating: threading.Thread
+    ) -> None:
+        super().__init__(config)
+        self.stopping = stopping
+        self.beating = beating
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        self.stop_beating()
+
+    def stop_beating(self) -> None:
+        self.stopping.set()
+        self.beating.join()  # its last write marks the receiver stopped
 
 
 def prune_forever(inbox: InboxBackend, keep: timedelta, stop: threading.Event) -> None:
