@@ -167,7 +167,7 @@ def incremental_section(events: int, per_kind: int, work: Path) -> Section:
             f"Sandbox of {events:,} events; `calendly-webhooks` on loopback (SQLite inbox) with "
             "an organization subscription to the four invitee events since before the first "
             f"run. After a full first run, the changes of section 6 ({per_kind} of each kind: "
-            f"{len(changes.invitees)} invitees of {touched} events), then two incremental runs "
+            f"{len(changes.invitees)} invitees of {touched} events), then three incremental runs "
             "from the same state. Minimum = event list pages + one invitee call per touched "
             "event + every other request the coverage-off run made except invitee calls (the "
             "dimension reads due each run). Today's figure at 50,000 events (section 2): 26,565 "
