@@ -191,6 +191,7 @@ def test_pruning_keeps_the_position_count(inbox_url: str) -> None:
 def test_a_bad_url_names_the_setting_and_hides_the_password(cluster: PostgresCluster) -> None:
     url = f"postgresql://{SUPERUSER}:{PASSWORD}@127.0.0.1:{cluster.port}/postgres"
     assert PASSWORD not in redacted(url)
+    assert "x9" not in redacted("postgresql://u@h:5/db?password=x9") == "postgresql://u@h:5/db"
     with pytest.raises(InboxError, match="no webhook inbox") as refused:
         open_inbox(url, create=False)
     assert PASSWORD not in str(refused.value)
