@@ -125,16 +125,16 @@ def assess(
     urls = {uptime.public_url for uptime in uptimes}
     subscription, why = _subscription_stretches(list(subscriptions), urls, since, now)
     stretches = (*receiver, *subscription)
-    if any(not s.retried and s.end >= now for s in stretches):
+    unproven_now = any(not s.retried and s.end >= now for s in stretches)
+    if unproven_now:
         proven = now  # the safe rule reads the whole window now
     else:
         proven = min([proven, *(s.retry_lands for s in stretches if s.retried)])
     due = reconciled is None or now - reconciled >= reconcile_every
-    whole = due or any(not s.retried and s.end >= now for s in stretches)
     reason = why or ("receiver up" if not receiver else _describe(receiver))
     if due:
         reason += "; a reconciliation is due"
-    return Coverage(now, max(proven, since), stretches, whole, reconciled, reason)
+    return Coverage(now, max(proven, since), stretches, due or unproven_now, reconciled, reason)
 
 
 def _receiver_stretches(
@@ -191,6 +191,8 @@ def _subscription_stretches(
 
 
 def _describe(stretches: list[Stretch]) -> str:
+    if not stretches[-1].retried:
+        return f"no receiver up since {format_timestamp(stretches[-1].start)}"
     longest = max(s.end - s.start for s in stretches)
     return f"receiver down {len(stretches)} time(s), longest {longest}"
 
