@@ -260,9 +260,9 @@ def incremental_section(events: int, per_kind: int, workdir: Path) -> Section:
                 on.caught == len(changes.invitees),
             ),
             Verdict(
-                "coverage proven: invitee calls at the minimum",
+                "coverage proven: invitee calls within 1.1x of the minimum",
                 f"{on.invitee_calls} (minimum {minimum}; coverage off {safe.invitee_calls})",
-                on.invitee_calls == minimum,
+                on.invitee_calls <= 1.1 * minimum,
             ),
         ],
         tables=[
