@@ -21,7 +21,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from calendly_webhooks.inbox import EnvelopeError, Inbox, parse_envelope
+from calendly_webhooks.inbox import EnvelopeError, InboxBackend, parse_envelope
 from calendly_webhooks.signature import HEADER, TOLERANCE_SECONDS, KeyRing, SignatureError, verify
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -39,7 +39,7 @@ class RefusedError(Exception):
 
 
 def create_app(
-    inbox: Inbox,
+    inbox: InboxBackend,
     keyring: KeyRing,
     *,
     max_body_bytes: int = MAX_BODY_BYTES,

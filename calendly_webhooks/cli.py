@@ -11,19 +11,18 @@ from __future__ import annotations
 import argparse
 import logging
 import socket
-import sqlite3
 import sys
 import threading
 from datetime import datetime, timedelta, timezone
 
 try:
-    from calendly_webhooks.app import MAX_BODY_BYTES, create_app
+    from calendly_webhooks.app import MAX_BODY_BYTES, WEBHOOK_PATH, create_app
     from calendly_webhooks.server import Limits, Tally, serve
 except ModuleNotFoundError as missing:  # the web stack is an extra, not needed by tap or target
     raise SystemExit(
         f"calendly-webhooks needs {missing.name}: pip install 'calendly-connectors[webhooks]'"
     ) from None
-from calendly_webhooks.inbox import Inbox, InboxError
+from calendly_webhooks.inbox import Heartbeat, InboxBackend, InboxError, open_inbox
 from calendly_webhooks.signature import KEY_ENV, TOLERANCE_SECONDS, KeyRing
 
 log = logging.getLogger("calendly_webhooks")
@@ -35,11 +34,22 @@ PRUNE_EVERY_SECONDS = 3600.0
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="calendly-webhooks",
-        description="Receive Calendly webhooks: verify each signature, store it in a SQLite inbox.",
+        description="Receive Calendly webhooks: verify each signature, store it in the inbox.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port; 0 picks any free port")
-    parser.add_argument("--inbox", required=True, help="path of the SQLite inbox (created)")
+    parser.add_argument(
+        "--inbox",
+        required=True,
+        help="path of a SQLite inbox, or a postgresql://user@host:port/db URL that several "
+        "receivers share (created)",
+    )
+    parser.add_argument(
+        "--public-url",
+        help="the URL Calendly delivers to (the subscription's callback URL, e.g. the load "
+        "balancer's https://hooks.example.com/webhooks), recorded with this receiver's uptime "
+        "so the tap can prove coverage; default: the served {base}/webhooks",
+    )
     parser.add_argument(
         "--signing-key-file",
         help="file of active signing keys, one per line (re-read when it changes); "
@@ -134,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             "%s holds no key yet; deliveries are refused until it does", args.signing_key_file
         )
     try:
-        inbox = Inbox(args.inbox)
+        inbox = open_inbox(args.inbox)
     except InboxError as exc:
         log.error("%s", exc)
         return 2
@@ -143,14 +153,26 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", args.host, args.port, exc)
         return 1
-    stop_pruning = threading.Event()
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    try:
+        heartbeat = Heartbeat(inbox, args.public_url or f"http://{host}:{port}{WEBHOOK_PATH}")
+    except InboxError as exc:
+        log.error("%s", exc)
+        return 2
+    stopping = threading.Event()
     if args.keep_days is not None:
         keep = timedelta(days=args.keep_days)
         threading.Thread(
-            target=prune_forever, args=(inbox, keep, stop_pruning), daemon=True, name="prune"
+            target=prune_forever, args=(inbox, keep, stopping), daemon=True, name="prune"
         ).start()
-    port = sock.getsockname()[1]
-    host = f"[{args.host}]" if ":" in args.host else args.host
+    beating = threading.Thread(target=heartbeat.run, args=(stopping,), name="heartbeat")
+    beating.start()
+
+    def stop_beating() -> None:
+        stopping.set()
+        beating.join()  # its last write marks the receiver stopped
+
     tally = Tally()
     app = create_app(
         inbox,
@@ -168,19 +190,19 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(f"http://{host}:{port}\n")
     sys.stdout.flush()
     try:
-        serve(app, sock, limits, tally, args.log_level)
+        serve(app, sock, limits, tally, args.log_level, on_shutdown=stop_beating)
     finally:
-        stop_pruning.set()
+        stop_beating()
         inbox.close()
     return 0
 
 
-def prune_forever(inbox: Inbox, keep: timedelta, stop: threading.Event) -> None:
+def prune_forever(inbox: InboxBackend, keep: timedelta, stop: threading.Event) -> None:
     while not stop.is_set():
         before = datetime.now(timezone.utc) - keep
         try:
             pruned = inbox.prune(before)
-        except sqlite3.Error as exc:  # a locked or damaged file must not stop the receiver
+        except InboxError as exc:  # a locked or unreachable inbox must not stop the receiver
             log.warning("pruning the inbox failed: %s", exc)
         else:
             if pruned:

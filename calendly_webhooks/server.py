@@ -29,6 +29,7 @@ import logging
 import resource
 import socket
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -202,9 +203,14 @@ def guarded_protocol(guard: Guard) -> type[GuardedH11Protocol]:
 
 
 def serve(
-    app: Starlette, sock: socket.socket, limits: Limits, tally: Tally, log_level: str
+    app: Starlette,
+    sock: socket.socket,
+    limits: Limits,
+    tally: Tally,
+    log_level: str,
+    on_shutdown: Callable[[], None] = lambda: None,
 ) -> None:
-    """Serve `app` on the listening `sock` until SIGINT/SIGTERM."""
+    """Serve `app` on the listening `sock` until SIGINT/SIGTERM, then call `on_shutdown`."""
     logging.getLogger("uvicorn.error").addFilter(tally)
     guard = Guard(limits, tally)
     if guard.cap < limits.max_connections:
@@ -224,7 +230,7 @@ def serve(
         log_level=log_level,
         lifespan="off",
     )
-    server = ReportingServer(config, tally)
+    server = ReportingServer(config, tally, on_shutdown)
 
     async def run() -> None:
         asyncio.get_running_loop().set_exception_handler(tally.exception_handler)
@@ -234,13 +240,17 @@ def serve(
 
 
 class ReportingServer(uvicorn.Server):
-    """Reports the tally's last counts on shutdown (uvicorn re-raises SIGTERM once serve() ends,
-    so nothing after it runs)."""
+    """Reports the tally's last counts and calls `on_shutdown` once the requests in flight are
+    answered (uvicorn re-raises SIGTERM once serve() ends, so nothing after it runs)."""
 
-    def __init__(self, config: uvicorn.Config, tally: Tally) -> None:
+    def __init__(
+        self, config: uvicorn.Config, tally: Tally, on_shutdown: Callable[[], None]
+    ) -> None:
         super().__init__(config)
         self.tally = tally
+        self.on_shutdown = on_shutdown
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await super().shutdown(sockets)
         self.tally.report()
+        self.on_shutdown()

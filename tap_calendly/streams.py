@@ -6,7 +6,6 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
-from functools import cached_property
 from typing import Any, ClassVar
 
 from singer_sdk import metrics
@@ -14,6 +13,8 @@ from singer_sdk.helpers.types import Context, Record
 
 from calendly_http import NotFoundError, uuid_of
 from tap_calendly.client import CalendlyChildStream, CalendlyStream
+from tap_calendly.coverage import STATE_KEY as COVERAGE_STATE
+from tap_calendly.dimensions import DimensionStream, RefreshedOnCadence
 from tap_calendly.pagination import iter_collection
 from tap_calendly.resume import progress_of
 from tap_calendly.timestamps import format_timestamp, listing_from, parse_timestamp
@@ -32,7 +33,7 @@ class UsersStream(CalendlyStream):
     item_key = "user"
 
 
-class AvailabilitySchedulesStream(CalendlyChildStream):
+class AvailabilitySchedulesStream(DimensionStream):
     """No timestamps on the resource: read in full for every user on every run."""
 
     name = "availability_schedules"
@@ -69,7 +70,7 @@ class EventTypesStream(CalendlyStream):
     sorted_desc_by = "updated_at"
 
 
-class EventTypeHostsStream(CalendlyChildStream):
+class EventTypeHostsStream(DimensionStream):
     """Hosts of every event type, re-read each run: adding a host need not touch the type."""
 
     name = "event_type_hosts"
@@ -155,8 +156,8 @@ class InviteesStream(CalendlyChildStream):
         since the last run (webhook_inbox), the events that changed since the bookmark (a
         booking or cancellation moves the event) and the events starting within the window
         (bookmark - lookback_days, future ones included: their invitees may change without
-        the event changing), except, with skip_unchanged_future_invitees, future ones (the
-        deliveries would have named them).
+        the event changing), except where webhook coverage proves that deliveries would have
+        named them (coverage.py).
         """
         bookmark = self.bookmark
         window_start = self.window_start(bookmark)
@@ -171,12 +172,8 @@ class InviteesStream(CalendlyChildStream):
         started = parse_timestamp(parent.get("start_time"))
         if started is None or started < window_start:
             return False
-        skip_future = bool(self.config.get("skip_unchanged_future_invitees"))
-        return not (skip_future and started > self.run_started)
-
-    @cached_property
-    def run_started(self) -> datetime:
-        return datetime.now(timezone.utc)
+        coverage = self.calendly_tap.webhook_coverage
+        return coverage is None or coverage.needs_safe_read(parent)
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         path = self.path.replace("{event_uuid}", uuid_of(parent["uri"]))
@@ -197,6 +194,7 @@ class InviteesStream(CalendlyChildStream):
         self._watched = read_watched(self.stream_state.get(WATCHED_NO_SHOWS))
         self._seen_watched: set[str] = set()
         self._watching: dict[str, str] = {}
+        _ = self.calendly_tap.webhook_coverage  # judged before any invitee is read
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         key = watch_key(row["uri"])
@@ -224,6 +222,8 @@ class InviteesStream(CalendlyChildStream):
         self.stream_state[WATCHED_NO_SHOWS] = written_watched(
             {k: day for k, day in {**kept, **self._watching}.items() if day and day >= floor}
         )
+        if (coverage := self.calendly_tap.webhook_coverage) is not None:
+            self.stream_state[COVERAGE_STATE] = coverage.state
 
 
 class RoutingFormsStream(CalendlyStream):
@@ -290,9 +290,10 @@ class OutgoingCommunicationsStream(CalendlyStream):
         return query
 
 
-class WebhookSubscriptionsStream(CalendlyStream):
+class WebhookSubscriptionsStream(RefreshedOnCadence):
     """Subscriptions of every scope (every plan since 2026-11-03). Calendly lists them per
-    scope: the organization's, then each member's and each group's (one request each)."""
+    scope: the organization's, then each member's and each group's (one request each; those
+    wait for a refresh with dimension_refresh_hours)."""
 
     name = "webhook_subscriptions"
     path = "/webhook_subscriptions"
@@ -302,9 +303,12 @@ class WebhookSubscriptionsStream(CalendlyStream):
             yield from super().get_records(scope)
             if self.skipped:
                 return
+        self.record_refresh()
 
     def _scopes(self) -> Iterator[dict[str, str]]:
         yield {"scope": "organization"}
+        if not self.cadence.due:
+            return
         for membership in self._every("/organization_memberships"):
             yield {"scope": "user", "user": membership["user"]["uri"]}
         for group in self._every("/groups"):
@@ -401,7 +405,7 @@ class TeamsStream(CalendlyStream):
     replication_key = None
 
 
-class LocationsStream(CalendlyChildStream):
+class LocationsStream(DimensionStream):
     """Each user's configured meeting locations (no uri: keyed on user and kind), every run."""
 
     name = "locations"
@@ -418,7 +422,7 @@ class LocationsStream(CalendlyChildStream):
             yield {**row, "user": parent["uri"]}
 
 
-class EventTypeAvailabilitySchedulesStream(CalendlyChildStream):
+class EventTypeAvailabilitySchedulesStream(DimensionStream):
     """Each event type's availability (no timestamps: read in full every run)."""
 
     name = "event_type_availability_schedules"

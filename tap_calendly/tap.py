@@ -14,6 +14,7 @@ from calendly_http import SHARED_SETTINGS, CalendlyClient, ClientSettings, Confi
 from calendly_http.plugin import CalendlyPlugin
 from calendly_http.sdk_compat import quiet_unsorted_stream_notice
 from tap_calendly.client import DEFAULT_CONCURRENCY, DEFAULT_LOOKBACK_DAYS
+from tap_calendly.coverage import DEFAULT_RECONCILE_HOURS, Coverage, judge_coverage
 from tap_calendly.streams import STREAM_TYPES
 from tap_calendly.timestamps import parse_timestamp
 from tap_calendly.webhooks import InboxSlice, WebhookEventsStream, WebhookHints, open_slice
@@ -51,20 +52,49 @@ TAP_SETTINGS = (
     th.Property(
         "webhook_inbox",
         th.StringType,
-        description="Path of the calendly-webhooks inbox (SQLite). Adds the stream "
+        description="The calendly-webhooks inbox: the path of its SQLite file, or a "
+        "postgresql://user@host:port/db URL (password from PGPASSWORD or ~/.pgpass). Adds the stream "
         "webhook_events (one record per delivery), and makes each run re-read the events and "
         "invitees that deliveries since the last run name, whatever their age (a no-show on an "
         "old meeting, one invitee of a group event cancelling).",
     ),
     th.Property(
+        "webhook_coverage",
+        th.BooleanType,
+        default=True,
+        description="With webhook_inbox: where the inbox proves it holds every invitee change "
+        "since the last run (a receiver was up, and an active organization subscription to "
+        "invitee.created, invitee.canceled, invitee_no_show.created and invitee_no_show.deleted "
+        "delivered to it throughout), re-read only the invitees of events deliveries named or "
+        "that changed; elsewhere (receiver down past Calendly's retries, subscription missing, "
+        "disabled or failing, first run) the lookback window's rule applies. See "
+        "docs/coverage.md. Off: every run applies the window's rule.",
+    ),
+    th.Property(
+        "webhook_reconcile_hours",
+        th.IntegerType(minimum=1),
+        default=DEFAULT_RECONCILE_HOURS,
+        description="With webhook_coverage: at least this often a run re-reads the whole "
+        "lookback window's invitees anyway, which bounds how long a change whose delivery "
+        "Calendly never made stays missed.",
+    ),
+    th.Property(
+        "dimension_refresh_hours",
+        th.IntegerType(minimum=0),
+        default=0,
+        description="Event type hosts and availability, user availability and locations (one "
+        "request per event type or user) and member and group webhook subscriptions (one per "
+        "member or group) are re-read for every parent only this often; in between, only for "
+        "event types and users whose updated_at moved since, and event types an event_type.* "
+        "delivery is about (webhook_inbox). A change that moves neither arrives at most this "
+        "many hours late. 0 (default): every run reads every parent.",
+    ),
+    th.Property(
         "skip_unchanged_future_invitees",
         th.BooleanType,
-        default=False,
-        description="With webhook_inbox: future events that did not change since the last run "
-        "and that no delivery named skip the re-read of their invitees (one request per future "
-        "event saved). Safe only while an active subscription delivers every invitee.* and "
-        "invitee_no_show.* change: a change whose delivery never arrived (subscription disabled "
-        "or deleted) is missed until that event changes.",
+        description="Deprecated, no effect: webhook_coverage (on by default with "
+        "webhook_inbox) skips unchanged events' invitees, future and past, only where the "
+        "inbox proves coverage.",
     ),
     # The SDK reads this key but does not declare it, although the tap declares activate-version.
     th.Property(
@@ -129,6 +159,11 @@ class TapCalendly(CalendlyPlugin, Tap):
                     "needs webhook_inbox: without deliveries, skipped invitees would never be "
                     "re-read",
                 )
+            if "skip_unchanged_future_invitees" in self.config:
+                self.logger.warning(
+                    "skip_unchanged_future_invitees is deprecated and has no effect: "
+                    "webhook_coverage decides which invitees are re-read."
+                )
 
     def discover_streams(self) -> list[Stream]:
         streams: list[Stream] = [stream_type(tap=self) for stream_type in STREAM_TYPES]
@@ -145,6 +180,11 @@ class TapCalendly(CalendlyPlugin, Tap):
     def webhook_hints(self) -> WebhookHints | None:
         inbox_slice = self.webhook_slice
         return None if inbox_slice is None else WebhookHints(inbox_slice.deliveries())
+
+    @cached_property
+    def webhook_coverage(self) -> Coverage | None:
+        """What the inbox proves this run (judged once, at the start of the invitee listing)."""
+        return judge_coverage(self)
 
     @cached_property
     def client_settings(self) -> ClientSettings:

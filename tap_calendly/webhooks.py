@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from singer_sdk import Stream
@@ -21,7 +21,14 @@ from singer_sdk.helpers.types import Context
 
 from calendly_http import ConfigError
 from calendly_http.sdk_compat import tap_of
-from calendly_webhooks.inbox import Inbox, InboxError, named_events, named_uris
+from calendly_webhooks.inbox import (
+    InboxError,
+    Uptime,
+    is_postgres_url,
+    named_events,
+    named_uris,
+    open_inbox,
+)
 
 if TYPE_CHECKING:
     from tap_calendly.tap import TapCalendly
@@ -31,31 +38,42 @@ STREAM_NAME = "webhook_events"
 
 @dataclass(frozen=True)
 class InboxSlice:
-    """The deliveries this run reads: after `after`, up to and including `up_to`."""
+    """The deliveries this run reads: after `after`, up to and including `up_to`; and what the
+    inbox showed of its receivers' uptime at that moment (`checked_at`, the inbox's clock)."""
 
-    path: Path
+    location: str
     after: int
     up_to: int
+    checked_at: datetime
+    uptimes: tuple[Uptime, ...]
 
     def deliveries(self) -> Iterator[Any]:
-        with Inbox(self.path, create=False) as inbox:
+        with open_inbox(self.location, create=False) as inbox:
             yield from inbox.between(self.after, self.up_to)
 
 
 class WebhookHints:
-    """The scheduled events the run's inbox slice names, with their start times if known."""
+    """The scheduled events the run's inbox slice names, with their start times if known, and
+    the resources its deliveries are about (`payload.uri`: an event type for event_type.*)."""
 
     def __init__(self, deliveries: Iterable[Any]) -> None:
         self.named_events: dict[str, str | None] = {}
+        self.subjects: set[str] = set()
         self.deliveries = 0
         for delivery in deliveries:
             self.deliveries += 1
-            for uri, start in named_events(delivery.envelope).items():
+            envelope = delivery.envelope
+            if isinstance(subject := envelope["payload"].get("uri"), str):
+                self.subjects.add(subject)
+            for uri, start in named_events(envelope).items():
                 if start or uri not in self.named_events:
                     self.named_events[uri] = start
 
     def names(self, event_uri: str) -> bool:
         return event_uri in self.named_events
+
+    def is_about(self, uri: str) -> bool:
+        return uri in self.subjects
 
 
 def open_slice(tap: TapCalendly) -> InboxSlice | None:
@@ -63,14 +81,19 @@ def open_slice(tap: TapCalendly) -> InboxSlice | None:
     setting = tap.config.get("webhook_inbox")
     if not setting:
         return None
-    path = Path(setting).expanduser()
     try:
-        with Inbox(path, create=False) as inbox:
+        with open_inbox(setting, create=False) as inbox:
+            checked_at = inbox.now()
+            uptimes = tuple(inbox.uptimes())
             newest = inbox.last_position()
+            location = inbox.location
     except InboxError as exc:
-        raise ConfigError(
-            "webhook_inbox", f"{exc} (start calendly-webhooks --inbox {path} first)"
-        ) from None
+        hint = (
+            ""
+            if is_postgres_url(setting)
+            else f" (start calendly-webhooks --inbox {setting} first)"
+        )
+        raise ConfigError("webhook_inbox", f"{exc}{hint}") from None
     stream = tap.streams.get(STREAM_NAME)
     # The bookmark as the run found it: other streams ask before webhook_events has started.
     state = stream.stream_state if stream is not None else {}
@@ -87,13 +110,13 @@ def open_slice(tap: TapCalendly) -> InboxSlice | None:
             "webhook_inbox %s ends at position %d, before the bookmark %d: a new inbox file? "
             "Reading it from the start (webhook_events rows are keyed by dedupe_key, so rows "
             "already loaded are not duplicated).",
-            path,
+            location,
             newest,
             after,
         )
         after = 0
         state.pop("replication_key_value", None)  # the SDK checks new positions against it
-    return InboxSlice(path, after, newest)
+    return InboxSlice(setting, after, newest, checked_at, uptimes)
 
 
 class WebhookEventsStream(Stream):
