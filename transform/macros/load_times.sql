@@ -7,7 +7,7 @@
 {#- A metadata date-time column as an instant, whichever type the loader gave it. -#}
 {% macro loaded_instant(column) -%}
   {%- set data_type = column.data_type | lower -%}
-  {%- if column.is_string() or 'time zone' in data_type or data_type == 'timestamptz' -%}
+  {%- if column.is_string() or data_type in ('timestamp with time zone', 'timestamptz') -%}
     {#- text holds an ISO 8601 date-time with its offset; timestamptz is an instant already -#}
     cast({{ adapter.quote(column.name) }} as timestamp with time zone)
   {%- else -%}
