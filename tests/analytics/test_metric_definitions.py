@@ -13,7 +13,9 @@ from typing import Any
 
 import duckdb
 import pytest
+import yaml
 
+from demo.meltano import REPO_ROOT
 from tests.analytics import raw_fixture
 from tests.analytics.postgres import PostgresCluster
 from tests.analytics.warehouses import run_results
@@ -21,7 +23,7 @@ from tests.analytics.warehouses import run_results
 pytestmark = pytest.mark.slow
 
 WEEK_A, WEEK_B, WEEK_C = dt.date(2026, 6, 1), dt.date(2026, 6, 8), dt.date(2026, 6, 15)
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "analytics.md"
+DOCS = REPO_ROOT / "docs" / "analytics.md"
 
 
 @dataclass
@@ -226,3 +228,29 @@ def test_the_documented_no_show_rate_per_host_query(built: Built) -> None:
 
     # Hana One held I1, I2 (no-show), I3, I4, G2a, G2b in week A and I6 (no-show) in week B.
     assert rates == {"Hana One": pytest.approx(2 / 7), "Host H2": 0.0}
+
+
+def test_every_mart_column_is_described(duckdb_built: Built) -> None:
+    marts = REPO_ROOT / "transform" / "models" / "marts"
+    declared = yaml.safe_load((marts / "_marts.yml").read_text(encoding="utf-8"))["models"]
+    documented = set(
+        re.findall(
+            r"\{% docs (\w+) %\}", (marts / "_metric_definitions.md").read_text(encoding="utf-8")
+        )
+    )
+    described = {
+        (model["name"], column["name"])
+        for model in declared
+        for column in model["columns"]
+        if column.get("description")
+        and set(re.findall(r"doc\('(\w+)'\)", column["description"])) <= documented
+    }
+    built_columns = set(
+        duckdb_built.query(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = 'analytics'"
+        )
+    )
+
+    assert {table for table, _ in built_columns} == {model["name"] for model in declared}
+    assert built_columns - described == set()
