@@ -306,12 +306,14 @@ SELECTION = (
 )
 
 
-def dbt_build(env: Mapping[str, str], work: Path) -> subprocess.CompletedProcess[str]:
-    """`dbt build` of transform/ on the marts, artifacts under `work`; never raises."""
+def dbt_build(
+    env: Mapping[str, str], work: Path, command: str = "build"
+) -> subprocess.CompletedProcess[str]:
+    """`dbt build` (or `command`) of transform/ on the marts, artifacts under `work`; never raises."""
     return subprocess.run(
         [
             str(tool_path("dbt")),
-            "build",
+            command,
             "--project-dir",
             str(REPO_ROOT / "transform"),
             "--profiles-dir",

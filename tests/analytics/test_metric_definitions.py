@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,3 +255,29 @@ def test_every_mart_column_is_described(duckdb_built: Built) -> None:
 
     assert {table for table, _ in built_columns} == {model["name"] for model in declared}
     assert built_columns - described == set()
+
+
+def test_marts_older_than_the_loaded_tables_fail_their_tests(
+    duckdb_built: Built, tmp_path: Path
+) -> None:
+    """A load after the build (the demo used to leave its marts so): `dbt test` says so."""
+    database = tmp_path / "warehouse.duckdb"
+    shutil.copy(duckdb_built.env["DBT_DUCKDB_PATH"], database)
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            "update calendly.invitees set status = 'canceled', "
+            "_sdc_extracted_at = timestamp '2026-06-10 12:30:00' where uri like '%/I4'"
+        )
+
+    result = raw_fixture.dbt_build(
+        {"DBT_TARGET": "duckdb", "DBT_DUCKDB_PATH": str(database)}, tmp_path, command="test"
+    )
+    failed = {
+        r["unique_id"].split(".")[2]
+        for r in run_results(tmp_path / "target")
+        if r["status"] == "fail"
+    }
+
+    assert result.returncode != 0
+    for invariant in ("not_older_than_sources_bookings", "matches_rows_of_bookings"):
+        assert any(name.startswith(invariant) for name in failed), (invariant, failed)
