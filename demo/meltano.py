@@ -20,6 +20,13 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 METRIC_PREFIX = re.compile(r"METRIC: (\{.*\})\s*$")
+# `meltano install`'s line per plugin, e.g. "Skipped installing utility 'dbt-duckdb'. Plugin
+# 'dbt-duckdb' does not require installation: reusing parent virtualenv."
+INSTALL_OUTCOME = re.compile(
+    r"^(Installed|Updated|Skipped installing) \w+ '([^']+)'(?:\. (.*?)\.?)?$"
+)
+# Its total, "Installed 6/9 plugins": read as 3 failures when 3 were skipped; replaced by a summary.
+INSTALL_TOTAL = re.compile(r"^(Installed|Updated|Skipped installing) \d+/\d+ plugins$")
 LOUD_LEVELS = {"warning", "error", "critical"}
 
 Printer = Callable[[str], None]
@@ -37,6 +44,8 @@ class RunResult:
     log_path: Path
     records_by_plugin: dict[str, Counter[str]] = field(default_factory=dict)
     warnings_shown: set[str] = field(default_factory=set)
+    # `meltano install`: plugin -> None when installed, else why it needed no installation.
+    install_outcomes: dict[str, str | None] = field(default_factory=dict)
 
     def emitted(self, plugin: str) -> Counter[str]:
         """Records per stream that `plugin` (an extractor) reports it emitted."""
@@ -97,6 +106,7 @@ class Meltano:
         result = self._stream(["install"], log_path)
         if result.returncode != 0:
             raise MeltanoCommandError(f"meltano install failed; see {log_path}")
+        self.say(install_summary(result.install_outcomes))
 
     def run(self, blocks: Sequence[str], log_path: Path, *, extra: Sequence[str] = ()) -> RunResult:
         result = self._stream(["run", *extra, *blocks], log_path)
@@ -149,6 +159,8 @@ class Meltano:
         plugin = entry.get("name") or entry.get("string_id")
         level = str(entry.get("level", "info")).lower()
         if not plugin:
+            if read_install_line(message, result.install_outcomes):
+                return
             if level in LOUD_LEVELS or _is_milestone(message):
                 self.say(f"    meltano: {message}")
             return
@@ -163,6 +175,30 @@ class Meltano:
             if shown not in result.warnings_shown:  # the SDK repeats some warnings per stream
                 result.warnings_shown.add(shown)
                 self.say(f"    {shown}")
+
+
+def read_install_line(message: str, outcomes: dict[str, str | None]) -> bool:
+    """Record a `meltano install` line about one plugin in `outcomes`; True when the install
+    summary says it better (the totals, the skips), so it is not shown as it is."""
+    outcome = INSTALL_OUTCOME.match(message)
+    if outcome:
+        verb, name, why = outcome.groups()
+        skipped = verb == "Skipped installing"
+        outcomes[name] = (why or "nothing to do") if skipped else None
+        return skipped
+    return bool(INSTALL_TOTAL.match(message))
+
+
+def install_summary(outcomes: Mapping[str, str | None]) -> str:
+    """What `meltano install` did, e.g. "installed 6 plugins (...); 3 more need no installation
+    of their own: dbt-duckdb (reusing parent virtualenv), ..."."""
+    installed = sorted(name for name, why in outcomes.items() if why is None)
+    skipped = sorted((name, why) for name, why in outcomes.items() if why is not None)
+    summary = f"    installed {len(installed)} plugins ({', '.join(installed) or 'none'})"
+    if skipped:
+        reasons = ", ".join(f"{name} ({why.split(': ', 1)[-1]})" for name, why in skipped)
+        summary += f"; {len(skipped)} more need no installation of their own: {reasons}"
+    return summary
 
 
 _MILESTONES = ("Installed", "Installing", "Running job", "Run completed", "Block run completed")

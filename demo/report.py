@@ -18,6 +18,8 @@ from typing import Any
 
 import duckdb
 
+from demo import warehouse
+
 # Lead time buckets: (label, upper bound in hours, exclusive); the last is open-ended.
 LEAD_TIME_BUCKETS: tuple[tuple[str, float | None], ...] = (
     ("< 1 day", 24),
@@ -40,14 +42,15 @@ QUERIES = {
             host_name as label,
             sum(bookings) as bookings,
             sum(canceled) * 1.0 / sum(bookings) as cancellation_rate,
-            sum(no_shows) * 1.0 / nullif(sum(active) + sum(no_shows), 0) as no_show_rate
+            sum(held_no_shows) * 1.0 / nullif(sum(held_bookings), 0) as no_show_rate
         from analytics.weekly_host_metrics
         group by host_user_uri, host_name
         order by host_name, host_user_uri""",
     "lead_times": """
         select lead_time_hours from analytics.bookings where lead_time_hours is not null""",
     "routing": """
-        select routing_form_name as label, submissions, became_booking, conversion_rate
+        select routing_form_name as label, submissions, became_booking, converted, canceled,
+            rescheduled, conversion_rate
         from analytics.routing_form_conversion
         order by routing_form_name, routing_form_uri""",
     "totals": """
@@ -88,6 +91,7 @@ def collect(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Every number the report shows, read from the marts."""
     lead_hours = [float(r["lead_time_hours"]) for r in _rows(con, QUERIES["lead_times"])]
     return {
+        "as_of": warehouse.data_as_of(con),
         "totals": _rows(con, QUERIES["totals"])[0],
         "bookings_per_week": _rows(con, QUERIES["bookings_per_week"]),
         "host_rates": _rows(con, QUERIES["host_rates"]),
@@ -102,6 +106,7 @@ def render(data: dict[str, Any], generated_at: str) -> str:
     return (
         _TEMPLATE.replace("__DATA__", payload)
         .replace("__SCRIPT__", _SCRIPT)
+        .replace("__AS_OF__", html.escape(data["as_of"]))
         .replace("__GENERATED__", html.escape(generated_at))
     )
 
@@ -142,6 +147,7 @@ _TEMPLATE = """<!DOCTYPE html>
 </head>
 <body>
 <h1>Calendly bookings</h1>
+<p class="note" id="as-of">Data as of __AS_OF__.</p>
 <p class="note">From the dbt marts (bookings, weekly_event_type_metrics, weekly_host_metrics,
 routing_form_conversion). Weeks are UTC weeks of the meeting's start. Generated __GENERATED__.</p>
 <div class="tiles" id="totals"></div>
@@ -151,14 +157,15 @@ routing_form_conversion). Weeks are UTC weeks of the meeting's start. Generated 
 
 <h2>Cancellation and no-show rates by host</h2>
 <p class="note">Cancellation rate: canceled (not rescheduled) / bookings. No-show rate: no-shows /
-bookings that were kept (active or no-show).</p>
+bookings that took place (kept, and the meeting ended before the data's as-of time).</p>
 <div class="chart" data-chart="host-rates"></div>
 
 <h2>Lead time: from booking to meeting</h2>
 <div class="chart" data-chart="lead-times"></div>
 
 <h2>Routing form conversion</h2>
-<p class="note">Submissions, and those that became a booking.</p>
+<p class="note">Submissions, and those whose booking is still alive (a rescheduled booking counts
+by the booking it moved to); canceled and rescheduled beside.</p>
 <div class="chart" data-chart="routing-conversion"></div>
 
 <script type="application/json" id="report-data">__DATA__</script>
@@ -321,12 +328,12 @@ _SCRIPT = r"""
     const left = 160, barH = 14, width = 760, rowH = 2 * barH + 14;
     const chart = svg(width, rows.length * rowH + 20);
     const max = Math.max(1, ...rows.map(r => r.submissions));
-    const scale = (width - left - 140) / max;
+    const scale = (width - left - 320) / max;
     rows.forEach((r, i) => {
       const y = 10 + i * rowH;
       chart.appendChild(el("text", {x: left - 6, y: y + barH + 4, "text-anchor": "end"},
                            r.label || "(unnamed form)"));
-      [["submissions", 0], ["became_booking", 1]].forEach(([key, k]) => {
+      [["submissions", 0], ["converted", 1]].forEach(([key, k]) => {
         const rect = el("rect", {x: left, y: y + k * barH, width: Math.max(r[key] * scale, 0.5),
                                  height: barH - 2, fill: COLORS[k === 0 ? 0 : 2],
                                  "data-form": r.label, "data-measure": key, "data-value": r[key]});
@@ -336,10 +343,11 @@ _SCRIPT = r"""
       chart.appendChild(el("text", {x: left + r.submissions * scale + 6, y: y + barH + 4,
                                     "data-form": r.label, "data-measure": "conversion_rate",
                                     "data-value": r.conversion_rate},
-                           `${r.became_booking}/${r.submissions} booked (${pct(r.conversion_rate)})`));
+                           `${r.converted}/${r.submissions} still booked (${pct(r.conversion_rate)}), ` +
+                           `${r.canceled} canceled, ${r.rescheduled} rescheduled`));
     });
     container.appendChild(chart);
-    legend(container, ["submissions", "became a booking"]);
+    legend(container, ["submissions", "booking still alive"]);
     container.querySelectorAll(".legend span").forEach((s, i) =>
       s.style.setProperty("--swatch", COLORS[i === 0 ? 0 : 2]));
   }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +40,19 @@ def table_row_counts(con: duckdb.DuckDBPyConnection, schema: str = SCHEMA) -> di
         table: int(con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchall()[0][0])  # noqa: S608
         for table in tables
     }
+
+
+def data_as_of(con: duckdb.DuckDBPyConnection) -> str:
+    """When the marts' data is from (the dbt model data_as_of), in UTC, and on what basis."""
+    as_of, basis = con.execute(
+        "SELECT as_of, as_of_basis FROM analytics.data_as_of"
+    ).fetchone() or (
+        None,
+        None,
+    )
+    if not isinstance(as_of, dt.datetime):
+        raise LookupError("analytics.data_as_of is empty: build the dbt project first")
+    return f"{as_of.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M:%S} UTC ({basis})"
 
 
 def analyst_queries() -> list[Path]:

@@ -74,12 +74,21 @@ class Expected:
     def lead_time_hours(self, invitee: Mapping[str, Any]) -> float:
         return (self.start(invitee) - instant(invitee["created_at"])).total_seconds() / 3600
 
-    def weekly_by_event_type(self) -> dict[tuple[dt.date, str], Counter[str]]:
+    def took_place(self, invitee: Mapping[str, Any], as_of: dt.datetime) -> bool:
+        """Kept (active or no-show) and its meeting ended before as_of."""
+        ended = instant(self.events[invitee["event"]]["end_time"]) < as_of
+        return ended and fate(invitee) in ("active", "no_show")
+
+    def weekly_by_event_type(self, as_of: dt.datetime) -> dict[tuple[dt.date, str], Counter[str]]:
+        """Per week and event type: bookings, each fate, held (took place), held_no_show."""
         weeks: dict[tuple[dt.date, str], Counter[str]] = {}
         for invitee in self.invitees.values():
             key = (week_of(self.start(invitee)), self.events[invitee["event"]]["event_type"])
             weeks.setdefault(key, Counter())["bookings"] += 1
             weeks[key][fate(invitee)] += 1
+            if self.took_place(invitee, as_of):
+                weeks[key]["held"] += 1
+                weeks[key]["held_no_show"] += fate(invitee) == "no_show"
         return weeks
 
     def weekly_bookings_by_host(self) -> Counter[tuple[dt.date, str]]:
@@ -105,3 +114,21 @@ class Expected:
             if uris:
                 result[form] = (len(uris), sum(u in booked for u in uris))
         return result
+
+    def alive_submissions(self) -> set[str]:
+        """Submissions whose booking, followed through its reschedules, is active or a no-show."""
+        alive = set()
+        for invitee in self.invitees.values():
+            current = invitee
+            while current.get("new_invitee") in self.invitees:
+                current = self.invitees[current["new_invitee"]]
+            if fate(current) in ("active", "no_show"):
+                alive.add(invitee.get("routing_form_submission"))
+                alive |= {
+                    u for u, s in self.submissions.items() if s.get("submitter") == invitee["uri"]
+                }
+        return alive & set(self.submissions)
+
+    def converted_by_form(self) -> dict[str, int]:
+        alive = self.alive_submissions()
+        return Counter(self.submissions[u]["routing_form"] for u in alive)

@@ -13,12 +13,19 @@ from pathlib import Path
 import pytest
 
 from calendly_sandbox import Sandbox
-from tests.analytics.expected import Expected, instant
+from tests.analytics.expected import Expected, fate, instant
 from tests.analytics.warehouses import Warehouse, query, records, run_results
 
 pytestmark = pytest.mark.slow
 
-MARTS = ("bookings", "weekly_event_type_metrics", "weekly_host_metrics", "routing_form_conversion")
+MARTS = (
+    "bookings",
+    "meetings",
+    "weekly_event_type_metrics",
+    "weekly_host_metrics",
+    "routing_form_conversion",
+    "data_as_of",
+)
 
 
 @pytest.fixture(scope="session", params=["duckdb", "postgres"])
@@ -110,11 +117,21 @@ def test_weekly_event_type_metrics_match_the_store(
     rows = records(
         warehouse,
         "select start_week, event_type_uri, bookings, canceled, no_shows, reschedules, "
-        "cancellation_rate, no_show_rate from analytics.weekly_event_type_metrics",
-        ("week", "type", "bookings", "canceled", "no_show", "rescheduled", "c_rate", "ns_rate"),
+        "cancellation_rate, no_show_rate, held_bookings from analytics.weekly_event_type_metrics",
+        (
+            "week",
+            "type",
+            "bookings",
+            "canceled",
+            "no_show",
+            "rescheduled",
+            "c_rate",
+            "ns_rate",
+            "held",
+        ),
     )
     got = {(_date(r["week"]), r["type"]): r for r in rows}
-    want = expected.weekly_by_event_type()
+    want = expected.weekly_by_event_type(as_of(warehouse))
 
     assert set(got) == set(want)
     for key, counts in want.items():
@@ -126,11 +143,13 @@ def test_weekly_event_type_metrics_match_the_store(
             counts["rescheduled"],
         ), key
         assert math.isclose(float(row["c_rate"]), counts["canceled"] / counts["bookings"])
-        kept = counts["active"] + counts["no_show"]
-        if kept:
-            assert math.isclose(float(row["ns_rate"]), counts["no_show"] / kept)
+        assert row["held"] == counts["held"], key
+        if counts["held"]:
+            assert math.isclose(float(row["ns_rate"]), counts["held_no_show"] / counts["held"])
         else:
-            assert row["ns_rate"] is None
+            assert row["ns_rate"] is None, key
+    future = [key for key, counts in want.items() if counts["active"] and not counts["held"]]
+    assert future and all(got[key]["ns_rate"] is None for key in future)
 
 
 def test_weekly_host_metrics_count_every_host_of_a_meeting(
@@ -150,17 +169,35 @@ def test_weekly_host_metrics_count_every_host_of_a_meeting(
 def test_routing_form_conversion_counts_submissions_that_became_bookings(
     warehouse: Warehouse, expected: Expected
 ) -> None:
-    got = {
-        form: (submissions, booked)
-        for form, submissions, booked in query(
-            warehouse,
-            "select routing_form_uri, submissions, became_booking "
-            "from analytics.routing_form_conversion",
-        )
-    }
+    rows = query(
+        warehouse,
+        "select routing_form_uri, submissions, became_booking, converted "
+        "from analytics.routing_form_conversion",
+    )
+    got = {form: (submissions, booked) for form, submissions, booked, _ in rows}
+    converted = {form: alive for form, _, _, alive in rows if alive}
 
     assert got == expected.conversion_by_form()
     assert sum(booked for _, booked in got.values()) > 0
+    assert converted == expected.converted_by_form()
+
+
+def test_meetings_count_each_scheduled_event_once_and_its_seats(
+    warehouse: Warehouse, expected: Expected
+) -> None:
+    got = {
+        uri: (status, booked, canceled)
+        for uri, status, booked, canceled in query(
+            warehouse,
+            "select event_uri, status, seats_booked, seats_canceled from analytics.meetings",
+        )
+    }
+    seats = Counter(i["event"] for i in expected.invitees.values())
+    canceled = Counter(i["event"] for i in expected.invitees.values() if fate(i) == "canceled")
+
+    assert got == {
+        uri: (event["status"], seats[uri], canceled[uri]) for uri, event in expected.events.items()
+    }
 
 
 def test_staging_turns_json_null_into_sql_null(warehouse: Warehouse, expected: Expected) -> None:
@@ -205,6 +242,12 @@ def test_postgres_tables_are_analyst_ready(
     }
 
 
+def as_of(warehouse: Warehouse) -> dt.datetime:
+    [(moment,)] = query(warehouse, "select as_of from analytics.data_as_of")
+    assert isinstance(moment, dt.datetime)
+    return moment
+
+
 def _date(value: object) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -213,12 +256,15 @@ def _date(value: object) -> dt.date:
 
 
 def analyst_queries() -> list[str]:
-    """demo/sql/*.sql and the queries of docs/warehouse.md's Analytics section: they must run on
-    both warehouses."""
+    """demo/sql/*.sql, the queries of docs/analytics.md and of docs/warehouse.md's Analytics
+    section: they must run on both warehouses."""
     root = Path(__file__).resolve().parents[2]
-    page = (root / "docs" / "warehouse.md").read_text(encoding="utf-8")
-    section = page.split("## Analytics:", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```sql\n(.*?)```", section, flags=re.S)
+    warehouse = (root / "docs" / "warehouse.md").read_text(encoding="utf-8")
+    sections = [
+        warehouse.split("## Analytics:", 1)[1].split("\n## ", 1)[0],
+        (root / "docs" / "analytics.md").read_text(encoding="utf-8"),
+    ]
+    blocks = [b for s in sections for b in re.findall(r"```sql\n(.*?)```", s, flags=re.S)]
     statements = [s.strip() for block in blocks for s in block.split(";") if s.strip()]
     files = [p.read_text(encoding="utf-8") for p in sorted((root / "demo" / "sql").glob("*.sql"))]
     return files + statements

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from demo import report
+from demo import report, warehouse
 from tests.analytics import browser
 from tests.analytics.expected import Expected
 from tests.analytics.warehouses import Warehouse, query
@@ -118,7 +118,7 @@ def test_host_rates_show_the_host_mart(
     mart = query(
         duckdb_warehouse,
         "select host_name, sum(canceled) * 1.0 / sum(bookings), "
-        "sum(no_shows) * 1.0 / nullif(sum(active) + sum(no_shows), 0) "
+        "sum(held_no_shows) * 1.0 / nullif(sum(held_bookings), 0) "
         "from analytics.weekly_host_metrics group by host_user_uri, host_name",
     )
 
@@ -156,17 +156,24 @@ def test_routing_conversion_shows_submissions_that_became_bookings(
     for _t, attrs in rendered:
         if "data-form" in attrs:
             shown.setdefault(attrs["data-form"], {})[attrs["data-measure"]] = attrs["data-value"]
+    converted = expected.converted_by_form()
     want = {
-        expected.forms[form]["name"]: counts
-        for form, counts in expected.conversion_by_form().items()
+        expected.forms[form]["name"]: (submissions, converted[form])
+        for form, (submissions, _booked) in expected.conversion_by_form().items()
     }
 
-    assert {
-        name: (int(m["submissions"]), int(m["became_booking"])) for name, m in shown.items()
-    } == want
+    assert {name: (int(m["submissions"]), int(m["converted"])) for name, m in shown.items()} == want
     for name, measures in shown.items():
-        submissions, booked = want[name]
-        assert math.isclose(float(measures["conversion_rate"]), booked / submissions)
+        submissions, alive = want[name]
+        assert math.isclose(float(measures["conversion_rate"]), alive / submissions)
+
+
+def test_the_report_says_as_of_when_its_data_is(page: Path, duckdb_warehouse: Warehouse) -> None:
+    with warehouse.connect(duckdb_warehouse.layout.database) as con:
+        as_of = warehouse.data_as_of(con)
+
+    assert f'<p class="note" id="as-of">Data as of {as_of}.</p>' in page.read_text(encoding="utf-8")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(.+\)", as_of)
 
 
 def test_screenshot_of_the_report(page: Path, tmp_path: Path) -> None:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
+import duckdb
 import pytest
 import requests
 
 from demo.meltano import REPO_ROOT, tool_path
 from demo.sandbox import SandboxProcess, SandboxStartError
+from tests.analytics.expected import fate
 
 pytestmark = pytest.mark.slow
 
@@ -70,8 +74,35 @@ def test_the_demo_runs_end_to_end(meltano_sys_dir: Path, tmp_path: Path) -> None
         "status=canceled",
         "sandbox stopped",
         "Demo complete",
+        "need no installation of their own: dbt-duckdb (reusing parent virtualenv)",
+        "data as of ",
     ):
         present = expected in result.stdout
         assert present == (expected != "MISMATCH"), expected
+    assert "Installed 6/9 plugins" not in result.stdout
     assert (tmp_path / "out" / "warehouse.duckdb").exists()
-    assert (tmp_path / "out" / "report.html").stat().st_size > 0
+    assert "Data as of " in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert_marts_show_the_last_load(tmp_path / "out" / "warehouse.duckdb")
+
+
+def assert_marts_show_the_last_load(database: Path) -> None:
+    """The marts the demo leaves agree with its loaded tables, read after its last load (the
+    reverse ETL's canceled event and no-show, the CRM contacts)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        raw = con.execute(
+            "select uri, status, rescheduled, cast(no_show as varchar) from calendly.invitees"
+        ).fetchall()
+        mart = dict(
+            con.execute("select fate, count(*) from analytics.bookings group by 1").fetchall()
+        )
+        [(meetings, events)] = con.execute(
+            "select (select count(*) from analytics.meetings), "
+            "(select count(*) from calendly.scheduled_events)"
+        ).fetchall()
+    loaded = Counter(
+        fate({"status": status, "rescheduled": moved, "no_show": json.loads(no_show or "null")})
+        for _uri, status, moved, no_show in raw
+    )
+
+    assert mart == dict(loaded)
+    assert meetings == events > 0

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from demo import counts
-from demo.meltano import record_count_metric
+from demo.meltano import install_summary, read_install_line, record_count_metric
 from demo.warehouse import format_table
 
 RECEIPT = {
@@ -70,3 +70,29 @@ def test_format_table_aligns_wide_characters() -> None:
 
     assert table[2] == "  面談         2"
     assert table[3] == "  Intro call  10"
+
+
+def test_install_summary_says_which_plugins_needed_no_installation() -> None:
+    """`meltano install` ends with "Installed 6/9 plugins" when 3 share their parent's venv."""
+    outcomes: dict[str, str | None] = {}
+    lines = [
+        "Installing 3 plugins",
+        "Installed extractor 'tap-calendly'",
+        "Installed utility 'dbt'",
+        "Skipped installing utility 'dbt-duckdb'. Plugin 'dbt-duckdb' does not require "
+        "installation: reusing parent virtualenv.",
+        "Installed 2/3 plugins",
+        "Skipped installing 1/3 plugins",
+    ]
+
+    shown = [line for line in lines if not read_install_line(line, outcomes)]
+
+    assert shown == [
+        "Installing 3 plugins",
+        "Installed extractor 'tap-calendly'",
+        "Installed utility 'dbt'",
+    ]
+    assert install_summary(outcomes) == (
+        "    installed 2 plugins (dbt, tap-calendly); 1 more need no installation of their own: "
+        "dbt-duckdb (reusing parent virtualenv)"
+    )

@@ -12,5 +12,6 @@ select
     {{ json_text('actor_json', 'uri') }} as actor_uri,
     {{ json_text('actor_json', 'type') }} as actor_type,
     {{ json_column(optional_column(source('calendly', 'activity_log_entries'), 'details', 'json')) }} as details,
-    organization as organization_uri
+    organization as organization_uri,
+    {{ deletion_columns(source('calendly', 'activity_log_entries')) }}
 from entries

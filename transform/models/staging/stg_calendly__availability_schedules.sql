@@ -5,5 +5,6 @@ select
     {{ keyword_column('default') }} as is_default,
     timezone,
     {{ json_length(json_column('rules')) }} as rule_count,
-    {{ json_column('rules') }} as rules
+    {{ json_column('rules') }} as rules,
+    {{ deletion_columns(source('calendly', 'availability_schedules')) }}
 from {{ source('calendly', 'availability_schedules') }}

@@ -10,5 +10,6 @@ select
     timezone,
     {{ json_length(json_column(optional_column(source('calendly', 'contacts'), 'emails', 'json'))) }} as email_count,
     {{ utc_timestamp('created_at') }} as created_at,
-    {{ utc_timestamp('updated_at') }} as updated_at
+    {{ utc_timestamp('updated_at') }} as updated_at,
+    {{ deletion_columns(source('calendly', 'contacts')) }}
 from {{ source('calendly', 'contacts') }}

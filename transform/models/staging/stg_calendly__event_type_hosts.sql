@@ -14,5 +14,6 @@ select
     {{ json_text('member_json', 'name') }} as user_name,
     {{ json_text('member_json', 'email') }} as user_email,
     {{ utc_timestamp('created_at') }} as created_at,
-    {{ utc_timestamp('updated_at') }} as updated_at
+    {{ utc_timestamp('updated_at') }} as updated_at,
+    {{ deletion_columns(source('calendly', 'event_type_hosts')) }}
 from hosts

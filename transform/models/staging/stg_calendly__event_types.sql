@@ -31,5 +31,5 @@ select
     {{ json_column('locations') }} as locations,
     {{ utc_timestamp('created_at') }} as created_at,
     {{ utc_timestamp('updated_at') }} as updated_at,
-    {{ utc_timestamp('deleted_at') }} as deleted_at
+    {{ deletion_columns(source('calendly', 'event_types'), also=utc_timestamp('deleted_at')) }}
 from event_types

@@ -13,5 +13,6 @@ select
     {{ json_text(json_member('owner_json', 'user'), 'uri') }} as user_uri,
     organization as organization_uri,
     {{ utc_timestamp('created_at') }} as created_at,
-    {{ utc_timestamp('updated_at') }} as updated_at
+    {{ utc_timestamp('updated_at') }} as updated_at,
+    {{ deletion_columns(source('calendly', 'group_relationships')) }}
 from relationships

@@ -42,5 +42,6 @@ select
     payment_json is not null as has_payment,
     {{ json_column(optional_column(source('calendly', 'invitees'), 'questions_and_answers', 'json')) }} as questions_and_answers,
     {{ utc_timestamp('created_at') }} as created_at,
-    {{ utc_timestamp('updated_at') }} as updated_at
+    {{ utc_timestamp('updated_at') }} as updated_at,
+    {{ deletion_columns(source('calendly', 'invitees')) }}
 from invitees

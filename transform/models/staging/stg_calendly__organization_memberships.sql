@@ -11,5 +11,6 @@ select
     {{ json_text('member', 'name') }} as user_name,
     organization as organization_uri,
     {{ utc_timestamp('created_at') }} as created_at,
-    {{ utc_timestamp('updated_at') }} as updated_at
+    {{ utc_timestamp('updated_at') }} as updated_at,
+    {{ deletion_columns(source('calendly', 'organization_memberships')) }}
 from memberships

@@ -10,5 +10,6 @@ select
     {{ optional_column(source('calendly', 'outgoing_communications'), 'subject') }} as subject,
     scheduling_url,
     {{ utc_timestamp('sent_at') }} as sent_at,
-    {{ utc_timestamp('created_at') }} as created_at
+    {{ utc_timestamp('created_at') }} as created_at,
+    {{ deletion_columns(source('calendly', 'outgoing_communications')) }}
 from {{ source('calendly', 'outgoing_communications') }}

@@ -20,5 +20,6 @@ select
     {{ json_text('tracking_json', 'utm_source') }} as utm_source,
     {{ json_column(optional_column(source('calendly', 'routing_form_submissions'), 'questions_and_answers', 'json')) }} as questions_and_answers,
     {{ utc_timestamp('created_at') }} as created_at,
-    {{ utc_timestamp('updated_at') }} as updated_at
+    {{ utc_timestamp('updated_at') }} as updated_at,
+    {{ deletion_columns(source('calendly', 'routing_form_submissions')) }}
 from submissions

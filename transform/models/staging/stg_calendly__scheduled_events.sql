@@ -31,5 +31,6 @@ select
     {{ optional_column(source('calendly', 'scheduled_events'), 'meeting_notes_plain') }} as meeting_notes_plain,
     {{ json_column(optional_column(source('calendly', 'scheduled_events'), 'event_guests', 'json')) }} as event_guests,
     {{ utc_timestamp('created_at') }} as created_at,
-    {{ utc_timestamp('updated_at') }} as updated_at
+    {{ utc_timestamp('updated_at') }} as updated_at,
+    {{ deletion_columns(source('calendly', 'scheduled_events')) }}
 from events

@@ -9,5 +9,6 @@ select
     {{ optional_column(source('calendly', 'users'), 'avatar_url') }} as avatar_url,
     locale,
     {{ utc_timestamp('created_at') }} as created_at,
-    {{ utc_timestamp('updated_at') }} as updated_at
+    {{ utc_timestamp('updated_at') }} as updated_at,
+    {{ deletion_columns(source('calendly', 'users')) }}
 from {{ source('calendly', 'users') }}

@@ -10,5 +10,6 @@ select
     {{ json_column('events') }} as events,
     {{ utc_timestamp('retry_started_at') }} as retry_started_at,
     {{ utc_timestamp('created_at') }} as created_at,
-    {{ utc_timestamp('updated_at') }} as updated_at
+    {{ utc_timestamp('updated_at') }} as updated_at,
+    {{ deletion_columns(source('calendly', 'webhook_subscriptions')) }}
 from {{ source('calendly', 'webhook_subscriptions') }}
