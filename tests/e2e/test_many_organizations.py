@@ -96,7 +96,9 @@ def documented_block() -> dict[str, Any]:
 
 
 def project_with(block: Mapping[str, Any], root: Path) -> Path:
-    """This project's meltano.yml with `block` added, as a user pastes it."""
+    """This project's meltano.yml with `block` added, as a user pastes it. Its plugins keep their
+    pip_url, so Meltano runs them from the environments the session installed from this
+    checkout (it reinstalls only when a pip_url changes), which the inheriting plugins share."""
     project = yaml.safe_load((REPO_ROOT / "meltano.yml").read_text(encoding="utf-8"))
     for kind, plugins in block["plugins"].items():
         project["plugins"][kind].extend(plugins)
