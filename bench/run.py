@@ -13,6 +13,7 @@ before it is made.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 import tempfile
@@ -98,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     command = "make bench" + (
         " (python -m bench.run " + " ".join(sys.argv[1:]) + ")" if sys.argv[1:] else ""
     )
-    args.output.write_text(render(machine.rows(), plan, command, elapsed, sections))
+    report = render(machine.rows(), plan, command, elapsed, sections)
+    old = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+    args.output.write_text(keep_other_sections(old, report))
     log(f"wrote {args.output} after {elapsed / 60:.1f} min")
     return 0
 
@@ -126,6 +129,19 @@ def _sync(plan: Plan, workdir: Path, args: argparse.Namespace) -> list[Section]:
     if recorded is not None:
         sections.append(recorded)
     return sections
+
+
+def keep_other_sections(old: str, new: str) -> str:
+    """`new` plus the sections of `old` it does not write: the hand-kept "At a glance" summary
+    right after the title, and the sections other benches append (bench.webhooks, bench.coverage,
+    ...) at the end, so a `make bench` run never drops them."""
+    blocks = re.split(r"(?m)^(?=## )", new)
+    titles = {block.split("\n", 1)[0] for block in blocks}
+    kept = [b for b in re.split(r"(?m)^(?=## )", old)[1:] if b.split("\n", 1)[0] not in titles]
+    glance = [b for b in kept if b.startswith("## At a glance")]
+    others = [b for b in kept if not b.startswith("## At a glance")]
+    parts = blocks[:1] + glance + blocks[1:] + others
+    return "".join(part.rstrip("\n") + "\n\n" for part in parts).rstrip("\n") + "\n"
 
 
 def render(
