@@ -11,10 +11,14 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from calendly_sandbox import names, realism, resources
+from calendly_sandbox import names, realism
 from calendly_sandbox.history import DAY, WINDOW_DAYS, EventHistory
+from calendly_sandbox.resources.invitees import EMPTY_TRACKING
+from calendly_sandbox.resources.organization import invitation_body, membership_user
+from calendly_sandbox.resources.webhooks import webhook_subscription
 from calendly_sandbox.store import Resource, Store
 from calendly_sandbox.timefmt import fmt, parse
+from calendly_sandbox.uuids import random_uuid
 
 PLAN_FIELDS = {  # --plan -> Organization.plan / Organization.stage
     "enterprise": ("enterprise", "paid"),
@@ -25,8 +29,6 @@ PLAN_FIELDS = {  # --plan -> Organization.plan / Organization.stage
 LEGACY_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 LEGACY_SHARE = 0.3  # users and event types created before UUIDs (hard realism)
 OLD_RECORD_DAYS = 60  # hard realism: records older than this may lack later-added keys
-UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-UUID_SET = (0x4000 << 64) | (0x8000 << 48)
 LOCATION_KINDS = (
     "zoom_conference",
     "google_conference",
@@ -94,10 +96,7 @@ class Generator:
 
     # -- helpers -----------------------------------------------------------------------------
     def uuid(self) -> str:
-        """A random (version 4, RFC 4122 variant) uuid from the seeded generator."""
-        n = (self.rng.getrandbits(128) & UUID_CLEAR) | UUID_SET
-        h = f"{n:032x}"
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        return random_uuid(self.rng)
 
     def legacy_id(self) -> str:
         """A 16-character uppercase id, as older Calendly users and event types carry."""
@@ -201,7 +200,7 @@ class Generator:
                 {
                     "uri": store.uri("organization_memberships", m_uuid),
                     "role": role,
-                    "user": resources.membership_user(user),
+                    "user": membership_user(user),
                     "organization": store.organization["uri"],
                     "updated_at": user["updated_at"],
                     "created_at": user["created_at"],
@@ -215,7 +214,7 @@ class Generator:
             _f, _l, _n, email = self.person(1000 + i)
             user_uri = self.rng.choice(self.users)["uri"] if status == "accepted" else None
             uuid = self.uuid()
-            inv = resources.invitation(self.store, uuid, email, status, self.past(200, 1), user_uri)
+            inv = invitation_body(self.store, uuid, email, status, self.past(200, 1), user_uri)
             if status != "pending":
                 inv["updated_at"] = fmt(self.past(1, 0.01))
             self.store.insert("organization_invitations", uuid, inv)
@@ -476,7 +475,7 @@ class Generator:
     def tracking(self) -> Resource:
         rng = self.rng
         if rng.random() < 0.65:
-            return dict(resources.EMPTY_TRACKING)
+            return dict(EMPTY_TRACKING)
         return {
             "utm_campaign": rng.choice(names.UTM_CAMPAIGNS),
             "utm_source": rng.choice(names.UTM_SOURCES),
@@ -499,7 +498,7 @@ class Generator:
             events = list(all_events)
             if scope == "organization":
                 events.append("routing_form_submission.created")
-            hook = resources.webhook_subscription(
+            hook = webhook_subscription(
                 store,
                 uuid,
                 callback_url=f"https://hooks.example.com/calendly/{i}",

@@ -158,7 +158,7 @@ CONTACT_CASES: list[dict[str, Any]] = [
 ]
 
 
-# -- event type writes and event type availability (calendly_sandbox/event_type_writes.py) -------
+# -- event type writes and event type availability (calendly_sandbox/resources/event_types.py)
 def owner_uri(sb: Sandbox) -> str:
     return str(sb.store.current_user["uri"])
 
@@ -365,7 +365,7 @@ EVENT_TYPE_CASES: list[dict[str, Any]] = [
 ]
 
 
-# -- recaps, teams, locations, available and busy times (calendly_sandbox/more_reads.py) ---------
+# -- recaps, teams, locations, available and busy times (calendly_sandbox/resources/)
 ON_FREE = "answered on a Free plan: tests/sandbox/test_more_reads.py checks it against the spec"
 RATE_LIMIT = "the rate limit is the same on every route: checked on /users/me in this module"
 

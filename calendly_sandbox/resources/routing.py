@@ -1,21 +1,41 @@
-"""What happens on Calendly without any API call, beside what invitees do (invitee_actions.py):
-a visitor submits a routing form, and Notetaker finishes the recap of a meeting. Tests call them
-(`sb.submit_routing_form(form_uri, answers)`, `sb.finish_recap(event_uri)`); both are announced
-as webhooks, as Calendly does: routing_form_submission.created to organization-scope
-subscriptions, meeting_recap.created to the meeting's hosts (user scope).
-"""
+"""Routing forms and their submissions: reads, and a visitor's submission, which no API call
+makes (`sb.submit_routing_form(form_uri, answers)`, announced as routing_form_submission.created
+to organization-scope subscriptions)."""
 
 from __future__ import annotations
 
-import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from calendly_sandbox import resources
-from calendly_sandbox.more_reads import recap_of, transcript_of
-from calendly_sandbox.recap_writes import announce_recap
-from calendly_sandbox.store import Resource, Store, uuid_of
-from calendly_sandbox.timefmt import fmt, parse
-from calendly_sandbox.writes import mint_uuid
+from calendly_sandbox.app import Ctx, page, resource
+from calendly_sandbox.resources.invitees import EMPTY_TRACKING
+from calendly_sandbox.store import Resource, Store
+from calendly_sandbox.timefmt import fmt
+from calendly_sandbox.uuids import mint_uuid
+
+
+def list_routing_forms(ctx: Ctx) -> Any:
+    ctx.require_own_org(ctx.params["organization"])
+    return page(ctx, "routing_forms", ctx.sort_order("created_at:asc"))
+
+
+def get_routing_form(ctx: Ctx) -> Any:
+    return resource(ctx.lookup("routing_forms", ctx.path["uuid"], "routing form"))
+
+
+def list_submissions(ctx: Ctx) -> Any:
+    form = ctx.lookup_uri("routing_forms", ctx.params["form"], "routing form", "form")
+    table = ctx.store.routing_form_submissions
+    return page(
+        ctx,
+        "routing_form_submissions",
+        ctx.sort_order("created_at:asc"),
+        lambda u: table[u]["routing_form"] == form["uri"],
+    )
+
+
+def get_submission(ctx: Ctx) -> Any:
+    return resource(ctx.lookup("routing_form_submissions", ctx.path["uuid"], "submission"))
 
 
 def submit_routing_form(
@@ -51,7 +71,7 @@ def submit_routing_form(
             {"question_uuid": q["uuid"], "question": name, "answer": answers.get(name)}
             for name, q in questions.items()
         ],
-        "tracking": dict(resources.EMPTY_TRACKING),
+        "tracking": dict(EMPTY_TRACKING),
         "result": {"type": "event_type", "value": routed_to}
         if routed_to
         else {"type": "custom_message", "value": {"headline": "Thanks!", "body": "We'll call."}},
@@ -65,19 +85,10 @@ def submit_routing_form(
     return submission
 
 
-def finish_recap(store: Store, event_uri: str, *, now: float) -> Resource:
-    """Notetaker's recap of a meeting that has ended, available with its transcript."""
-    event = store.scheduled_events.get(uuid_of(event_uri))
-    if event is None or event["uri"] != event_uri:
-        raise ValueError(f"no scheduled event {event_uri}")
-    if event["status"] != "active" or parse(event["end_time"]) >= now:
-        raise ValueError(f"{event_uri} is not a meeting that took place")
-    if any(r["event"] == event_uri for r in store.meeting_recaps.values()):
-        raise ValueError(f"{event_uri} already has a recap")
-    uuid = mint_uuid(store, "meeting_recap", event_uri)
-    recap = recap_of(store, uuid, event, status="available", created=now, updated=now)
-    store.insert("meeting_recaps", uuid, recap)
-    store.meeting_recap_hosts[uuid] = {m["user"] for m in event["event_memberships"]}
-    store.transcripts[uuid] = transcript_of(recap, random.Random(uuid))
-    announce_recap(store, "meeting_recap.created", uuid)
-    return recap
+# (method, path template, handler). The template is the spec's path: it keys the spec facts.
+ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
+    ("GET", "/routing_forms", list_routing_forms),
+    ("GET", "/routing_forms/{uuid}", get_routing_form),
+    ("GET", "/routing_form_submissions", list_submissions),
+    ("GET", "/routing_form_submissions/{uuid}", get_submission),
+)
