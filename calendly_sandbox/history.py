@@ -13,12 +13,11 @@ from calendly_sandbox.resources.invitees import (
     invitee_body,
 )
 from calendly_sandbox.store import Resource
-from calendly_sandbox.timefmt import fmt, parse
+from calendly_sandbox.timefmt import DAY, fmt, parse
 
 if TYPE_CHECKING:
     from calendly_sandbox.generator import Generator
 
-DAY = 86_400.0
 HOUR = 3_600.0
 PAST_SHARE = 0.7
 WINDOW_DAYS = 120

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from calendly_sandbox.store import Resource
+from calendly_sandbox.timefmt import DAY, fmt, parse
+
+if TYPE_CHECKING:
+    from calendly_sandbox.generator import Generator
+
 from collections.abc import Callable
-from typing import Any
 
 from calendly_sandbox.app import (
     CREATED_ASC,
@@ -17,10 +24,19 @@ from calendly_sandbox.app import (
 )
 from calendly_sandbox.errors import FORBIDDEN_RESOURCE, UPGRADE_ENTERPRISE
 from calendly_sandbox.paging import TokenCodec
-from calendly_sandbox.store import Resource, uuid_of
-from calendly_sandbox.timefmt import fmt
+from calendly_sandbox.store import uuid_of
 
 ACTIVITY_MAX_TOTAL = 10_000
+ACTIVITY_ACTIONS = (
+    ("User", "Login"),
+    ("User", "Add"),
+    ("EventType", "Create"),
+    ("EventType", "Update"),
+    ("Organization", "Update"),
+    ("Invitation", "Send"),
+    ("Routing", "Publish"),
+    ("Workflow", "Enable"),
+)
 
 
 def enterprise_admin(ctx: Ctx) -> None:
@@ -130,3 +146,70 @@ ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
     ("GET", "/activity_log_entries", list_activity_log),
     ("GET", "/outgoing_communications", list_outgoing_communications),
 )
+
+
+# -- seeded data ----------------------------------------------------------------------------------
+def seed_activity_log(gen: Generator, count: int) -> None:
+    rng, store = gen.rng, gen.store
+    org_uri = store.organization["uri"]
+    shared = fmt(gen.past(10, 5))[:23] + "Z"
+    tied = gen.cluster_size(count)
+    for n in range(count):
+        uuid = gen.uuid()
+        actor = rng.choice(gen.users)
+        namespace, action = rng.choice(ACTIVITY_ACTIONS)
+        occurred = fmt(gen.recent())[:23] + "Z"  # the API shows milliseconds here
+        if n < tied:
+            occurred = shared
+        entry: Resource = {
+            "occurred_at": occurred,
+            "actor": {
+                "uri": actor["uri"],
+                "type": "User",
+                "organization": {"uri": org_uri, "role": store.role_of(actor["uri"]) or "user"},
+                "display_name": actor["name"],
+                "alternative_identifier": actor["email"],
+            },
+            "details": {"ip_address": f"203.0.113.{rng.randint(1, 254)}", "via": "web"},
+            "fully_qualified_name": f"{namespace}.{action}",
+            "uri": store.uri("activity_log_entries", uuid),
+            "namespace": namespace,
+            "action": action,
+            "organization": org_uri,
+        }
+        if rng.random() < 0.05:
+            entry["actor"] = {"type": "System", "display_name": "Calendly"}
+        store.insert("activity_log_entries", uuid, entry)
+
+
+def seed_communications(gen: Generator, count: int) -> None:
+    rng, store = gen.rng, gen.store
+    events = list(store.scheduled_events.values())
+    shared = gen.now - 4 * DAY
+    tied = gen.cluster_size(count)
+    early = [e for e in events if parse(e["created_at"]) < shared - 600] or events
+    for n in range(count):
+        uuid = gen.uuid()
+        event = rng.choice(events if n >= tied else early)
+        host = event["event_memberships"][0]
+        sent = min(parse(event["created_at"]) + rng.uniform(1, 600), gen.now - 10)
+        if n < tied:
+            sent = shared
+        sms = rng.random() < 0.3
+        inv_uuid = store.invitees_by_event[event["uri"].rsplit("/", 1)[-1]][0]
+        to = store.invitees[inv_uuid]["email"]
+        comm: dict[str, Any] = {
+            "type": "sms" if sms else "email",
+            "to": "+14155550123" if sms else to,
+            "from": "+14155550100" if sms else "notifications@calendly.com",
+            "subject": None if sms else f"Confirmed: {event['name']}",
+            "body": f"Your meeting {event['name']} is confirmed. À bientôt!",
+            "sender_uri": None if rng.random() < 0.3 else host["user"],
+            "sender_email": None if rng.random() < 0.3 else host["user_email"],
+            "event_type_uri": event["event_type"],
+            "event_uri": event["uri"],
+            "sent_at": fmt(sent),
+            "created_at": fmt(sent - 1),
+            "scheduling_url": "https://calendly.com/" + host["user_email"].split("@")[0],
+        }
+        store.insert("outgoing_communications", uuid, comm)

@@ -26,12 +26,11 @@ from typing import Any
 from calendly_sandbox.app import Ctx, Reply, new_uuid, page, resource
 from calendly_sandbox.errors import ApiError, bad_request
 from calendly_sandbox.store import Resource, Store, uuid_of
-from calendly_sandbox.timefmt import fmt, parse
+from calendly_sandbox.timefmt import DAY, fmt, parse
 from calendly_sandbox.uuids import random_uuid
 
 ALREADY_EXISTS = "Attempt to create a resource that already exists"
 MAX_EMAILS = 10
-DAY = 86_400.0
 CONTACT_FIELDS = (
     "name",
     "emails",

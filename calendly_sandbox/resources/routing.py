@@ -4,13 +4,20 @@ to organization-scope subscriptions)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from calendly_sandbox import names
+from calendly_sandbox.store import Resource
+from calendly_sandbox.timefmt import DAY, fmt
+
+if TYPE_CHECKING:
+    from calendly_sandbox.generator import Generator
+
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from calendly_sandbox.app import Ctx, page, resource
 from calendly_sandbox.resources.invitees import EMPTY_TRACKING
-from calendly_sandbox.store import Resource, Store
-from calendly_sandbox.timefmt import fmt
+from calendly_sandbox.store import Store
 from calendly_sandbox.uuids import mint_uuid
 
 
@@ -92,3 +99,81 @@ ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
     ("GET", "/routing_form_submissions", list_submissions),
     ("GET", "/routing_form_submissions/{uuid}", get_submission),
 )
+
+
+# -- seeded data ----------------------------------------------------------------------------------
+def seed_routing_forms(gen: Generator, forms: int, submissions: int) -> None:
+    rng, store = gen.rng, gen.store
+    form_list: list[Resource] = []
+    for f in range(forms):
+        uuid = gen.uuid()
+        created = gen.past(300, 120)
+        questions = [
+            {
+                "uuid": gen.uuid(),
+                "name": "Name",
+                "type": "name",
+                "required": True,
+                "answer_choices": None,
+            },
+            {
+                "uuid": gen.uuid(),
+                "name": "Email",
+                "type": "email",
+                "required": True,
+                "answer_choices": None,
+            },
+            {
+                "uuid": gen.uuid(),
+                "name": "Team size",
+                "type": "select",
+                "required": False,
+                "answer_choices": ["1-10", "11-50", "51+"],
+            },
+        ]
+        form = {
+            "uri": store.uri("routing_forms", uuid),
+            "organization": store.organization["uri"],
+            "name": names.ROUTING_FORM_NAMES[f % len(names.ROUTING_FORM_NAMES)],
+            "status": "published" if f % 3 else "draft",
+            "questions": questions,
+            "created_at": fmt(created),
+            "updated_at": fmt(created + rng.uniform(0, 100) * DAY),
+        }
+        store.insert("routing_forms", uuid, form)
+        form_list.append(form)
+    for _ in range(submissions):
+        form = rng.choice(form_list)
+        uuid = gen.uuid()
+        at = fmt(gen.recent())
+        _f, _l, name, email = gen.person(rng.randint(0, 10**6))
+        q = form["questions"]
+        result: Resource
+        roll = rng.random()
+        if roll < 0.7 and gen.event_types:
+            result = {"type": "event_type", "value": rng.choice(gen.event_types)["uri"]}
+        elif roll < 0.85:
+            result = {"type": "external_url", "value": "https://example.com/thanks"}
+        else:
+            result = {
+                "type": "custom_message",
+                "value": {"headline": "Merci !", "body": "We will reach out shortly."},
+            }
+        submission = {
+            "uri": store.uri("routing_form_submissions", uuid),
+            "routing_form": form["uri"],
+            "questions_and_answers": [
+                {"question_uuid": q[0]["uuid"], "question": "Name", "answer": name},
+                {"question_uuid": q[1]["uuid"], "question": "Email", "answer": email},
+                {"question_uuid": q[2]["uuid"], "question": "Team size", "answer": None},
+            ],
+            "tracking": gen.tracking(),
+            "result": result,
+            "submitter": None,
+            "submitter_type": None,
+            "created_at": at,
+            "updated_at": at,
+        }
+        store.insert("routing_form_submissions", uuid, submission)
+        if result["type"] == "event_type":
+            gen.submissions.append(submission)

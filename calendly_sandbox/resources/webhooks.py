@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from calendly_sandbox.store import Resource
+from calendly_sandbox.timefmt import fmt
+
+if TYPE_CHECKING:
+    from calendly_sandbox.generator import Generator
+
 from collections.abc import Callable
-from typing import Any
 
 from calendly_sandbox.app import Ctx, Reply, all_of, field_is, new_uuid, page, resource
 from calendly_sandbox.errors import UPGRADE_PAID, ApiError, bad_request
 from calendly_sandbox.resources.activity import log_activity
 from calendly_sandbox.resources.organization import org_member
-from calendly_sandbox.store import Resource, Store
-from calendly_sandbox.timefmt import fmt
+from calendly_sandbox.store import Store
 
 SCOPE_ONLY_EVENTS = {
     "routing_form_submission.created": "organization",
@@ -161,3 +167,34 @@ ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
     ("POST", "/webhook_subscriptions", create_webhook),
     ("DELETE", "/webhook_subscriptions/{webhook_uuid}", delete_webhook),
 )
+
+
+# -- seeded data ----------------------------------------------------------------------------------
+def seed_webhooks(gen: Generator, count: int) -> None:
+    rng, store = gen.rng, gen.store
+    all_events = ["invitee.created", "invitee.canceled", "invitee_no_show.created"]
+    groups = list(store.groups.values())
+    for i in range(count):
+        scope = ("organization", "user", "group")[i % 3]
+        user = rng.choice(gen.users)["uri"] if scope == "user" else None
+        group = rng.choice(groups)["uri"] if scope == "group" else None
+        uuid = gen.uuid()
+        events = list(all_events)
+        if scope == "organization":
+            events.append("routing_form_submission.created")
+        hook = webhook_subscription(
+            store,
+            uuid,
+            callback_url=f"https://hooks.example.com/calendly/{i}",
+            events=events,
+            scope=scope,
+            user=user,
+            group=group,
+            creator=rng.choice(gen.admins)["uri"],
+            created=gen.past(300, 10),
+        )
+        if i % 4 == 3:
+            hook["state"] = "disabled"
+            hook["retry_started_at"] = fmt(gen.past(9, 2))
+            hook["updated_at"] = hook["retry_started_at"]
+        store.insert("webhook_subscriptions", uuid, hook)
