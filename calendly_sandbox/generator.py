@@ -289,18 +289,7 @@ class Generator:
         duration = rng.choice((15, 30, 30, 45, 60, 90))
         created = self.past(500, 60)
         loc_kind = rng.choice(LOCATION_KINDS)
-        questions = [
-            {
-                "name": q,
-                "type": qtype,
-                "position": i,
-                "enabled": True,
-                "required": i == 0,
-                "answer_choices": list(names.ANSWERS[qtype]) if "select" in qtype else [],
-                "include_other": qtype == "multi_select",
-            }
-            for i, (q, qtype) in enumerate(rng.sample(names.QUESTIONS, k=rng.randint(0, 3)))
-        ]
+        questions = self.custom_questions()
         described = rng.random() < 0.6
         event_type: Resource = {
             "active": rng.random() < 0.92,
@@ -343,6 +332,26 @@ class Generator:
         store.insert("event_types", uuid, event_type)
         if event_type["active"]:
             self.event_types.append(event_type)
+        self.add_hosts(event_type, hosts)
+        return event_type
+
+    def custom_questions(self) -> list[Resource]:
+        rng = self.rng
+        return [
+            {
+                "name": q,
+                "type": qtype,
+                "position": i,
+                "enabled": True,
+                "required": i == 0,
+                "answer_choices": list(names.ANSWERS[qtype]) if "select" in qtype else [],
+                "include_other": qtype == "multi_select",
+            }
+            for i, (q, qtype) in enumerate(rng.sample(names.QUESTIONS, k=rng.randint(0, 3)))
+        ]
+
+    def add_hosts(self, event_type: Resource, hosts: list[Resource]) -> None:
+        store = self.store
         self.hosts_of[event_type["uri"]] = hosts
         for host in hosts:
             m_uuid = self.uuid()
@@ -357,7 +366,6 @@ class Generator:
                     "updated_at": event_type["created_at"],
                 },
             )
-        return event_type
 
     def make_availability(self) -> None:
         rng, store = self.rng, self.store

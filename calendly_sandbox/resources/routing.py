@@ -20,6 +20,13 @@ from calendly_sandbox.resources.invitees import EMPTY_TRACKING
 from calendly_sandbox.store import Store
 from calendly_sandbox.uuids import mint_uuid
 
+# (name, type, required, answer choices) of every seeded form's questions
+FORM_QUESTIONS = (
+    ("Name", "name", True, None),
+    ("Email", "email", True, None),
+    ("Team size", "select", False, ("1-10", "11-50", "51+")),
+)
+
 
 def list_routing_forms(ctx: Ctx) -> Any:
     ctx.require_own_org(ctx.params["organization"])
@@ -111,25 +118,12 @@ def seed_routing_forms(gen: Generator, forms: int, submissions: int) -> None:
         questions = [
             {
                 "uuid": gen.uuid(),
-                "name": "Name",
-                "type": "name",
-                "required": True,
-                "answer_choices": None,
-            },
-            {
-                "uuid": gen.uuid(),
-                "name": "Email",
-                "type": "email",
-                "required": True,
-                "answer_choices": None,
-            },
-            {
-                "uuid": gen.uuid(),
-                "name": "Team size",
-                "type": "select",
-                "required": False,
-                "answer_choices": ["1-10", "11-50", "51+"],
-            },
+                "name": name,
+                "type": kind,
+                "required": required,
+                "answer_choices": list(choices) if choices else None,
+            }
+            for name, kind, required, choices in FORM_QUESTIONS
         ]
         form = {
             "uri": store.uri("routing_forms", uuid),
@@ -142,8 +136,13 @@ def seed_routing_forms(gen: Generator, forms: int, submissions: int) -> None:
         }
         store.insert("routing_forms", uuid, form)
         form_list.append(form)
-    for _ in range(submissions):
-        form = rng.choice(form_list)
+    seed_submissions(gen, form_list, submissions)
+
+
+def seed_submissions(gen: Generator, forms: list[Resource], count: int) -> None:
+    rng, store = gen.rng, gen.store
+    for _ in range(count):
+        form = rng.choice(forms)
         uuid = gen.uuid()
         at = fmt(gen.recent())
         _f, _l, name, email = gen.person(rng.randint(0, 10**6))
