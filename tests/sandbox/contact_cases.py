@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from calendly_sandbox import Sandbox
+from tests.sandbox.moments import in_days
 
 NOWHERE = "00000000-0000-4000-8000-000000000000"
 EVERY_PLAN = "contacts are on every plan since 2026-11-19 and scopes are not modeled"
@@ -389,14 +390,6 @@ def a_visible_recap(sb: Sandbox, status: str = "available") -> str:
         for u, r in sorted(sb.store.meeting_recaps.items())
         if r["status"] == status and me in sb.store.meeting_recap_hosts[u]
     )
-
-
-def in_days(days: float) -> str:
-    import time
-
-    from calendly_sandbox.timefmt import fmt
-
-    return fmt(time.time() + days * 86_400)
 
 
 def removed_user_uri(sb: Sandbox) -> str:
