@@ -81,6 +81,10 @@ class Ctx:
         return parse_sort(raw or None, fact.get("sort_fields") or [default.split(":")[0]], default)
 
 
+# (method, path template, handler): a resource module's routes; the template is the spec's path.
+Routes = tuple[tuple[str, str, Callable[[Ctx], Any]], ...]
+
+
 def page(
     ctx: Ctx,
     kind: str,

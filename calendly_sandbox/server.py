@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from calendly_sandbox import facts, validation
-from calendly_sandbox.app import Ctx, Reply
+from calendly_sandbox.app import Ctx, Reply, Routes
 from calendly_sandbox.errors import NATURAL_TITLES, ApiError, error_body
 from calendly_sandbox.faults import Quota
 from calendly_sandbox.resources import ROUTES as RESOURCE_ROUTES
@@ -55,9 +55,7 @@ class Route:
         return f"{self.method} {self.template}"
 
 
-def compile_routes(
-    table: tuple[tuple[str, str, Callable[[Ctx], Any]], ...],
-) -> list[Route]:
+def compile_routes(table: Routes) -> list[Route]:
     routes = []
     for method, template, handler in table:
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)

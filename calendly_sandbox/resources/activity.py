@@ -16,6 +16,7 @@ from calendly_sandbox.app import (
     CREATED_ASC,
     Ctx,
     Predicate,
+    Routes,
     all_of,
     in_window,
     new_uuid,
@@ -141,8 +142,7 @@ def drop_communications(ctx: Ctx, doomed: Callable[[Resource], bool]) -> None:
             store.delete("outgoing_communications", uuid)
 
 
-# (method, path template, handler). The template is the spec's path: it keys the spec facts.
-ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
+ROUTES: Routes = (
     ("GET", "/activity_log_entries", list_activity_log),
     ("GET", "/outgoing_communications", list_outgoing_communications),
 )

@@ -12,12 +12,12 @@ Choices where Calendly is unverified, hardest for a client first:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from calendly_sandbox.app import Ctx, resource
+from calendly_sandbox.app import Ctx, Routes, resource
 from calendly_sandbox.errors import bad_request
 from calendly_sandbox.resources.event_types import WEEKDAYS, schedule_of
 from calendly_sandbox.resources.organization import NOT_IN_ORG, org_member
@@ -141,8 +141,7 @@ def _at(day: date, hhmm: str, zone: timezone | ZoneInfo) -> float:
     return datetime(day.year, day.month, day.day, hours, minutes, tzinfo=zone).timestamp()
 
 
-# (method, path template, handler). The template is the spec's path: it keys the spec facts.
-ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
+ROUTES: Routes = (
     ("GET", "/user_availability_schedules", list_availability),
     ("GET", "/user_availability_schedules/{uuid}", get_availability),
     ("GET", "/user_busy_times", list_busy_times),

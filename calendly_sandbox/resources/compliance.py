@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from calendly_sandbox.app import Ctx, Reply, new_uuid
+from calendly_sandbox.app import Ctx, Reply, Routes, new_uuid
 from calendly_sandbox.errors import UPGRADE_ENTERPRISE, bad_request
 from calendly_sandbox.resources.activity import drop_communications, log_activity
 from calendly_sandbox.store import uuid_of
@@ -88,8 +87,7 @@ def delete_event_data(ctx: Ctx) -> Reply:
     return Reply(202, {})
 
 
-# (method, path template, handler). The template is the spec's path: it keys the spec facts.
-ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
+ROUTES: Routes = (
     ("POST", "/data_compliance/deletion/invitees", delete_invitee_data),
     ("POST", "/data_compliance/deletion/events", delete_event_data),
 )

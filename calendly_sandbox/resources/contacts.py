@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from calendly_sandbox.app import Ctx, Reply, new_uuid, page, resource
+from calendly_sandbox.app import Ctx, Reply, Routes, new_uuid, page, resource
 from calendly_sandbox.errors import ApiError, bad_request
 from calendly_sandbox.store import Resource, Store, uuid_of
 from calendly_sandbox.timefmt import DAY, fmt, parse
@@ -370,7 +370,7 @@ def create_definition(ctx: Ctx) -> Reply:
 
 
 # Literal paths before templated ones: /contacts/custom_field_definitions is not a contact.
-ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
+ROUTES: Routes = (
     ("GET", "/contacts/custom_field_definitions", list_definitions),
     ("POST", "/contacts/custom_field_definitions", create_definition),
     ("GET", "/contacts/custom_field_definitions/{uuid}", get_definition),

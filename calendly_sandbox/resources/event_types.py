@@ -13,7 +13,6 @@ readable like the others.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from calendly_sandbox.app import (
@@ -21,6 +20,7 @@ from calendly_sandbox.app import (
     Ctx,
     Predicate,
     Reply,
+    Routes,
     all_of,
     field_is,
     new_uuid,
@@ -371,8 +371,7 @@ def create_share(ctx: Ctx) -> Reply:
     return Reply(201, resource(share))
 
 
-# (method, path template, handler). The template is the spec's path: it keys the spec facts.
-ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
+ROUTES: Routes = (
     ("GET", "/event_types", list_event_types),
     ("GET", "/event_types/{uuid}", get_event_type),
     ("POST", "/event_types", create_event_type),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from calendly_sandbox.app import (
     Ctx,
     Predicate,
     Reply,
+    Routes,
     all_of,
     body_field,
     field_is,
@@ -263,8 +263,7 @@ def join_or_create_event(ctx: Ctx, event_type: Resource, start: float, start_s: 
     return event
 
 
-# (method, path template, handler). The template is the spec's path: it keys the spec facts.
-ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
+ROUTES: Routes = (
     ("GET", "/scheduled_events", list_scheduled_events),
     ("GET", "/scheduled_events/{uuid}", get_scheduled_event),
     ("POST", "/scheduled_events/{uuid}/cancellation", cancel_event),

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from calendly_sandbox.app import CREATED_ASC, Ctx, all_of, field_is, page, resource
+from calendly_sandbox.app import CREATED_ASC, Ctx, Routes, all_of, field_is, page, resource
 from calendly_sandbox.timefmt import fmt
 
 GROUP_NEEDS_ORG = (
@@ -52,8 +51,7 @@ def drop_group_relationships(ctx: Ctx, owner_uri: str) -> None:
                 group["updated_at"] = fmt(ctx.now())
 
 
-# (method, path template, handler). The template is the spec's path: it keys the spec facts.
-ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
+ROUTES: Routes = (
     ("GET", "/groups", list_groups),
     ("GET", "/groups/{uuid}", get_group),
     ("GET", "/group_relationships", list_group_relationships),

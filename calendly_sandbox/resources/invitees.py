@@ -14,10 +14,19 @@ start)`); both are announced as webhooks, as Calendly does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from calendly_sandbox.app import Ctx, Reply, all_of, body_field, field_is, new_uuid, page, resource
+from calendly_sandbox.app import (
+    Ctx,
+    Reply,
+    Routes,
+    all_of,
+    body_field,
+    field_is,
+    new_uuid,
+    page,
+    resource,
+)
 from calendly_sandbox.deliveries import announce_invitee
 from calendly_sandbox.errors import FORBIDDEN, ApiError, bad_request
 from calendly_sandbox.resources.events import (
@@ -306,8 +315,7 @@ def _cancel(store: Store, invitee: Resource, reason: str | None, now: float) -> 
         event["updated_at"] = fmt(now)
 
 
-# (method, path template, handler). The template is the spec's path: it keys the spec facts.
-ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
+ROUTES: Routes = (
     ("GET", "/scheduled_events/{uuid}/invitees", list_invitees),
     ("GET", "/scheduled_events/{event_uuid}/invitees/{invitee_uuid}", get_invitee),
     ("POST", "/invitees", book_invitee),

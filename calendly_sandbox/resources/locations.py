@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from typing import Any
 
-from calendly_sandbox.app import Ctx
+from calendly_sandbox.app import Ctx, Routes
 from calendly_sandbox.errors import FORBIDDEN
 from calendly_sandbox.resources.organization import org_member
 from calendly_sandbox.store import Store
@@ -35,5 +34,4 @@ def list_locations(ctx: Ctx) -> Any:
     return {"collection": [dict(loc) for loc in ctx.store.user_locations.get(user, [])]}
 
 
-# (method, path template, handler). The template is the spec's path: it keys the spec facts.
-ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (("GET", "/locations", list_locations),)
+ROUTES: Routes = (("GET", "/locations", list_locations),)

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from calendly_sandbox.app import CREATED_ASC, Ctx, Reply, all_of, field_is, new_uuid, page, resource
+from calendly_sandbox.app import (
+    CREATED_ASC,
+    Ctx,
+    Reply,
+    Routes,
+    all_of,
+    field_is,
+    new_uuid,
+    page,
+    resource,
+)
 from calendly_sandbox.errors import FORBIDDEN, ApiError, bad_request
 from calendly_sandbox.resources.activity import log_activity
 from calendly_sandbox.resources.groups import drop_group_relationships
@@ -176,8 +185,7 @@ def revoke_invitation(ctx: Ctx) -> Reply:
     return Reply(204)
 
 
-# (method, path template, handler). The template is the spec's path: it keys the spec facts.
-ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
+ROUTES: Routes = (
     ("GET", "/users/me", get_me),
     ("GET", "/users/{uuid}", get_user),
     ("GET", "/organizations/{uuid}", get_organization),

@@ -13,10 +13,9 @@ rejects unknown top-level keys, as the spec says, and leaves omitted fields as t
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from typing import Any
 
-from calendly_sandbox.app import START_ASC, Ctx, Reply, page, resource
+from calendly_sandbox.app import START_ASC, Ctx, Reply, Routes, page, resource
 from calendly_sandbox.errors import UPGRADE_PAID, ApiError, bad_request
 from calendly_sandbox.store import Resource, Store, uuid_of
 from calendly_sandbox.timefmt import fmt, parse
@@ -237,8 +236,7 @@ def finish_recap(store: Store, event_uri: str, *, now: float) -> Resource:
     return recap
 
 
-# (method, path template, handler). The template is the spec's path: it keys the spec facts.
-ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
+ROUTES: Routes = (
     ("GET", "/meeting_recaps", list_recaps),
     ("GET", "/meeting_recaps/{uuid}", get_recap),
     ("PATCH", "/meeting_recaps/{uuid}", update_recap),

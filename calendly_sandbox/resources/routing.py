@@ -13,9 +13,9 @@ from calendly_sandbox.timefmt import DAY, fmt
 if TYPE_CHECKING:
     from calendly_sandbox.generator import Generator
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
-from calendly_sandbox.app import Ctx, page, resource
+from calendly_sandbox.app import Ctx, Routes, page, resource
 from calendly_sandbox.resources.invitees import EMPTY_TRACKING
 from calendly_sandbox.store import Store
 from calendly_sandbox.uuids import mint_uuid
@@ -99,8 +99,7 @@ def submit_routing_form(
     return submission
 
 
-# (method, path template, handler). The template is the spec's path: it keys the spec facts.
-ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
+ROUTES: Routes = (
     ("GET", "/routing_forms", list_routing_forms),
     ("GET", "/routing_forms/{uuid}", get_routing_form),
     ("GET", "/routing_form_submissions", list_submissions),

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from typing import Any
 
-from calendly_sandbox.app import Ctx, page, resource
+from calendly_sandbox.app import Ctx, Routes, page, resource
 from calendly_sandbox.paging import SortOrder
 from calendly_sandbox.resources.organization import org_member
 from calendly_sandbox.store import Store
@@ -52,8 +51,7 @@ def get_team(ctx: Ctx) -> Any:
     return resource(ctx.lookup("teams", ctx.path["team_uuid"], "team"))
 
 
-# (method, path template, handler). The template is the spec's path: it keys the spec facts.
-ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
+ROUTES: Routes = (
     ("GET", "/teams", list_teams),
     ("GET", "/teams/{team_uuid}", get_team),
 )

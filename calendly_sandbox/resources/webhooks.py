@@ -10,9 +10,8 @@ from calendly_sandbox.timefmt import fmt
 if TYPE_CHECKING:
     from calendly_sandbox.generator import Generator
 
-from collections.abc import Callable
 
-from calendly_sandbox.app import Ctx, Reply, all_of, field_is, new_uuid, page, resource
+from calendly_sandbox.app import Ctx, Reply, Routes, all_of, field_is, new_uuid, page, resource
 from calendly_sandbox.errors import UPGRADE_PAID, ApiError, bad_request
 from calendly_sandbox.resources.activity import log_activity
 from calendly_sandbox.resources.organization import org_member
@@ -160,8 +159,7 @@ def delete_webhook(ctx: Ctx) -> Reply:
     return Reply(204)
 
 
-# (method, path template, handler). The template is the spec's path: it keys the spec facts.
-ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
+ROUTES: Routes = (
     ("GET", "/webhook_subscriptions", list_webhooks),
     ("GET", "/webhook_subscriptions/{webhook_uuid}", get_webhook),
     ("POST", "/webhook_subscriptions", create_webhook),
