@@ -142,12 +142,6 @@ def drop_communications(ctx: Ctx, doomed: Callable[[Resource], bool]) -> None:
             store.delete("outgoing_communications", uuid)
 
 
-ROUTES: Routes = (
-    ("GET", "/activity_log_entries", list_activity_log),
-    ("GET", "/outgoing_communications", list_outgoing_communications),
-)
-
-
 # -- seeded data ----------------------------------------------------------------------------------
 def seed_activity_log(gen: Generator, count: int) -> None:
     rng, store = gen.rng, gen.store
@@ -213,3 +207,9 @@ def seed_communications(gen: Generator, count: int) -> None:
             "scheduling_url": "https://calendly.com/" + host["user_email"].split("@")[0],
         }
         store.insert("outgoing_communications", uuid, comm)
+
+
+ROUTES: Routes = (
+    ("GET", "/activity_log_entries", list_activity_log),
+    ("GET", "/outgoing_communications", list_outgoing_communications),
+)

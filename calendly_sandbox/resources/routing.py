@@ -99,14 +99,6 @@ def submit_routing_form(
     return submission
 
 
-ROUTES: Routes = (
-    ("GET", "/routing_forms", list_routing_forms),
-    ("GET", "/routing_forms/{uuid}", get_routing_form),
-    ("GET", "/routing_form_submissions", list_submissions),
-    ("GET", "/routing_form_submissions/{uuid}", get_submission),
-)
-
-
 # -- seeded data ----------------------------------------------------------------------------------
 def seed_routing_forms(gen: Generator, forms: int, submissions: int) -> None:
     rng, store = gen.rng, gen.store
@@ -175,3 +167,11 @@ def seed_submissions(gen: Generator, forms: list[Resource], count: int) -> None:
         store.insert("routing_form_submissions", uuid, submission)
         if result["type"] == "event_type":
             gen.submissions.append(submission)
+
+
+ROUTES: Routes = (
+    ("GET", "/routing_forms", list_routing_forms),
+    ("GET", "/routing_forms/{uuid}", get_routing_form),
+    ("GET", "/routing_form_submissions", list_submissions),
+    ("GET", "/routing_form_submissions/{uuid}", get_submission),
+)

@@ -159,14 +159,6 @@ def delete_webhook(ctx: Ctx) -> Reply:
     return Reply(204)
 
 
-ROUTES: Routes = (
-    ("GET", "/webhook_subscriptions", list_webhooks),
-    ("GET", "/webhook_subscriptions/{webhook_uuid}", get_webhook),
-    ("POST", "/webhook_subscriptions", create_webhook),
-    ("DELETE", "/webhook_subscriptions/{webhook_uuid}", delete_webhook),
-)
-
-
 # -- seeded data ----------------------------------------------------------------------------------
 def seed_webhooks(gen: Generator, count: int) -> None:
     rng, store = gen.rng, gen.store
@@ -196,3 +188,11 @@ def seed_webhooks(gen: Generator, count: int) -> None:
             hook["retry_started_at"] = fmt(gen.past(9, 2))
             hook["updated_at"] = hook["retry_started_at"]
         store.insert("webhook_subscriptions", uuid, hook)
+
+
+ROUTES: Routes = (
+    ("GET", "/webhook_subscriptions", list_webhooks),
+    ("GET", "/webhook_subscriptions/{webhook_uuid}", get_webhook),
+    ("POST", "/webhook_subscriptions", create_webhook),
+    ("DELETE", "/webhook_subscriptions/{webhook_uuid}", delete_webhook),
+)
