@@ -101,7 +101,7 @@ Behavior
   current refresh token stop working; sb.oauth_revocations counts it) until sb.reauthorize()
   returns a new refresh token. Short-lived access tokens: access_token_ttl (seconds).
 
-Webhooks (calendly_sandbox/webhooks.py; `sb.webhooks`): bookings (POST /invitees), cancellations,
+Webhooks (calendly_sandbox/deliveries.py; `sb.webhooks`): bookings (POST /invitees), cancellations,
 no-shows and their removal are delivered, signed with the subscription's signing_key, to each
 matching active subscription, retried with back-off for 24 hours on a clock tests compress
 (Sandbox(webhook_time_scale=0) freezes it; sb.webhooks.advance(seconds) steps it), then the
@@ -114,8 +114,8 @@ What invitees do on Calendly's pages (no API call does it): sb.cancel_invitee(ur
 sb.reschedule_invitee(uri, new_start) (invitee.canceled with rescheduled=true, then
 invitee.created, old_invitee/new_invitee linked); a group event that keeps other invitees keeps
 its updated_at when one cancels (the case polling cannot see). What else happens there
-(happenings.py): sb.submit_routing_form(form_uri, {question name: answer}, routed_to=None)
-(routing_form_submission.created, organization scope) and sb.finish_recap(event_uri) (an
+(resources/routing.py, resources/recaps.py): sb.submit_routing_form(form_uri, {question name:
+answer}, routed_to=None) (routing_form_submission.created, organization scope) and sb.finish_recap(event_uri) (an
 available recap with its transcript, meeting_recap.created to the hosts' user scope).
 
 Realism (`realism="hard"`, the default; `"lenient"` keeps the older, kinder behaviour so a client

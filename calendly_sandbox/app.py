@@ -12,8 +12,13 @@ from calendly_sandbox.auth import Principal
 from calendly_sandbox.errors import FORBIDDEN, ApiError
 from calendly_sandbox.paging import SortOrder, TokenCodec, build_index, parse_sort, scan
 from calendly_sandbox.store import Resource, Store, uuid_of
+from calendly_sandbox.timefmt import fmt, parse
+from calendly_sandbox.uuids import mint_uuid
 
 PLAN_RANK = {"free": 0, "standard": 1, "teams": 2, "enterprise": 3}
+CREATED_ASC = SortOrder(("created_at",), (False,))
+START_ASC = SortOrder(("start_time",), (False,))
+Predicate = Callable[[str], bool]
 
 
 @dataclass
@@ -76,6 +81,10 @@ class Ctx:
         return parse_sort(raw or None, fact.get("sort_fields") or [default.split(":")[0]], default)
 
 
+# (method, path template, handler): a resource module's routes; the template is the spec's path.
+Routes = tuple[tuple[str, str, Callable[[Ctx], Any]], ...]
+
+
 def page(
     ctx: Ctx,
     kind: str,
@@ -114,3 +123,72 @@ def next_url(ctx: Ctx, token: str) -> str:
 
 def resource(body: Resource) -> dict[str, Any]:
     return {"resource": body}
+
+
+def new_uuid(ctx: Ctx, *parts: object) -> str:
+    """A fresh uuid, deterministic in the store's history (same writes -> same uuids)."""
+    return mint_uuid(ctx.store, ctx.op_key, *parts)
+
+
+def body_field(ctx: Ctx, name: str) -> Any:
+    return ctx.body.get(name) if isinstance(ctx.body, dict) else None
+
+
+# -- filters for list responses -------------------------------------------------------------------
+def all_of(*tests: Predicate | None) -> Predicate | None:
+    active = [t for t in tests if t is not None]
+    if not active:
+        return None
+    if len(active) == 1:
+        return active[0]
+    return lambda uuid: all(t(uuid) for t in active)
+
+
+def field_is(table: dict[str, Resource], field: str, value: Any) -> Predicate | None:
+    if value is None:
+        return None
+    return lambda uuid: table[uuid].get(field) == value
+
+
+def time_window(
+    ctx: Ctx, low_param: str, high_param: str, unit_us: int = 1
+) -> tuple[str | None, str | None]:
+    """Query bounds as stored strings (`unit_us`: the stored precision, in microseconds):
+    (lowest included value, lowest excluded value).
+
+    The spec words min_* as "after this time": hard realism excludes the bound itself,
+    lenient includes it (the sandbox's older reading).
+    """
+    low, high = ctx.params.get(low_param), ctx.params.get(high_param)
+    first: str | None = None
+    if low:
+        micros = to_micros(low)
+        if ctx.store.hard:
+            first = from_micros((micros // unit_us + 1) * unit_us, unit_us)
+        else:
+            first = from_micros(micros // unit_us * unit_us, unit_us)
+    return first, from_micros(to_micros(high) // unit_us * unit_us, unit_us) if high else None
+
+
+def to_micros(text: str) -> int:
+    whole = parse(text)
+    seconds = int(whole // 1)
+    fraction = text.strip().rstrip("zZ").partition(".")[2]
+    digits = "".join(c for c in fraction if c.isdigit())[:6].ljust(6, "0")
+    if "+" in fraction or "-" in fraction:  # an offset after the fraction: trust the float
+        return round(whole * 1_000_000)
+    return seconds * 1_000_000 + int(digits)
+
+
+def from_micros(micros: int, unit_us: int = 1) -> str:
+    text = fmt(micros // 1_000_000)[:-8] + f".{micros % 1_000_000:06d}Z"
+    return text if unit_us == 1 else text[:23] + "Z"
+
+
+def in_window(table: dict[str, Resource], field: str, window: tuple[Any, Any]) -> Predicate | None:
+    low, high = window
+    if low is None and high is None:
+        return None
+    return lambda uuid: (
+        (low is None or table[uuid][field] >= low) and (high is None or table[uuid][field] < high)
+    )

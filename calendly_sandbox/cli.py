@@ -15,7 +15,7 @@ from calendly_sandbox.faults import ANSWER_LOSS_KINDS, FAULT_KINDS, parse_answer
 from calendly_sandbox.sandbox import PLANS, REALISMS, Sandbox, log_line
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="calendly-sandbox",
         description="A local, stateful Calendly API v2 on loopback.",
@@ -72,6 +72,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="hard: what real accounts show; lenient: the older, kinder sandbox",
     )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.events < 1:
         parser.error("--events must be at least 1")

@@ -9,12 +9,15 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from typing import Any
 
-from calendly_sandbox import names, realism, resources
-from calendly_sandbox.history import DAY, WINDOW_DAYS, EventHistory
+from calendly_sandbox import names, realism
+from calendly_sandbox.history import WINDOW_DAYS, EventHistory
+from calendly_sandbox.resources import activity, routing, webhooks
+from calendly_sandbox.resources.invitees import EMPTY_TRACKING
+from calendly_sandbox.resources.organization import invitation_body, membership_user
 from calendly_sandbox.store import Resource, Store
-from calendly_sandbox.timefmt import fmt, parse
+from calendly_sandbox.timefmt import DAY, fmt
+from calendly_sandbox.uuids import random_uuid
 
 PLAN_FIELDS = {  # --plan -> Organization.plan / Organization.stage
     "enterprise": ("enterprise", "paid"),
@@ -25,8 +28,6 @@ PLAN_FIELDS = {  # --plan -> Organization.plan / Organization.stage
 LEGACY_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 LEGACY_SHARE = 0.3  # users and event types created before UUIDs (hard realism)
 OLD_RECORD_DAYS = 60  # hard realism: records older than this may lack later-added keys
-UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-UUID_SET = (0x4000 << 64) | (0x8000 << 48)
 LOCATION_KINDS = (
     "zoom_conference",
     "google_conference",
@@ -38,16 +39,6 @@ LOCATION_KINDS = (
     "ask_invitee",
     "webex_conference",
     "gotomeeting_conference",
-)
-ACTIVITY_ACTIONS = (
-    ("User", "Login"),
-    ("User", "Add"),
-    ("EventType", "Create"),
-    ("EventType", "Update"),
-    ("Organization", "Update"),
-    ("Invitation", "Send"),
-    ("Routing", "Publish"),
-    ("Workflow", "Enable"),
 )
 
 
@@ -94,10 +85,7 @@ class Generator:
 
     # -- helpers -----------------------------------------------------------------------------
     def uuid(self) -> str:
-        """A random (version 4, RFC 4122 variant) uuid from the seeded generator."""
-        n = (self.rng.getrandbits(128) & UUID_CLEAR) | UUID_SET
-        h = f"{n:032x}"
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        return random_uuid(self.rng)
 
     def legacy_id(self) -> str:
         """A 16-character uppercase id, as older Calendly users and event types carry."""
@@ -122,6 +110,10 @@ class Generator:
     def past(self, max_days: float, min_days: float = 0.0) -> float:
         return self.now - self.rng.uniform(min_days, max_days) * DAY
 
+    def recent(self) -> float:
+        """A moment inside the window the seeded meetings span."""
+        return self.past(WINDOW_DAYS)
+
     def person(self, index: int) -> tuple[str, str, str, str]:
         rng = self.rng
         first, last = rng.choice(names.FIRST_NAMES), rng.choice(names.LAST_NAMES)
@@ -138,11 +130,11 @@ class Generator:
         self.make_groups(scale.groups)
         self.make_event_types()
         self.make_availability()
-        self.make_routing_forms(scale.routing_forms, scale.submissions)
+        routing.seed_routing_forms(self, scale.routing_forms, scale.submissions)
         EventHistory(self).make_events(scale.events)
-        self.make_webhooks(scale.webhooks)
-        self.make_activity(scale.activity)
-        self.make_communications(scale.communications)
+        webhooks.seed_webhooks(self, scale.webhooks)
+        activity.seed_activity_log(self, scale.activity)
+        activity.seed_communications(self, scale.communications)
         if self.hard:
             self.age_old_records()
 
@@ -201,7 +193,7 @@ class Generator:
                 {
                     "uri": store.uri("organization_memberships", m_uuid),
                     "role": role,
-                    "user": resources.membership_user(user),
+                    "user": membership_user(user),
                     "organization": store.organization["uri"],
                     "updated_at": user["updated_at"],
                     "created_at": user["created_at"],
@@ -215,7 +207,7 @@ class Generator:
             _f, _l, _n, email = self.person(1000 + i)
             user_uri = self.rng.choice(self.users)["uri"] if status == "accepted" else None
             uuid = self.uuid()
-            inv = resources.invitation(self.store, uuid, email, status, self.past(200, 1), user_uri)
+            inv = invitation_body(self.store, uuid, email, status, self.past(200, 1), user_uri)
             if status != "pending":
                 inv["updated_at"] = fmt(self.past(1, 0.01))
             self.store.insert("organization_invitations", uuid, inv)
@@ -297,18 +289,7 @@ class Generator:
         duration = rng.choice((15, 30, 30, 45, 60, 90))
         created = self.past(500, 60)
         loc_kind = rng.choice(LOCATION_KINDS)
-        questions = [
-            {
-                "name": q,
-                "type": qtype,
-                "position": i,
-                "enabled": True,
-                "required": i == 0,
-                "answer_choices": list(names.ANSWERS[qtype]) if "select" in qtype else [],
-                "include_other": qtype == "multi_select",
-            }
-            for i, (q, qtype) in enumerate(rng.sample(names.QUESTIONS, k=rng.randint(0, 3)))
-        ]
+        questions = self.custom_questions()
         described = rng.random() < 0.6
         event_type: Resource = {
             "active": rng.random() < 0.92,
@@ -351,6 +332,26 @@ class Generator:
         store.insert("event_types", uuid, event_type)
         if event_type["active"]:
             self.event_types.append(event_type)
+        self.add_hosts(event_type, hosts)
+        return event_type
+
+    def custom_questions(self) -> list[Resource]:
+        rng = self.rng
+        return [
+            {
+                "name": q,
+                "type": qtype,
+                "position": i,
+                "enabled": True,
+                "required": i == 0,
+                "answer_choices": list(names.ANSWERS[qtype]) if "select" in qtype else [],
+                "include_other": qtype == "multi_select",
+            }
+            for i, (q, qtype) in enumerate(rng.sample(names.QUESTIONS, k=rng.randint(0, 3)))
+        ]
+
+    def add_hosts(self, event_type: Resource, hosts: list[Resource]) -> None:
+        store = self.store
         self.hosts_of[event_type["uri"]] = hosts
         for host in hosts:
             m_uuid = self.uuid()
@@ -365,7 +366,6 @@ class Generator:
                     "updated_at": event_type["created_at"],
                 },
             )
-        return event_type
 
     def make_availability(self) -> None:
         rng, store = self.rng, self.store
@@ -397,86 +397,10 @@ class Generator:
                     },
                 )
 
-    def make_routing_forms(self, forms: int, submissions: int) -> None:
-        rng, store = self.rng, self.store
-        form_list: list[Resource] = []
-        for f in range(forms):
-            uuid = self.uuid()
-            created = self.past(300, 120)
-            questions = [
-                {
-                    "uuid": self.uuid(),
-                    "name": "Name",
-                    "type": "name",
-                    "required": True,
-                    "answer_choices": None,
-                },
-                {
-                    "uuid": self.uuid(),
-                    "name": "Email",
-                    "type": "email",
-                    "required": True,
-                    "answer_choices": None,
-                },
-                {
-                    "uuid": self.uuid(),
-                    "name": "Team size",
-                    "type": "select",
-                    "required": False,
-                    "answer_choices": ["1-10", "11-50", "51+"],
-                },
-            ]
-            form = {
-                "uri": store.uri("routing_forms", uuid),
-                "organization": store.organization["uri"],
-                "name": names.ROUTING_FORM_NAMES[f % len(names.ROUTING_FORM_NAMES)],
-                "status": "published" if f % 3 else "draft",
-                "questions": questions,
-                "created_at": fmt(created),
-                "updated_at": fmt(created + rng.uniform(0, 100) * DAY),
-            }
-            store.insert("routing_forms", uuid, form)
-            form_list.append(form)
-        for _ in range(submissions):
-            form = rng.choice(form_list)
-            uuid = self.uuid()
-            at = fmt(self.past(WINDOW_DAYS))
-            _f, _l, name, email = self.person(rng.randint(0, 10**6))
-            q = form["questions"]
-            result: Resource
-            roll = rng.random()
-            if roll < 0.7 and self.event_types:
-                result = {"type": "event_type", "value": rng.choice(self.event_types)["uri"]}
-            elif roll < 0.85:
-                result = {"type": "external_url", "value": "https://example.com/thanks"}
-            else:
-                result = {
-                    "type": "custom_message",
-                    "value": {"headline": "Merci !", "body": "We will reach out shortly."},
-                }
-            submission = {
-                "uri": store.uri("routing_form_submissions", uuid),
-                "routing_form": form["uri"],
-                "questions_and_answers": [
-                    {"question_uuid": q[0]["uuid"], "question": "Name", "answer": name},
-                    {"question_uuid": q[1]["uuid"], "question": "Email", "answer": email},
-                    {"question_uuid": q[2]["uuid"], "question": "Team size", "answer": None},
-                ],
-                "tracking": self.tracking(),
-                "result": result,
-                "submitter": None,
-                "submitter_type": None,
-                "created_at": at,
-                "updated_at": at,
-            }
-            store.insert("routing_form_submissions", uuid, submission)
-            if result["type"] == "event_type":
-                self.submissions.append(submission)
-
     def tracking(self) -> Resource:
         rng = self.rng
         if rng.random() < 0.65:
-            return dict(resources.EMPTY_TRACKING)
+            return dict(EMPTY_TRACKING)
         return {
             "utm_campaign": rng.choice(names.UTM_CAMPAIGNS),
             "utm_source": rng.choice(names.UTM_SOURCES),
@@ -487,98 +411,6 @@ class Generator:
         }
 
     # -- the rest ------------------------------------------------------------------------------
-    def make_webhooks(self, count: int) -> None:
-        rng, store = self.rng, self.store
-        all_events = ["invitee.created", "invitee.canceled", "invitee_no_show.created"]
-        groups = list(store.groups.values())
-        for i in range(count):
-            scope = ("organization", "user", "group")[i % 3]
-            user = rng.choice(self.users)["uri"] if scope == "user" else None
-            group = rng.choice(groups)["uri"] if scope == "group" else None
-            uuid = self.uuid()
-            events = list(all_events)
-            if scope == "organization":
-                events.append("routing_form_submission.created")
-            hook = resources.webhook_subscription(
-                store,
-                uuid,
-                callback_url=f"https://hooks.example.com/calendly/{i}",
-                events=events,
-                scope=scope,
-                user=user,
-                group=group,
-                creator=rng.choice(self.admins)["uri"],
-                created=self.past(300, 10),
-            )
-            if i % 4 == 3:
-                hook["state"] = "disabled"
-                hook["retry_started_at"] = fmt(self.past(9, 2))
-                hook["updated_at"] = hook["retry_started_at"]
-            store.insert("webhook_subscriptions", uuid, hook)
-
-    def make_activity(self, count: int) -> None:
-        rng, store = self.rng, self.store
-        org_uri = store.organization["uri"]
-        shared = fmt(self.past(10, 5))[:23] + "Z"
-        tied = self.cluster_size(count)
-        for n in range(count):
-            uuid = self.uuid()
-            actor = rng.choice(self.users)
-            namespace, action = rng.choice(ACTIVITY_ACTIONS)
-            occurred = fmt(self.past(WINDOW_DAYS))[:23] + "Z"  # the API shows milliseconds here
-            if n < tied:
-                occurred = shared
-            entry: Resource = {
-                "occurred_at": occurred,
-                "actor": {
-                    "uri": actor["uri"],
-                    "type": "User",
-                    "organization": {"uri": org_uri, "role": store.role_of(actor["uri"]) or "user"},
-                    "display_name": actor["name"],
-                    "alternative_identifier": actor["email"],
-                },
-                "details": {"ip_address": f"203.0.113.{rng.randint(1, 254)}", "via": "web"},
-                "fully_qualified_name": f"{namespace}.{action}",
-                "uri": store.uri("activity_log_entries", uuid),
-                "namespace": namespace,
-                "action": action,
-                "organization": org_uri,
-            }
-            if rng.random() < 0.05:
-                entry["actor"] = {"type": "System", "display_name": "Calendly"}
-            store.insert("activity_log_entries", uuid, entry)
-
-    def make_communications(self, count: int) -> None:
-        rng, store = self.rng, self.store
-        events = list(store.scheduled_events.values())
-        shared = self.now - 4 * DAY
-        tied = self.cluster_size(count)
-        early = [e for e in events if parse(e["created_at"]) < shared - 600] or events
-        for n in range(count):
-            uuid = self.uuid()
-            event = rng.choice(events if n >= tied else early)
-            host = event["event_memberships"][0]
-            sent = min(parse(event["created_at"]) + rng.uniform(1, 600), self.now - 10)
-            if n < tied:
-                sent = shared
-            sms = rng.random() < 0.3
-            inv_uuid = store.invitees_by_event[event["uri"].rsplit("/", 1)[-1]][0]
-            to = store.invitees[inv_uuid]["email"]
-            comm: dict[str, Any] = {
-                "type": "sms" if sms else "email",
-                "to": "+14155550123" if sms else to,
-                "from": "+14155550100" if sms else "notifications@calendly.com",
-                "subject": None if sms else f"Confirmed: {event['name']}",
-                "body": f"Your meeting {event['name']} is confirmed. À bientôt!",
-                "sender_uri": None if rng.random() < 0.3 else host["user"],
-                "sender_email": None if rng.random() < 0.3 else host["user_email"],
-                "event_type_uri": event["event_type"],
-                "event_uri": event["uri"],
-                "sent_at": fmt(sent),
-                "created_at": fmt(sent - 1),
-                "scheduling_url": "https://calendly.com/" + host["user_email"].split("@")[0],
-            }
-            store.insert("outgoing_communications", uuid, comm)
 
     def age_old_records(self) -> None:
         """Hard realism: half the records older than OLD_RECORD_DAYS lack the keys Calendly

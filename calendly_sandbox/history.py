@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from calendly_sandbox import names, resources
+from calendly_sandbox import names
+from calendly_sandbox.resources.events import cancellation, event_location, scheduled_event
+from calendly_sandbox.resources.invitees import (
+    attach_invitee,
+    invitee_body,
+)
 from calendly_sandbox.store import Resource
-from calendly_sandbox.timefmt import fmt, parse
+from calendly_sandbox.timefmt import DAY, fmt, parse
 
 if TYPE_CHECKING:
     from calendly_sandbox.generator import Generator
 
-DAY = 86_400.0
 HOUR = 3_600.0
 PAST_SHARE = 0.7
 WINDOW_DAYS = 120
@@ -80,14 +84,14 @@ class EventHistory:
         location_kind = (event_type["locations"] or [{"kind": "custom"}])[0]["kind"]
         hosts = self.gen.hosts_of[event_type["uri"]]
         host = [rng.choice(hosts)] if event_type["pooling_type"] else hosts
-        event = resources.scheduled_event(
+        event = scheduled_event(
             store,
             uuid,
             event_type,
             host,
             start,
             created,
-            resources.event_location(
+            event_location(
                 location_kind, None, uuid, hard=self.hard, processing=rng.random() < 0.3
             ),
             limit=10 if event_type["kind"] == "group" else 1,
@@ -119,7 +123,7 @@ class EventHistory:
         first, last, name, email = self.gen.person(rng.randint(0, 10**7))
         split_name = rng.random() < 0.5
         uuid = self.gen.uuid()
-        inv = resources.invitee(
+        inv = invitee_body(
             store,
             uuid,
             event,
@@ -169,7 +173,7 @@ class EventHistory:
             submission["submitter_type"] = "Invitee"
             inv["routing_form_submission"] = submission["uri"]
         store.insert("invitees", uuid, inv)
-        resources.attach_invitee(event, inv)
+        attach_invitee(event, inv)
         _bump(event, inv["created_at"])
         return inv
 
@@ -181,7 +185,7 @@ class EventHistory:
         invitee_name = invitees[0]["name"] or invitees[0]["email"]
         canceler = event["event_memberships"][0]["user_name"] if by_host else invitee_name
         reason = rng.choice(names.CANCEL_REASONS)
-        record = resources.cancellation(canceler, reason, "host" if by_host else "invitee", at)
+        record = cancellation(canceler, reason, "host" if by_host else "invitee", at)
         at_s = record["created_at"]
         if whole_event:
             event["status"] = "canceled"

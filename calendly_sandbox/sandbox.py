@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
 
-from calendly_sandbox import happenings, invitee_actions
+from calendly_sandbox import resources
 from calendly_sandbox.auth import TokenBook
-from calendly_sandbox.contacts import seed_contacts
+from calendly_sandbox.deliveries import WebhookDispatcher
 from calendly_sandbox.faults import (
     FAULT_KINDS,
     AnswerLosses,
@@ -23,12 +23,11 @@ from calendly_sandbox.faults import (
     SchedulingApiLimiter,
 )
 from calendly_sandbox.generator import PLAN_FIELDS, generate
-from calendly_sandbox.more_reads import seed_more
 from calendly_sandbox.paging import TokenCodec
+from calendly_sandbox.resources import invitees, recaps, routing
 from calendly_sandbox.server import LoggedRequest, Outgoing, SandboxHTTPServer, encode
 from calendly_sandbox.store import Store
 from calendly_sandbox.timefmt import fmt
-from calendly_sandbox.webhooks import WebhookDispatcher
 
 PLANS = tuple(PLAN_FIELDS)
 #: "hard": what real accounts can show (the default; see the package docstring);
@@ -121,8 +120,7 @@ class Sandbox:
             generate(
                 self.store, seed=self.seed, events=self.events, now=self.anchor, plan=self.plan
             )
-            seed_contacts(self.store, self.seed, self.anchor)
-            seed_more(self.store, self.seed, self.anchor)
+            resources.seed(self.store, self.seed, self.anchor)
         finally:
             if collecting:
                 gc.enable()
@@ -280,20 +278,16 @@ class Sandbox:
         headers = {"Cache-Control": "no-store", **self.limiter.peek("oauth").headers()}
         return Outgoing(status, encode(payload), headers)
 
-    # -- what invitees do on Calendly's pages (calendly_sandbox/invitee_actions.py) -----------
+    # -- what invitees do on Calendly's pages (calendly_sandbox/resources/invitees.py) -----------
     def cancel_invitee(self, invitee_uri: str, reason: str | None = None) -> dict[str, Any]:
         """The invitee cancels their own booking (announced as invitee.canceled)."""
         with self.store.lock:
-            return invitee_actions.cancel_invitee(
-                self.store, invitee_uri, reason=reason, now=self.clock()
-            )
+            return invitees.cancel_invitee(self.store, invitee_uri, reason=reason, now=self.clock())
 
     def reschedule_invitee(self, invitee_uri: str, new_start: float) -> dict[str, Any]:
         """The invitee moves their booking to `new_start` (epoch seconds); the new invitee."""
         with self.store.lock:
-            return invitee_actions.reschedule_invitee(
-                self.store, invitee_uri, new_start, now=self.clock()
-            )
+            return invitees.reschedule_invitee(self.store, invitee_uri, new_start, now=self.clock())
 
     def submit_routing_form(
         self, form_uri: str, answers: dict[str, str | None], routed_to: str | None = None
@@ -301,14 +295,14 @@ class Sandbox:
         """A visitor submits a published routing form (announced as
         routing_form_submission.created); `routed_to`: the event type it routes to."""
         with self.store.lock:
-            return happenings.submit_routing_form(
+            return routing.submit_routing_form(
                 self.store, form_uri, answers, routed_to=routed_to, now=self.clock()
             )
 
     def finish_recap(self, event_uri: str) -> dict[str, Any]:
         """Notetaker finishes the recap of a meeting that took place (meeting_recap.created)."""
         with self.store.lock:
-            return happenings.finish_recap(self.store, event_uri, now=self.clock())
+            return recaps.finish_recap(self.store, event_uri, now=self.clock())
 
     # -- helpers used by the server ----------------------------------------------------------
     @staticmethod

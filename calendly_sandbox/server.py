@@ -21,15 +21,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from calendly_sandbox import facts, validation
-from calendly_sandbox.app import Ctx, Reply
-from calendly_sandbox.contacts import CONTACT_ROUTES
+from calendly_sandbox.app import Ctx, Reply, Routes
 from calendly_sandbox.errors import NATURAL_TITLES, ApiError, error_body
-from calendly_sandbox.event_type_writes import EVENT_TYPE_WRITE_ROUTES
 from calendly_sandbox.faults import Quota
-from calendly_sandbox.more_reads import MORE_READ_ROUTES
-from calendly_sandbox.reads import READ_ROUTES
-from calendly_sandbox.recap_writes import RECAP_WRITE_ROUTES
-from calendly_sandbox.writes import WRITE_ROUTES
+from calendly_sandbox.resources import ROUTES as RESOURCE_ROUTES
 
 if TYPE_CHECKING:
     from calendly_sandbox.sandbox import Sandbox
@@ -60,9 +55,7 @@ class Route:
         return f"{self.method} {self.template}"
 
 
-def compile_routes(
-    table: tuple[tuple[str, str, Callable[[Ctx], Any]], ...],
-) -> list[Route]:
+def compile_routes(table: Routes) -> list[Route]:
     routes = []
     for method, template, handler in table:
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
@@ -70,14 +63,7 @@ def compile_routes(
     return routes
 
 
-ROUTES = compile_routes(
-    CONTACT_ROUTES
-    + EVENT_TYPE_WRITE_ROUTES
-    + MORE_READ_ROUTES
-    + RECAP_WRITE_ROUTES
-    + READ_ROUTES
-    + WRITE_ROUTES
-)
+ROUTES = compile_routes(RESOURCE_ROUTES)
 
 
 def match(method: str, path: str) -> tuple[Route | None, dict[str, str]]:

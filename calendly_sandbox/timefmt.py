@@ -9,6 +9,7 @@ import time
 from datetime import datetime, timezone
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+DAY = 86_400.0  # seconds
 
 
 def fmt(ts: float) -> str:

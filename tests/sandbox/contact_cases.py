@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from calendly_sandbox import Sandbox
+from tests.sandbox.moments import in_days
 
 NOWHERE = "00000000-0000-4000-8000-000000000000"
 EVERY_PLAN = "contacts are on every plan since 2026-11-19 and scopes are not modeled"
@@ -158,7 +159,7 @@ CONTACT_CASES: list[dict[str, Any]] = [
 ]
 
 
-# -- event type writes and event type availability (calendly_sandbox/event_type_writes.py) -------
+# -- event type writes and event type availability (calendly_sandbox/resources/event_types.py)
 def owner_uri(sb: Sandbox) -> str:
     return str(sb.store.current_user["uri"])
 
@@ -365,7 +366,7 @@ EVENT_TYPE_CASES: list[dict[str, Any]] = [
 ]
 
 
-# -- recaps, teams, locations, available and busy times (calendly_sandbox/more_reads.py) ---------
+# -- recaps, teams, locations, available and busy times (calendly_sandbox/resources/)
 ON_FREE = "answered on a Free plan: tests/sandbox/test_more_reads.py checks it against the spec"
 RATE_LIMIT = "the rate limit is the same on every route: checked on /users/me in this module"
 
@@ -389,14 +390,6 @@ def a_visible_recap(sb: Sandbox, status: str = "available") -> str:
         for u, r in sorted(sb.store.meeting_recaps.items())
         if r["status"] == status and me in sb.store.meeting_recap_hosts[u]
     )
-
-
-def in_days(days: float) -> str:
-    import time
-
-    from calendly_sandbox.timefmt import fmt
-
-    return fmt(time.time() + days * 86_400)
 
 
 def removed_user_uri(sb: Sandbox) -> str:

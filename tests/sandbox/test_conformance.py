@@ -15,6 +15,7 @@ from calendly_sandbox import Sandbox, facts
 from calendly_sandbox.server import ROUTES, match
 from calendly_sandbox.store import uuid_of
 from calendly_sandbox.timefmt import fmt
+from tests.sandbox.conftest import OwnSandbox
 from tests.sandbox.contact_cases import (
     CONTACT_CANNOT_HAPPEN,
     CONTACT_CASES,
@@ -23,6 +24,7 @@ from tests.sandbox.contact_cases import (
     MORE_READ_CANNOT_HAPPEN,
     MORE_READ_CASES,
 )
+from tests.sandbox.moments import slot
 from tests.sandbox.spec_check import SpecChecker, checked_session
 
 NOWHERE = "00000000-0000-4000-8000-000000000000"
@@ -154,11 +156,6 @@ def removed_user(sb: Sandbox) -> str:
 
 def owner_membership(sb: Sandbox) -> str:
     return first(sb, "organization_memberships", lambda m: m["role"] == "owner")
-
-
-def slot(days: float) -> str:
-    start = time.time() + days * 86_400
-    return fmt(start - start % 900)
 
 
 def hook_body(sb: Sandbox) -> dict[str, Any]:
@@ -947,10 +944,10 @@ def test_server_errors_are_spec_shaped_on_every_route(op_key, spec, failing_sand
     OBSERVED.update((op_key, status) for status in statuses)
 
 
-def test_free_plan_may_book_since_2026_11_03(spec: SpecChecker) -> None:
+def test_free_plan_may_book_since_2026_11_03(own_sandbox: OwnSandbox) -> None:
     """The spec's note (Free answers 403) is outdated: the release note opens it to every plan."""
-    with Sandbox(seed=11, events=10, plan="free") as sb, checked_session(spec, sb.token) as api:
-        response = api.post(sb.base_url + "/invitees", json=booking(sb), timeout=30)
+    sb, api = own_sandbox(seed=11, events=10, plan="free")
+    response = api.post(sb.base_url + "/invitees", json=booking(sb), timeout=30)
     assert response.status_code == 201, response.text
     assert response.json()["resource"]["email"] == "aegir@example.is"
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from calendly_sandbox import Sandbox
-from tests.sandbox.pages import next_token
+from tests.sandbox.pages import bearer_session, every_page
 
 
 @pytest.fixture(scope="module")
@@ -22,23 +22,11 @@ def sb() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def api(sb: Sandbox) -> requests.Session:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {sb.token}"
-    return session
+    return bearer_session(sb.token)
 
 
 def listing(api: requests.Session, sb: Sandbox, **params: Any) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    query = dict(params)
-    while True:
-        response = api.get(sb.base_url + "/contacts", params=query, timeout=30)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        rows += body["collection"]
-        token = next_token(body)
-        if not token:
-            return rows
-        query["page_token"] = token
+    return every_page(api, sb.base_url + "/contacts", **params)
 
 
 def test_filters_exact_partial_and_comma_lists(api: requests.Session, sb: Sandbox) -> None:

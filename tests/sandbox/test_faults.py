@@ -131,11 +131,11 @@ def test_oauth_token_endpoint_is_spared_by_default():
         assert sb.faults_injected == []
 
 
-def test_latency_keeps_answers_intact(spec):
-    with Sandbox(seed=9, events=10, latency_ms=20) as sb, checked_session(spec, sb.token) as api:
-        assert api.get(sb.base_url + "/users/me", timeout=30).json()["resource"] == (
-            sb.store.current_user
-        )
+def test_latency_keeps_answers_intact(own_sandbox):
+    sb, api = own_sandbox(seed=9, events=10, latency_ms=20)
+    assert api.get(sb.base_url + "/users/me", timeout=30).json()["resource"] == (
+        sb.store.current_user
+    )
 
 
 def _cancel(sb: Sandbox, event_uuid: str, timeout: float = 30) -> requests.Response:

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from calendly_sandbox import Sandbox
-from calendly_sandbox.timefmt import fmt
+from tests.sandbox.moments import slot
 from tests.sandbox.spec_check import checked_session
 
 ENTERPRISE = "Please upgrade your Calendly account to Enterprise."
@@ -78,29 +78,27 @@ def test_plan_default_limits_and_off():
 
 
 @pytest.mark.parametrize("plan", ["teams", "standard"])
-def test_paid_non_enterprise_plans(spec, plan):
-    with Sandbox(seed=4, events=20, plan=plan) as sb, checked_session(spec, sb.token) as api:
-        org = sb.store.organization["uri"]
-        assert (
-            api.get(sb.base_url + f"/organizations/{org.rsplit('/', 1)[1]}").json()["resource"][
-                "plan"
-            ]
-            == plan
-        )
-        for path in ("/activity_log_entries", "/outgoing_communications"):
-            response = api.get(sb.base_url + path, params={"organization": org}, timeout=30)
-            assert response.status_code == 403
-            assert response.json()["message"] == ENTERPRISE
-        deletion = api.post(
-            sb.base_url + "/data_compliance/deletion/invitees", json={"emails": ["a@b.example"]}
-        )
-        assert deletion.status_code == 403
-        assert deletion.json()["message"] == ENTERPRISE
-        hooks = api.get(
-            sb.base_url + "/webhook_subscriptions",
-            params={"organization": org, "scope": "organization"},
-        )
-        assert hooks.status_code == 200
+def test_paid_non_enterprise_plans(own_sandbox, plan):
+    sb, api = own_sandbox(seed=4, events=20, plan=plan)
+    org = sb.store.organization["uri"]
+    assert (
+        api.get(sb.base_url + f"/organizations/{org.rsplit('/', 1)[1]}").json()["resource"]["plan"]
+        == plan
+    )
+    for path in ("/activity_log_entries", "/outgoing_communications"):
+        response = api.get(sb.base_url + path, params={"organization": org}, timeout=30)
+        assert response.status_code == 403
+        assert response.json()["message"] == ENTERPRISE
+    deletion = api.post(
+        sb.base_url + "/data_compliance/deletion/invitees", json={"emails": ["a@b.example"]}
+    )
+    assert deletion.status_code == 403
+    assert deletion.json()["message"] == ENTERPRISE
+    hooks = api.get(
+        sb.base_url + "/webhook_subscriptions",
+        params={"organization": org, "scope": "organization"},
+    )
+    assert hooks.status_code == 200
 
 
 def subscribe(api, sb, events, scope="organization"):
@@ -118,67 +116,66 @@ def subscribe(api, sb, events, scope="organization"):
     )
 
 
-def test_free_plan_has_webhooks_and_the_scheduling_api_since_2026_11_03(spec):
-    with Sandbox(seed=4, events=20, plan="free") as sb, checked_session(spec, sb.token) as api:
-        org_resource = sb.store.organization
-        assert (org_resource["plan"], org_resource["stage"]) == ("basic", "free")
-        org = org_resource["uri"]
-        created = subscribe(api, sb, ["invitee.created", "contact.created"])
-        assert created.status_code == 201, created.text
-        listed = api.get(
-            sb.base_url + "/webhook_subscriptions",
-            params={"organization": org, "scope": "organization"},
-        )
-        assert listed.status_code == 200
-        assert created.json()["resource"]["uri"] in [h["uri"] for h in listed.json()["collection"]]
-        assert api.get(created.json()["resource"]["uri"]).status_code == 200
-        event_type = next(t for t in sb.store.event_types.values() if t["active"])
-        start = time.time() + 3 * 86_400
-        booked = api.post(
-            sb.base_url + "/invitees",
-            json={
-                "event_type": event_type["uri"],
-                "start_time": fmt(start - start % 900),
-                "invitee": {"name": "Free Rider", "email": "f@example.com", "timezone": "UTC"},
-            },
-        )
-        assert booked.status_code == 201, booked.text
-        assert api.delete(created.json()["resource"]["uri"]).status_code == 204
+def test_free_plan_has_webhooks_and_the_scheduling_api_since_2026_11_03(own_sandbox):
+    sb, api = own_sandbox(seed=4, events=20, plan="free")
+    org_resource = sb.store.organization
+    assert (org_resource["plan"], org_resource["stage"]) == ("basic", "free")
+    org = org_resource["uri"]
+    created = subscribe(api, sb, ["invitee.created", "contact.created"])
+    assert created.status_code == 201, created.text
+    listed = api.get(
+        sb.base_url + "/webhook_subscriptions",
+        params={"organization": org, "scope": "organization"},
+    )
+    assert listed.status_code == 200
+    assert created.json()["resource"]["uri"] in [h["uri"] for h in listed.json()["collection"]]
+    assert api.get(created.json()["resource"]["uri"]).status_code == 200
+    event_type = next(t for t in sb.store.event_types.values() if t["active"])
+    booked = api.post(
+        sb.base_url + "/invitees",
+        json={
+            "event_type": event_type["uri"],
+            "start_time": slot(3),
+            "invitee": {"name": "Free Rider", "email": "f@example.com", "timezone": "UTC"},
+        },
+    )
+    assert booked.status_code == 201, booked.text
+    assert api.delete(created.json()["resource"]["uri"]).status_code == 204
 
 
 @pytest.mark.parametrize(
     ("plan", "routing", "recaps"),
     [("free", 403, 403), ("standard", 403, 201), ("teams", 201, 201)],
 )
-def test_webhook_events_of_a_plan_feature_need_its_plan(spec, plan, routing, recaps):
-    with Sandbox(seed=4, events=20, plan=plan) as sb, checked_session(spec, sb.token) as api:
-        answers = {
-            "routing": subscribe(api, sb, ["routing_form_submission.created"]),
-            "recaps": subscribe(api, sb, ["meeting_recap.created"], scope="user"),
-        }
-        assert {k: a.status_code for k, a in answers.items()} == {
-            "routing": routing,
-            "recaps": recaps,
-        }
-        for answer in answers.values():
-            if answer.status_code == 403:
-                assert answer.json()["message"] == PAID
-        stored = {h["callback_url"] for h in sb.store.webhook_subscriptions.values()}
-        for kind, answer in answers.items():
-            url = json.loads(answer.request.body)["url"]
-            assert (url in stored) == (answer.status_code == 201), f"{kind}: refused yet stored"
+def test_webhook_events_of_a_plan_feature_need_its_plan(own_sandbox, plan, routing, recaps):
+    sb, api = own_sandbox(seed=4, events=20, plan=plan)
+    answers = {
+        "routing": subscribe(api, sb, ["routing_form_submission.created"]),
+        "recaps": subscribe(api, sb, ["meeting_recap.created"], scope="user"),
+    }
+    assert {k: a.status_code for k, a in answers.items()} == {
+        "routing": routing,
+        "recaps": recaps,
+    }
+    for answer in answers.values():
+        if answer.status_code == 403:
+            assert answer.json()["message"] == PAID
+    stored = {h["callback_url"] for h in sb.store.webhook_subscriptions.values()}
+    for kind, answer in answers.items():
+        url = json.loads(answer.request.body)["url"]
+        assert (url in stored) == (answer.status_code == 201), f"{kind}: refused yet stored"
 
 
-def test_plan_can_change_at_runtime(spec):
-    with Sandbox(seed=4, events=20) as sb, checked_session(spec, sb.token) as api:
-        org = sb.store.organization["uri"]
-        params = {"organization": org}
-        assert api.get(sb.base_url + "/activity_log_entries", params=params).status_code == 200
-        sb.configure(plan="teams")
-        assert api.get(sb.base_url + "/activity_log_entries", params=params).status_code == 403
-        assert api.get(org).json()["resource"]["plan"] == "teams"
-        sb.configure(plan="enterprise")
-        assert api.get(sb.base_url + "/activity_log_entries", params=params).status_code == 200
+def test_plan_can_change_at_runtime(own_sandbox):
+    sb, api = own_sandbox(seed=4, events=20)
+    org = sb.store.organization["uri"]
+    params = {"organization": org}
+    assert api.get(sb.base_url + "/activity_log_entries", params=params).status_code == 200
+    sb.configure(plan="teams")
+    assert api.get(sb.base_url + "/activity_log_entries", params=params).status_code == 403
+    assert api.get(org).json()["resource"]["plan"] == "teams"
+    sb.configure(plan="enterprise")
+    assert api.get(sb.base_url + "/activity_log_entries", params=params).status_code == 200
 
 
 def test_bad_settings_are_rejected_with_their_name():

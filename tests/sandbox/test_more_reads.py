@@ -4,30 +4,14 @@ refusals; the rules of the forward-looking ranges."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import requests
 
 from calendly_sandbox import Sandbox
-from calendly_sandbox.timefmt import fmt
-from tests.sandbox.pages import next_token
-from tests.sandbox.spec_check import SpecChecker, checked_session
-
-
-def in_days(days: float) -> str:
-    return fmt(time.time() + days * 86_400)
-
-
-def every_page(api: requests.Session, url: str, **params: str) -> list[dict]:
-    rows: list[dict] = []
-    while True:
-        body = api.get(url, params=params, timeout=30).json()
-        rows += body["collection"]
-        token = next_token(body)
-        if not token:
-            return rows
-        params["page_token"] = token
+from tests.sandbox.conftest import OwnSandbox
+from tests.sandbox.moments import in_days
+from tests.sandbox.pages import every_page
 
 
 def test_every_recap_contact_and_transcript_matches_the_spec(
@@ -74,17 +58,16 @@ def test_forward_ranges_are_future_and_bounded(
     assert ask(2, 1) == 400, "a range that ends before it starts"
 
 
-def test_free_plan_refuses_meeting_recaps(spec: SpecChecker) -> None:
-    with Sandbox(seed=7, events=40, plan="free") as free:
-        recap = next(iter(free.store.meeting_recaps.values()))
-        with checked_session(spec, free.token) as api:
-            answers = [
-                api.get(f"{free.base_url}/meeting_recaps", timeout=30),
-                api.get(recap["uri"], timeout=30),
-                api.get(recap["transcript"], timeout=30),
-                api.patch(recap["uri"], json={"summary_md": "x"}, timeout=30),
-                api.delete(recap["uri"], timeout=30),
-            ]
+def test_free_plan_refuses_meeting_recaps(own_sandbox: OwnSandbox) -> None:
+    free, api = own_sandbox(seed=7, events=40, plan="free")
+    recap = next(iter(free.store.meeting_recaps.values()))
+    answers = [
+        api.get(f"{free.base_url}/meeting_recaps", timeout=30),
+        api.get(recap["uri"], timeout=30),
+        api.get(recap["transcript"], timeout=30),
+        api.patch(recap["uri"], json={"summary_md": "x"}, timeout=30),
+        api.delete(recap["uri"], timeout=30),
+    ]
     assert [a.status_code for a in answers] == [403] * 5
     assert all("upgrade" in a.json()["message"].lower() for a in answers)
 

@@ -18,7 +18,7 @@ import calendly_sandbox
 from calendly_sandbox import Sandbox
 from calendly_sandbox.realism import LATER_INVITEE_KEYS, REAL_ERROR_TITLES, SPEC_DIFFERENCES
 from calendly_sandbox.store import uuid_of
-from tests.sandbox.pages import next_token
+from tests.sandbox.pages import bearer_session, every_page
 from tests.sandbox.spec_check import SpecChecker
 
 NOWHERE = "00000000-0000-4000-8000-000000000000"
@@ -36,23 +36,9 @@ def lenient() -> Iterator[Sandbox]:
         yield sb
 
 
-def session(sb: Sandbox) -> requests.Session:
-    api = requests.Session()
-    api.headers["Authorization"] = f"Bearer {sb.token}"
-    return api
-
-
 def listed(sb: Sandbox, path: str, **params: Any) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    query: dict[str, Any] = {"count": 100, **params}
-    with session(sb) as api:
-        while True:
-            body = api.get(sb.base_url + path, params=query, timeout=30).json()
-            rows += body["collection"]
-            token = next_token(body)
-            if not token:
-                return rows
-            query["page_token"] = token
+    with bearer_session(sb.token) as api:
+        return every_page(api, sb.base_url + path, **{"count": 100, **params})
 
 
 def org(sb: Sandbox) -> str:
@@ -119,7 +105,7 @@ def test_legacy_ids_sit_beside_uuids_and_resolve(hard: Sandbox) -> None:
         uris = [r["uri"] for r in store.kind(kind).values()]
         legacy = [u for u in uris if is_legacy(u)]
         assert legacy and len(legacy) < len(uris), kind
-        with session(hard) as api:
+        with bearer_session(hard.token) as api:
             response = api.get(hard.base_url + what + uuid_of(legacy[0]), timeout=30)
         assert response.status_code == 200 and response.json()["resource"]["uri"] == legacy[0]
     owners = {t["profile"]["owner"] for t in store.event_types.values()}
@@ -168,7 +154,7 @@ def test_zoom_locations_carry_zoom_data_and_google_meet_starts_processing(hard: 
 def pages(sb: Sandbox, path: str, **params: Any) -> list[dict[str, Any]]:
     """Every page's pagination, following next_page itself (no client parameters)."""
     found = []
-    with session(sb) as api:
+    with bearer_session(sb.token) as api:
         body = api.get(sb.base_url + path, params=params, timeout=30).json()
         while True:
             found.append(body["pagination"])
@@ -198,13 +184,13 @@ def test_some_pages_carry_next_page_without_a_token_as_a_real_page_of_2021(
 
 def test_error_bodies_carry_the_real_titles(hard: Sandbox, lenient: Sandbox) -> None:
     base = hard.base_url
-    with session(hard) as api:
+    with bearer_session(hard.token) as api:
         unauthenticated = requests.get(base + "/scheduled_events", timeout=30)
         invalid = api.get(
             base + "/scheduled_events", params={"organization": org(hard), "count": 0}, timeout=30
         )
         missing = api.get(base + f"/scheduled_events/{NOWHERE}", timeout=30)
-    with session(hard) as member:
+    with bearer_session(hard.token) as member:
         member.headers["Authorization"] = f"Bearer {hard.member_token}"
         denied = member.get(
             base + "/activity_log_entries", params={"organization": org(hard)}, timeout=30
@@ -232,7 +218,7 @@ def sample_responses(sb: Sandbox) -> list[requests.Response]:
     """Responses that show every listed difference the hard sandbox makes."""
     base, store = sb.base_url, sb.store
     responses: list[requests.Response] = []
-    with session(sb) as api:
+    with bearer_session(sb.token) as api:
 
         def get(path: str, **params: Any) -> None:
             responses.append(api.get(base + path, params=params, timeout=30))

@@ -12,6 +12,7 @@ import requests
 from calendly_sandbox import Sandbox
 from calendly_sandbox.store import uuid_of
 from calendly_sandbox.timefmt import fmt, parse
+from tests.sandbox.moments import slot
 from tests.sandbox.pages import next_token
 
 DAY = 86_400
@@ -63,11 +64,6 @@ def solo_event_type(sb: Sandbox) -> dict[str, Any]:
         for t in sb.store.event_types.values()
         if t["kind"] == "solo" and t["active"] and not t["pooling_type"] and not t["deleted_at"]
     )
-
-
-def slot(days: float) -> str:
-    start = time.time() + days * DAY
-    return fmt(start - start % 900)
 
 
 USED: set[str] = set()

@@ -15,9 +15,9 @@ from typing import Any
 import requests
 
 from calendly_sandbox import Sandbox
+from calendly_sandbox.deliveries import FIRST_RETRY_SECONDS, RETRY_WINDOW_SECONDS
 from calendly_sandbox.store import uuid_of
 from calendly_sandbox.timefmt import fmt
-from calendly_sandbox.webhooks import FIRST_RETRY_SECONDS, RETRY_WINDOW_SECONDS
 from tests.webhooks.conftest import Callback
 
 KEY = "whsec-test-key-0123456789"

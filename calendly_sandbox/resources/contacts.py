@@ -23,16 +23,14 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from calendly_sandbox.app import Ctx, Reply, page, resource
+from calendly_sandbox.app import Ctx, Reply, Routes, new_uuid, page, resource
 from calendly_sandbox.errors import ApiError, bad_request
-from calendly_sandbox.generator import UUID_CLEAR, UUID_SET
 from calendly_sandbox.store import Resource, Store, uuid_of
-from calendly_sandbox.timefmt import fmt, parse
-from calendly_sandbox.writes import new_uuid
+from calendly_sandbox.timefmt import DAY, fmt, parse
+from calendly_sandbox.uuids import random_uuid
 
 ALREADY_EXISTS = "Attempt to create a resource that already exists"
 MAX_EMAILS = 10
-DAY = 86_400.0
 CONTACT_FIELDS = (
     "name",
     "emails",
@@ -91,7 +89,7 @@ def seed_contacts(store: Store, seed: int, now: float, contacts: int = 40) -> No
         if index % 5 == 0:
             emails.append({"email": f"alt{index}.{email}", "is_primary": False})
         country, state, city = PLACES[index % len(PLACES)]
-        uuid = _uuid(rng)
+        uuid = random_uuid(rng)
         contact = _contact(store, uuid, created)
         contact.update(
             name=name,
@@ -114,11 +112,6 @@ def seed_contacts(store: Store, seed: int, now: float, contacts: int = 40) -> No
         store.insert("contacts", uuid, contact)
 
 
-def _uuid(rng: random.Random) -> str:
-    h = f"{(rng.getrandbits(128) & UUID_CLEAR) | UUID_SET:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
 def _definition(
     store: Store,
     rng: random.Random,
@@ -127,7 +120,7 @@ def _definition(
     extra: dict[str, Any],
     created: float,
 ) -> Resource:
-    uuid = _uuid(rng)
+    uuid = random_uuid(rng)
     definition: Resource = {
         "uri": store.uri("contacts", "custom_field_definitions", uuid),
         "label": label,
@@ -137,7 +130,8 @@ def _definition(
     }
     if field_type == "single_select":
         definition["options"] = [
-            {"uuid": _uuid(rng), "label": option, "is_active": True} for option in extra["options"]
+            {"uuid": random_uuid(rng), "label": option, "is_active": True}
+            for option in extra["options"]
         ]
     if field_type == "currency":
         definition["currency"] = extra["currency"]
@@ -376,7 +370,7 @@ def create_definition(ctx: Ctx) -> Reply:
 
 
 # Literal paths before templated ones: /contacts/custom_field_definitions is not a contact.
-CONTACT_ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
+ROUTES: Routes = (
     ("GET", "/contacts/custom_field_definitions", list_definitions),
     ("POST", "/contacts/custom_field_definitions", create_definition),
     ("GET", "/contacts/custom_field_definitions/{uuid}", get_definition),

@@ -108,6 +108,10 @@ def delivered_event(event: Resource) -> Resource:
     return delivered
 
 
+def announce_invitee(store: Store, event: str, invitee: Resource) -> None:
+    store.announce(event, invitee_payload(store, invitee), event_hosts(store, invitee))
+
+
 def event_hosts(store: Store, invitee: Resource) -> frozenset[str]:
     return store.event_hosts.get(uuid_of(invitee["event"]), frozenset())
 

@@ -1,5 +1,6 @@
-"""Event type writes and event type availability (the spec's POST/PATCH /event_types, POST
-/one_off_event_types, GET/PATCH /event_type_availability_schedules).
+"""Event types: reads, writes (the spec's POST/PATCH /event_types, POST /one_off_event_types),
+event type memberships, event type availability (GET/PATCH /event_type_availability_schedules),
+and the links that book them (scheduling links, shares).
 
 As the spec says, only one-on-one (solo, not pooled) event types are created or updated; a PATCH
 of any other answers 400. Only the owner or an organization admin may change an event type.
@@ -12,19 +13,71 @@ readable like the others.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
-from calendly_sandbox.app import Ctx, Reply, resource
+from calendly_sandbox.app import (
+    CREATED_ASC,
+    Ctx,
+    Predicate,
+    Reply,
+    Routes,
+    all_of,
+    field_is,
+    new_uuid,
+    page,
+    resource,
+)
 from calendly_sandbox.errors import FORBIDDEN, ApiError, bad_request
 from calendly_sandbox.names import slugify
+from calendly_sandbox.resources.organization import org_member
 from calendly_sandbox.store import Resource, uuid_of
 from calendly_sandbox.timefmt import fmt
-from calendly_sandbox.writes import new_uuid
 
 SOLO_ONLY = "Currently, this endpoint only supports one-on-one event types (kind: solo)"
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+
+
+def list_event_types(ctx: Ctx) -> Any:
+    org, user = ctx.params.get("organization"), ctx.params.get("user")
+    if not org and not user:
+        raise bad_request("organization", "Pass organization or user")
+    ctx.require_own_org(org)
+    store, table = ctx.store, ctx.store.event_types
+    hosted: Predicate | None = None
+    if user:
+        org_member(ctx, user)
+        hosted = lambda u: user in store.event_type_hosts.get(table[u]["uri"], ())  # noqa: E731
+    schedule = ctx.params.get("user_availability_schedule")
+    if schedule:
+        owner = store.find_by_uri("user_availability_schedules", schedule)
+        if not user or owner is None or owner["user"] != user:
+            hosted = lambda u: False  # noqa: E731
+    return page(
+        ctx,
+        "event_types",
+        ctx.sort_order("name:asc"),
+        all_of(
+            hosted,
+            field_is(table, "active", ctx.params.get("active")),
+            field_is(table, "admin_managed", ctx.params.get("admin_managed")),
+        ),
+    )
+
+
+def get_event_type(ctx: Ctx) -> Any:
+    return resource(ctx.lookup("event_types", ctx.path["uuid"], "event type"))
+
+
+def list_event_type_memberships(ctx: Ctx) -> Any:
+    event_type = ctx.lookup_uri("event_types", ctx.params["event_type"], "event type", "event_type")
+    table = ctx.store.event_type_memberships
+    return page(
+        ctx,
+        "event_type_memberships",
+        CREATED_ASC,
+        lambda u: table[u]["event_type"]["uri"] == event_type["uri"],
+    )
 
 
 def _owner(ctx: Ctx, uri: str, parameter: str) -> Resource:
@@ -161,7 +214,6 @@ def create_one_off(ctx: Ctx) -> Reply:
     return Reply(201, resource(event_type))
 
 
-# -- availability --------------------------------------------------------------------------------
 def schedule_of(ctx: Ctx, event_type: Resource) -> Resource:
     """The event type's schedule, first made from its owner's default user schedule."""
     table = ctx.store.event_type_availability_schedules
@@ -238,10 +290,96 @@ def update_event_type_availability(ctx: Ctx) -> Any:
     return resource(schedule)
 
 
-EVENT_TYPE_WRITE_ROUTES: tuple[tuple[str, str, Callable[[Ctx], Any]], ...] = (
+def event_type_for_link(ctx: Ctx, uri: str, parameter: str) -> Resource:
+    event_type = ctx.lookup_uri("event_types", uri, "event type", parameter)
+    hosts = ctx.store.event_type_hosts.get(event_type["uri"], set())
+    if not ctx.is_admin and ctx.me not in hosts:
+        raise ApiError(403, FORBIDDEN)
+    if event_type["deleted_at"] is not None:
+        raise ApiError(404, parameter=parameter, reason="event type was deleted")
+    return event_type
+
+
+def booking_url(event_type: Resource, key: str) -> str:
+    return (
+        f"https://calendly.com/d/{key[:4]}-{key[4:8]}-{key[8:11]}/{event_type['slug'] or 'meeting'}"
+    )
+
+
+def create_scheduling_link(ctx: Ctx) -> Reply:
+    event_type = event_type_for_link(ctx, ctx.body["owner"], "owner")
+    key = new_uuid(ctx, event_type["uri"], len(ctx.store.scheduling_links)).replace("-", "")
+    link = {
+        "booking_url": booking_url(event_type, key),
+        "owner": event_type["uri"],
+        "owner_type": "EventType",
+    }
+    ctx.store.insert("scheduling_links", key, link)
+    return Reply(201, resource(link))
+
+
+def create_share(ctx: Ctx) -> Reply:
+    body = ctx.body
+    event_type = event_type_for_link(ctx, body["event_type"], "event_type")
+    if event_type["kind"] != "solo" or event_type["pooling_type"]:
+        raise bad_request("event_type", "shares work for one-on-one event types only")
+    duration = body.get("duration", int(event_type["duration"]))
+    options = body.get("duration_options", event_type["duration_options"])
+    if options is not None:
+        if len(options) > 4 or len(set(options)) != len(options):
+            raise bad_request("duration_options", "at most 4 unique duration options")
+        if any(not 1 <= o <= 720 for o in options):
+            raise bad_request("duration_options", "each duration option must be within 1..720")
+        if duration not in options:
+            raise bad_request("duration", "duration must be one of duration_options")
+    period = body.get("period_type", "available_moving")
+    if period == "fixed" and not (body.get("start_date") and body.get("end_date")):
+        raise bad_request("start_date", "start_date and end_date are required when fixed")
+    if period in ("moving", "available_moving") and "max_booking_time" not in body:
+        max_booking: int | None = 60
+    else:
+        max_booking = body.get("max_booking_time")
+    key = new_uuid(ctx, event_type["uri"], len(ctx.store.shares)).replace("-", "")
+    locations = body.get("location_configurations") or [
+        {"kind": loc["kind"], "location": loc.get("location"), "position": i}
+        for i, loc in enumerate(event_type["locations"] or [])
+        if loc["kind"] != "webex_conference"
+    ]
+    share = {
+        "scheduling_links": [
+            {
+                "booking_url": booking_url(event_type, key),
+                "owner": event_type["uri"],
+                "owner_type": "EventType",
+            }
+        ],
+        "share_override": {
+            "name": body.get("name", event_type["name"] or "Meeting")[:55],
+            "duration": duration,
+            "duration_options": options,
+            "period_type": period,
+            "start_date": body.get("start_date"),
+            "end_date": body.get("end_date"),
+            "max_booking_time": max_booking,
+            "hide_location": body.get("hide_location", False),
+            "location_configurations": locations,
+            "availability_rule": body.get("availability_rule")
+            or {"rules": [], "timezone": ctx.store.users[uuid_of(ctx.me)]["timezone"]},
+        },
+    }
+    ctx.store.insert("shares", key, share)
+    return Reply(201, resource(share))
+
+
+ROUTES: Routes = (
+    ("GET", "/event_types", list_event_types),
+    ("GET", "/event_types/{uuid}", get_event_type),
     ("POST", "/event_types", create_event_type),
     ("PATCH", "/event_types/{uuid}", update_event_type),
     ("POST", "/one_off_event_types", create_one_off),
+    ("GET", "/event_type_memberships", list_event_type_memberships),
     ("GET", "/event_type_availability_schedules", get_event_type_availability),
     ("PATCH", "/event_type_availability_schedules", update_event_type_availability),
+    ("POST", "/scheduling_links", create_scheduling_link),
+    ("POST", "/shares", create_share),
 )
