@@ -19,7 +19,6 @@ from backoff import expo
 
 from calendly_http.throttle import WindowPacer
 
-RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
     requests.exceptions.ConnectionError,  # includes resets and refused connections
     requests.exceptions.Timeout,
@@ -35,6 +34,8 @@ MAX_BACKOFF_SECONDS = 60.0
 # is a wrong api_url (host, port) far more likely than a fault, and a full backoff would hide it.
 FIRST_CONTACT_RETRIES = 2
 MAX_RATE_LIMIT_WAIT_SECONDS = 120.0
+# Where a 429 names its wait, in seconds, first found first.
+WAIT_HEADERS = ("Retry-After", "X-RateLimit-Reset")
 # 429s in a row an endpoint with limits of its own may answer before the request is given up.
 MAX_PACED_REFUSALS = 24
 
@@ -70,7 +71,7 @@ def classify_response(status: int, body_readable: bool, method: str) -> Outcome:
         return Outcome(Verdict.RETRY, "malformed JSON body", may_have_acted=True)
     if status == 429:
         return Outcome(Verdict.RATE_LIMITED, "HTTP 429")
-    if status in RETRIABLE_STATUSES or status >= 500:
+    if status >= 500:
         # a proxy may answer 5xx after Calendly acted
         may_have_acted = method.upper() not in SAFE_METHODS
         return Outcome(Verdict.RETRY, f"HTTP {status}", may_have_acted=may_have_acted)
@@ -97,7 +98,7 @@ def endpoint_window_wait(response: requests.Response, pacer: WindowPacer, refusa
 
 def named_wait(response: requests.Response) -> float | None:
     """The wait a 429 names (Retry-After, else X-RateLimit-Reset) in seconds, uncapped."""
-    for header in ("Retry-After", "X-RateLimit-Reset"):
+    for header in WAIT_HEADERS:
         try:
             seconds = float(response.headers.get(header) or "")
         except ValueError:
@@ -124,7 +125,7 @@ class RetryPolicy:
 
     def rate_limit_wait(self, response: requests.Response, retry_number: int) -> float:
         """Retry-After if present, else X-RateLimit-Reset, else the plain backoff."""
-        for header in ("Retry-After", "X-RateLimit-Reset"):
+        for header in WAIT_HEADERS:
             seconds = _seconds(response.headers.get(header))
             if seconds is not None:
                 # a little slack so the retry lands in the fresh window
