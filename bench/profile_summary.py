@@ -13,6 +13,7 @@ from bench.report import Table
 OWNERS: Sequence[tuple[str, str]] = (
     ("/tap_calendly/", "ours: tap_calendly"),
     ("/calendly_http/", "ours: calendly_http"),
+    ("/calendly_plugin/", "ours: calendly_plugin"),
     ("/target_calendly/", "ours: target_calendly"),
     ("/singer_sdk/", "singer_sdk"),
     ("/simplejson/", "serialization (simplejson)"),

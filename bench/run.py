@@ -6,7 +6,7 @@
 
 Every section runs even if an earlier one failed; a failed section says why in the report.
 `--code-path DIR` puts DIR first on the tap's PYTHONPATH: a scratch copy of tap_calendly or
-calendly_http there is measured instead of the installed one, to price a proposed change
+calendly_http or calendly_plugin there is measured instead of the installed one, to price a proposed change
 before it is made.
 """
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -25,13 +24,23 @@ from calendly_http.errors import (
     RetriesExhaustedError,
     error_from_response,
 )
+from calendly_http.redaction import (
+    mask_personal_query_in_request_logs,
+    without_query,
+    without_secrets,
+)
 from calendly_http.retry import (
-    FIRST_CONTACT_RETRIES,
     IDEMPOTENT_METHODS,
-    RETRIABLE_STATUSES,
+    MAX_PACED_REFUSALS,
+    SAFE_METHODS,
     TRANSPORT_ERRORS,
+    Outcome,
     RetryPolicy,
-    never_reached_the_server,
+    Verdict,
+    classify_response,
+    classify_transport_error,
+    endpoint_window_wait,
+    gives_up_on_first_contact,
 )
 from calendly_http.settings import ClientSettings
 from calendly_http.throttle import (
@@ -44,35 +53,6 @@ from calendly_http.throttle import (
 )
 
 JSON_ATTRIBUTE = "calendly_json"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-MAX_PACED_REFUSALS = 24
-# Shorter "secrets" are test placeholders; replacing them would garble every message.
-MIN_REDACTED_LENGTH = 6
-# Query parameters that carry personal data (Calendly filters lists by them); their values are
-# masked in request logs, their names kept.
-PERSONAL_QUERY_FIELDS = ("email", "invitee_email", "name", "first_name", "last_name", "search")
-_PERSONAL_QUERY_VALUE = re.compile(
-    r"(?<=[?&])(" + "|".join(PERSONAL_QUERY_FIELDS) + r")=[^&#\s\"']*", re.IGNORECASE
-)
-
-
-def without_personal_query(text: str) -> str:
-    """`text` with the value of every personal query parameter replaced by ***."""
-    return _PERSONAL_QUERY_VALUE.sub(r"\1=***", text)
-
-
-class _PersonalQueryFilter(logging.Filter):
-    """urllib3 logs each request line at DEBUG, query string included."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                without_personal_query(arg) if isinstance(arg, str) else arg for arg in record.args
-            )
-        return True
-
-
-_REQUEST_LOG_FILTER = _PersonalQueryFilter()
 
 
 @dataclass
@@ -81,6 +61,21 @@ class ClientStats:
     retries: int = 0
     rate_limited: int = 0
     wait_seconds: float = 0.0
+
+
+@dataclass
+class _Attempts:
+    """One `send`, across its attempts."""
+
+    method: str
+    url: str  # without its query: for messages
+    idempotent: bool
+    pacer: WindowPacer | None  # of an endpoint with limits of its own
+    retries: int = 0
+    paced_refusals: int = 0
+    may_recover: bool = True
+    last_status: int | None = None
+    lost_answer: str | None = None  # an earlier attempt's answer was lost after sending
 
 
 class CalendlyClient:
@@ -98,7 +93,7 @@ class CalendlyClient:
     ) -> None:
         self.settings = settings
         self.logger = logger or logging.getLogger("calendly_http")
-        logging.getLogger("urllib3.connectionpool").addFilter(_REQUEST_LOG_FILTER)
+        mask_personal_query_in_request_logs()
         self.stats = ClientStats()
         self._stats_lock = threading.Lock()
         self._sleep = sleep
@@ -162,125 +157,135 @@ class CalendlyClient:
         """
         url = self.url(prepared.url or "")
         method = prepared.method or "GET"
-        safe_url = _without_query(url)
-        if idempotent is None:
-            idempotent = method.upper() in IDEMPOTENT_METHODS
-        pacer = self._endpoint_pacer(method, url)
-        paced_refusals = 0
-        retry = 0
-        may_recover = True
-        last_status: int | None = None
-        lost_answer: str | None = None  # an earlier attempt's answer was lost after sending
+        attempts = _Attempts(
+            method=method,
+            url=without_query(url),
+            idempotent=method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent,
+            pacer=self._endpoint_pacer(method, url),
+        )
         while True:
             authorization = self._authorization()
-            attempt = prepared.copy()
-            attempt.headers["Authorization"] = authorization
-            waited = pacer.acquire() if pacer is not None else 0.0
-            waited += self.throttle.acquire()
-            self._count(requests=1, wait_seconds=waited)
-            problem: str
-            wait: float
-            try:
-                response = self._session.send(
-                    attempt, timeout=self._timeout(), **self._send_settings
-                )
-            except TRANSPORT_ERRORS as exc:
-                problem, wait = _describe_transport(exc), self._policy.backoff(retry + 1)
-                reached = not never_reached_the_server(exc)
-                if not reached and not self._api_answered and retry >= FIRST_CONTACT_RETRIES:
-                    raise ConfigError(
-                        "api_url",
-                        f"cannot connect to {self.settings.api_url} ({problem}, "
-                        f"{retry + 1} attempts): check its host and port",
-                    ) from None
-                if reached:
-                    if not idempotent:
-                        raise self._outcome_unknown(problem, method, safe_url) from None
-                    lost_answer = lost_answer or problem
-            else:
-                self._api_answered = True
-                # An endpoint with its own limits may answer with its own headers: they pace
-                # that endpoint, not every request of the run.
-                (pacer or self.throttle).observe(response.headers)
-                status = last_status = response.status_code
-                if status < 300 and _attach_json(response):
-                    return response
-                if status == 401 and may_recover:
-                    recovery = self._credentials_recover(authorization)
-                    if recovery is not None:
-                        # A token adopted from another thread or process may be dead too: then
-                        # one more recovery, which refreshes. A refreshed one is the last try.
-                        may_recover = recovery == "adopted"
-                        continue
-                if status < 300:
-                    problem, wait = "malformed JSON body", self._policy.backoff(retry + 1)
-                    if not idempotent:
-                        raise self._outcome_unknown(problem, method, safe_url)
-                    lost_answer = lost_answer or problem
-                elif status == 429 and pacer is not None:
-                    # Waited out, however long the window (a day on a trial), and not counted
-                    # against max_retries: a 429 means Calendly did not act.
-                    paced_refusals += 1
-                    self._count(rate_limited=1)
-                    if paced_refusals > MAX_PACED_REFUSALS:
-                        raise self._redacted(
-                            RetriesExhaustedError(
-                                f"refused with 429 {paced_refusals} times in a row",
-                                status=429,
-                                title="Rate limited",
-                                method=method,
-                                url=safe_url,
-                            )
-                        )
-                    wait = _header_seconds(response) or pacer.refusal_wait(paced_refusals)
-                    pacer.pause(wait)
-                    self.logger.warning(
-                        "%s %s: HTTP 429 (this endpoint's own limit); waiting %.0fs for its window",
-                        method,
-                        safe_url,
-                        wait,
-                    )
+            outcome, response = self._attempt(prepared, authorization, attempts)
+            if outcome.verdict is Verdict.OK and response is not None:
+                return response
+            if outcome.verdict is Verdict.CREDENTIALS_REJECTED and self._recovered(
+                authorization, attempts
+            ):
+                continue
+            if outcome.verdict is Verdict.RATE_LIMITED:
+                self._count(rate_limited=1)
+                if attempts.pacer is not None and response is not None:
+                    self._wait_for_endpoint_window(response, attempts.pacer, attempts)
                     continue
-                elif status == 429:
-                    # Everyone waits, not just this thread: the throttle holds back every caller.
-                    self._count(rate_limited=1)
-                    problem, wait = "HTTP 429", self._policy.rate_limit_wait(response, retry + 1)
-                    self.throttle.pause(wait)
-                elif status in RETRIABLE_STATUSES or status >= 500:
-                    problem, wait = f"HTTP {status}", self._policy.backoff(retry + 1)
-                    if method.upper() not in SAFE_METHODS:
-                        if not idempotent:
-                            raise self._outcome_unknown(problem, method, safe_url)
-                        lost_answer = lost_answer or problem
-                else:
-                    error = self._classified(response, method, safe_url)
-                    if method.upper() not in SAFE_METHODS:
-                        error.after_lost_answer = lost_answer
-                    raise self._redacted(error)
-            if retry >= self._policy.max_retries:
-                raise self._redacted(
-                    RetriesExhaustedError(
-                        f"gave up after {retry + 1} attempts; last problem: {problem}",
-                        status=last_status,
-                        title="Retries exhausted",
-                        method=method,
-                        url=safe_url,
-                    )
+            if outcome.verdict in (Verdict.REFUSED, Verdict.CREDENTIALS_REJECTED):
+                assert response is not None
+                raise self._refusal(response, attempts)
+            self._wait_or_give_up(outcome, response, attempts)
+
+    def _attempt(
+        self, prepared: requests.PreparedRequest, authorization: str, attempts: _Attempts
+    ) -> tuple[Outcome, requests.Response | None]:
+        """One attempt: wait for the throttle (and the endpoint's pacer), send, classify."""
+        attempt = prepared.copy()
+        attempt.headers["Authorization"] = authorization
+        waited = attempts.pacer.acquire() if attempts.pacer is not None else 0.0
+        waited += self.throttle.acquire()
+        self._count(requests=1, wait_seconds=waited)
+        try:
+            response = self._session.send(attempt, timeout=self._timeout(), **self._send_settings)
+        except TRANSPORT_ERRORS as exc:
+            return classify_transport_error(exc), None
+        self._api_answered = True
+        # An endpoint with its own limits may answer with its own headers: they pace that
+        # endpoint, not every request of the run.
+        (attempts.pacer or self.throttle).observe(response.headers)
+        status = attempts.last_status = response.status_code
+        readable = status < 300 and _attach_json(response)
+        return classify_response(status, readable, attempts.method), response
+
+    def _recovered(self, rejected: str, attempts: _Attempts) -> bool:
+        """After a 401: whether the credentials were recovered, so the request goes again.
+
+        A token adopted from another thread or process may be dead too: then one more recovery,
+        which refreshes. A refreshed one is the last try.
+        """
+        if not attempts.may_recover:
+            return False
+        recovery = self._credentials_recover(rejected)
+        if recovery is None:
+            return False
+        attempts.may_recover = recovery == "adopted"
+        return True
+
+    def _wait_for_endpoint_window(
+        self, response: requests.Response, pacer: WindowPacer, attempts: _Attempts
+    ) -> None:
+        """A 429 from an endpoint with limits of its own is waited out, however long its window,
+        and not counted against max_retries: a 429 means Calendly did not act."""
+        attempts.paced_refusals += 1
+        if attempts.paced_refusals > MAX_PACED_REFUSALS:
+            raise self._redacted(
+                RetriesExhaustedError(
+                    f"refused with 429 {attempts.paced_refusals} times in a row",
+                    status=429,
+                    title="Rate limited",
+                    method=attempts.method,
+                    url=attempts.url,
                 )
-            retry += 1
-            self._count(retries=1)
-            self.logger.warning(
-                "%s %s: %s; retry %d of %d in %.1fs",
-                method,
-                safe_url,
-                problem,
-                retry,
-                self._policy.max_retries,
-                wait,
             )
-            if problem != "HTTP 429":  # a 429's wait is already in the throttle
-                self._count(wait_seconds=wait)
-                self._sleep(wait)
+        wait = endpoint_window_wait(response, pacer, attempts.paced_refusals)
+        pacer.pause(wait)
+        self.logger.warning(
+            "%s %s: HTTP 429 (this endpoint's own limit); waiting %.0fs for its window",
+            attempts.method,
+            attempts.url,
+            wait,
+        )
+
+    def _wait_or_give_up(
+        self, outcome: Outcome, response: requests.Response | None, attempts: _Attempts
+    ) -> None:
+        """After a fault worth another attempt: raise if there must be none, else wait for it."""
+        if gives_up_on_first_contact(outcome, self._api_answered, attempts.retries):
+            raise ConfigError(
+                "api_url",
+                f"cannot connect to {self.settings.api_url} ({outcome.problem}, "
+                f"{attempts.retries + 1} attempts): check its host and port",
+            ) from None
+        if outcome.may_have_acted:
+            if not attempts.idempotent:
+                raise self._outcome_unknown(outcome.problem, attempts) from None
+            attempts.lost_answer = attempts.lost_answer or outcome.problem
+        wait = self._policy.wait(outcome, response, attempts.retries + 1)
+        rate_limited = outcome.verdict is Verdict.RATE_LIMITED
+        if rate_limited:
+            # Everyone waits, not just this thread: the throttle holds back every caller.
+            self.throttle.pause(wait)
+        if attempts.retries >= self._policy.max_retries:
+            raise self._redacted(
+                RetriesExhaustedError(
+                    f"gave up after {attempts.retries + 1} attempts; last problem: "
+                    f"{outcome.problem}",
+                    status=attempts.last_status,
+                    title="Retries exhausted",
+                    method=attempts.method,
+                    url=attempts.url,
+                )
+            )
+        attempts.retries += 1
+        self._count(retries=1)
+        self.logger.warning(
+            "%s %s: %s; retry %d of %d in %.1fs",
+            attempts.method,
+            attempts.url,
+            outcome.problem,
+            attempts.retries,
+            self._policy.max_retries,
+            wait,
+        )
+        if not rate_limited:  # a 429's wait is already in the throttle
+            self._count(wait_seconds=wait)
+            self._sleep(wait)
 
     def request(
         self,
@@ -341,10 +346,7 @@ class CalendlyClient:
             header = self._credentials.issued()
             if header:
                 secrets.append(header.removeprefix("Bearer "))
-        for secret in sorted(secrets, key=len, reverse=True):
-            if len(secret) >= MIN_REDACTED_LENGTH:
-                text = text.replace(secret, "***")
-        return text
+        return without_secrets(text, secrets)
 
     def close(self) -> None:
         self._session.close()
@@ -399,8 +401,9 @@ class CalendlyClient:
         except AuthenticationError as exc:
             raise self._redacted(exc) from None
 
-    def _classified(self, response: requests.Response, method: str, url: str) -> CalendlyError:
-        error = error_from_response(response, method, url)
+    def _refusal(self, response: requests.Response, attempts: _Attempts) -> CalendlyError:
+        """The error of a refused request (a 4xx that another attempt would not change)."""
+        error = error_from_response(response, attempts.method, attempts.url)
         if isinstance(error, AuthenticationError):
             setting = (
                 "`client_id`, `client_secret` and `refresh_token`"
@@ -409,17 +412,19 @@ class CalendlyClient:
             )
             error.message = f"{error.message}. Calendly rejected the credentials: check {setting}."
             error.args = (error._describe(),)
-        return error
+        if attempts.method.upper() not in SAFE_METHODS:
+            error.after_lost_answer = attempts.lost_answer
+        return self._redacted(error)
 
-    def _outcome_unknown(self, problem: str, method: str, url: str) -> CalendlyError:
+    def _outcome_unknown(self, problem: str, attempts: _Attempts) -> CalendlyError:
         return self._redacted(
             OutcomeUnknownError(
                 f"{problem} after the request was sent; Calendly may have performed it, so it "
                 "was not sent again",
                 lost_answer=problem,
                 title="Outcome unknown",
-                method=method,
-                url=url,
+                method=attempts.method,
+                url=attempts.url,
             )
         )
 
@@ -453,7 +458,7 @@ def next_page_token(body: Any) -> str | None:
     if not tokens:
         raise CalendlyError(
             "a page names a next page without a page_token, which cannot be followed on the "
-            f"configured API: {_without_query(str(url))}",
+            f"configured API: {without_query(str(url))}",
             title="Unfollowable page",
         )
     return tokens[-1]
@@ -478,18 +483,6 @@ def _attach_json(response: requests.Response) -> bool:
     return True
 
 
-def _header_seconds(response: requests.Response) -> float | None:
-    """The wait a 429 names (Retry-After, else X-RateLimit-Reset), uncapped."""
-    for header in ("Retry-After", "X-RateLimit-Reset"):
-        try:
-            seconds = float(response.headers.get(header) or "")
-        except ValueError:
-            continue
-        if seconds > 0:
-            return seconds
-    return None
-
-
 def _span(seconds: float) -> str:
     return {MINUTE: "minute", HOUR: "hour", DAY: "day"}.get(seconds, f"{seconds:g}s")
 
@@ -504,16 +497,3 @@ def _as_organization_lookup(error: CalendlyError) -> CalendlyError:
     )
     error.args = (error._describe(),)
     return error
-
-
-def _without_query(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def _describe_transport(exc: Exception) -> str:
-    if isinstance(exc, requests.exceptions.Timeout):
-        return "timed out"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return "response body cut short"
-    return f"connection failed ({type(exc).__name__})"

@@ -48,7 +48,7 @@ from calendly_http import (
     json_body,
     uuid_of,
 )
-from calendly_http.sdk_compat import (
+from calendly_plugin.sdk_compat import (
     ProgressFromRow,
     SchemaOncePerRun,
     tap_of,

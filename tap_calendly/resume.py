@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from calendly_http.sdk_compat import progress_marker, seed_progress_marker
+from calendly_plugin.sdk_compat import progress_marker, seed_progress_marker
 from tap_calendly.timestamps import format_timestamp, parse_timestamp
 
 RESUME = "resume"

@@ -10,9 +10,10 @@ from singer_sdk import Stream, Tap, metrics
 from singer_sdk import typing as th
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
 
-from calendly_http import SHARED_SETTINGS, CalendlyClient, ClientSettings, ConfigError
-from calendly_http.plugin import CalendlyPlugin
-from calendly_http.sdk_compat import quiet_unsorted_stream_notice
+from calendly_http import CalendlyClient, ClientSettings, ConfigError
+from calendly_plugin.plugin import CalendlyPlugin
+from calendly_plugin.sdk_compat import quiet_unsorted_stream_notice
+from calendly_plugin.settings import SHARED_SETTINGS
 from tap_calendly.client import DEFAULT_CONCURRENCY, DEFAULT_LOOKBACK_DAYS
 from tap_calendly.coverage import DEFAULT_RECONCILE_HOURS, Coverage, judge_coverage
 from tap_calendly.streams import STREAM_TYPES

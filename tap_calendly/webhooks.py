@@ -20,7 +20,7 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.types import Context
 
 from calendly_http import ConfigError
-from calendly_http.sdk_compat import tap_of
+from calendly_plugin.sdk_compat import tap_of
 from calendly_webhooks.inbox import (
     InboxError,
     Uptime,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import Sink
 
-from calendly_http.sdk_compat import SdkRecordChecksOff
+from calendly_plugin.sdk_compat import SdkRecordChecksOff
 from target_calendly.actions import Action
 from target_calendly.executor import Executor, Item
 

@@ -22,9 +22,10 @@ from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.singerlib.json import deserialize_json
 from singer_sdk.target_base import Target
 
-from calendly_http import SHARED_SETTINGS, CalendlyClient, ClientSettings, ConfigError
-from calendly_http.plugin import CalendlyPlugin
-from calendly_http.sdk_compat import TargetMessageHooks, state_writer
+from calendly_http import CalendlyClient, ClientSettings, ConfigError
+from calendly_plugin.plugin import CalendlyPlugin
+from calendly_plugin.sdk_compat import TargetMessageHooks, state_writer
+from calendly_plugin.settings import SHARED_SETTINGS
 from target_calendly.actions import ACTIONS, DESTRUCTIVE_ACTIONS, Action, action_names
 from target_calendly.checkpoints import StateGate
 from target_calendly.executor import Executor, RecordFailedError

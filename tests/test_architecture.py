@@ -1,4 +1,4 @@
-"""The arrows that must never exist between our packages (DESIGN.md).
+"""The arrows that must never exist between our packages (docs/development.md, repository layout).
 
 The sandbox is an independent implementation of the spec: if it shared code with the connectors, a shared
 bug would hide itself in every test. The target must not lean on tap streams, nor the tap on the target.
@@ -14,10 +14,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+CONNECTORS = {
+    "calendly_http",
+    "calendly_plugin",
+    "calendly_webhooks",
+    "tap_calendly",
+    "target_calendly",
+}
 FORBIDDEN = {
-    "calendly_sandbox": {"calendly_http", "calendly_webhooks", "tap_calendly", "target_calendly"},
-    "calendly_http": {"calendly_sandbox", "calendly_webhooks", "tap_calendly", "target_calendly"},
-    "calendly_webhooks": {"calendly_sandbox", "calendly_http", "tap_calendly", "target_calendly"},
+    "calendly_sandbox": CONNECTORS,
+    # HTTP policy stands on its own: the singer-sdk glue (calendly_plugin) builds on it, not under it.
+    "calendly_http": {"singer_sdk", *CONNECTORS - {"calendly_http"}, "calendly_sandbox"},
+    "calendly_plugin": {"calendly_sandbox", "calendly_webhooks", "tap_calendly", "target_calendly"},
+    "calendly_webhooks": {"calendly_sandbox", *CONNECTORS - {"calendly_webhooks"}},
     "tap_calendly": {"calendly_sandbox", "target_calendly"},
     "target_calendly": {"calendly_sandbox", "tap_calendly", "calendly_webhooks"},
 }

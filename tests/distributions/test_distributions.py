@@ -18,6 +18,7 @@ from tests.distributions.conftest import PROJECTS, ROOT, Wheel
 
 OWN_PACKAGES = {
     "calendly_http",
+    "calendly_plugin",
     "calendly_sandbox",
     "calendly_webhooks",
     "tap_calendly",
@@ -31,6 +32,7 @@ def test_plugin_wheel_installs_only_the_plugin_packages(wheels: dict[str, Wheel]
     # demo/ (imports duckdb), bench/, scripts/ and the sandbox stay out of a Meltano plugin venv
     assert wheels["calendly-connectors"].top_level_names() == {
         "calendly_http",
+        "calendly_plugin",
         "calendly_webhooks",  # the receiver, and the inbox format the tap reads
         "tap_calendly",
         "target_calendly",
@@ -109,6 +111,7 @@ def test_every_runtime_import_is_a_declared_dependency(wheels: dict[str, Wheel])
     for distribution, packages in {
         "calendly-connectors": [
             "calendly_http",
+            "calendly_plugin",
             "calendly_webhooks",
             "tap_calendly",
             "target_calendly",
@@ -158,7 +161,13 @@ def test_every_runtime_dependency_is_used(wheels: dict[str, Wheel]) -> None:
     were declared while timestamps and retry waits were hand-written)."""
     imported = {
         distribution
-        for package in ("calendly_http", "calendly_webhooks", "tap_calendly", "target_calendly")
+        for package in (
+            "calendly_http",
+            "calendly_plugin",
+            "calendly_webhooks",
+            "tap_calendly",
+            "target_calendly",
+        )
         for module in _third_party_imports(package)
         for distribution in _distribution_of(module)
     }

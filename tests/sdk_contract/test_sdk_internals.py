@@ -1,4 +1,4 @@
-"""Contract tests for calendly_http.sdk_compat: each singer-sdk internal the plugins rely on,
+"""Contract tests for calendly_plugin.sdk_compat: each singer-sdk internal the plugins rely on,
 pinned against the installed SDK with a minimal tap, target and sink of its own (not ours), so
 an SDK upgrade that changes one fails here, naming it, instead of breaking a sync silently."""
 
@@ -19,7 +19,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError, RecordsWithoutSchemaException
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 
-from calendly_http import sdk_compat
+from calendly_plugin import sdk_compat
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = [
@@ -262,11 +262,17 @@ def _sdk_private_names() -> set[str]:
 
 
 def test_no_sdk_internal_is_used_outside_sdk_compat() -> None:
-    """Outside calendly_http/sdk_compat.py: no import from a private singer_sdk module, and no
+    """Outside calendly_plugin/sdk_compat.py: no import from a private singer_sdk module, and no
     SDK-private attribute read or overridden unless our own code assigns it (our own state)."""
     private = _sdk_private_names() - {"_abc_impl"}
     offenders = []
-    for package in ("calendly_http", "calendly_webhooks", "tap_calendly", "target_calendly"):
+    for package in (
+        "calendly_http",
+        "calendly_plugin",
+        "calendly_webhooks",
+        "tap_calendly",
+        "target_calendly",
+    ):
         for path in sorted((ROOT / package).rglob("*.py")):
             if path.name == "sdk_compat.py":
                 continue

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from calendly_http.sdk_compat import UNSORTED_STREAM_NOTICE
+from calendly_plugin.sdk_compat import UNSORTED_STREAM_NOTICE
 from calendly_sandbox import Sandbox
 from tests.tap.conftest import run_cli, tap_config
 

@@ -8,7 +8,7 @@ import os
 import stat
 from pathlib import Path
 
-from calendly_http.client import without_personal_query
+from calendly_http.redaction import without_personal_query
 from calendly_sandbox import Sandbox
 from tests.target.helpers import config_for, run_cli, run_target, stream_of
 from tests.target.test_actions import solo_event_type

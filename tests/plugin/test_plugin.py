@@ -9,8 +9,8 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
-from calendly_http import SHARED_SETTINGS
-from calendly_http.plugin import CalendlyPlugin, secret_setting_values
+from calendly_plugin.plugin import CalendlyPlugin, secret_setting_values
+from calendly_plugin.settings import SHARED_SETTINGS
 
 
 class ProbeTap(CalendlyPlugin, Tap):

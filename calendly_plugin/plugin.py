@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from singer_sdk.exceptions import ConfigValidationError
 
 from calendly_http.errors import CalendlyError, ConfigError
-from calendly_http.sdk_compat import ConfigValidationHook
+from calendly_plugin.sdk_compat import ConfigValidationHook
 
 # The distribution that installs both commands: `--version` and `--about` read its metadata
 # (version, the Python versions in its classifiers).
