@@ -14,7 +14,9 @@ from singer_sdk.helpers.types import Context, Record
 
 from calendly_http import NotFoundError, uuid_of
 from tap_calendly.client import CalendlyChildStream, CalendlyStream
+from tap_calendly.deletions import LISTED_KEYS, deletion_record
 from tap_calendly.pagination import iter_collection
+from tap_calendly.reread import DeepReread
 from tap_calendly.resume import progress_of
 from tap_calendly.timestamps import format_timestamp, listing_from, parse_timestamp
 
@@ -22,6 +24,7 @@ from tap_calendly.timestamps import format_timestamp, listing_from, parse_timest
 class OrganizationMembershipsStream(CalendlyStream):
     name = "organization_memberships"
     path = "/organization_memberships"
+    tracks_deletions = True
 
 
 class UsersStream(CalendlyStream):
@@ -30,6 +33,7 @@ class UsersStream(CalendlyStream):
     name = "users"
     path = "/organization_memberships"
     item_key = "user"
+    tracks_deletions = True
 
 
 class AvailabilitySchedulesStream(CalendlyChildStream):
@@ -39,6 +43,7 @@ class AvailabilitySchedulesStream(CalendlyChildStream):
     path = "/user_availability_schedules"
     parent_stream_type = UsersStream
     replication_key = None
+    tracks_deletions = True
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         return self.path, {"user": parent["uri"]}
@@ -48,16 +53,19 @@ class OrganizationInvitationsStream(CalendlyStream):
     name = "organization_invitations"
     path = "/organizations/{organization_uuid}/invitations"
     scoped_to_organization = False
+    tracks_deletions = True
 
 
 class GroupsStream(CalendlyStream):
     name = "groups"
     path = "/groups"
+    tracks_deletions = True
 
 
 class GroupRelationshipsStream(CalendlyStream):
     name = "group_relationships"
     path = "/group_relationships"
+    tracks_deletions = True
 
 
 class EventTypesStream(CalendlyStream):
@@ -75,6 +83,7 @@ class EventTypeHostsStream(CalendlyChildStream):
     name = "event_type_hosts"
     path = "/event_type_memberships"
     parent_stream_type = EventTypesStream
+    tracks_deletions = True
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         return self.path, {"event_type": parent["uri"], "count": self.page_size}
@@ -98,6 +107,16 @@ class ScheduledEventsStream(CalendlyStream):
         if self.start_date is not None:
             query["min_start_time"] = listing_from(self.start_date)
         return query
+
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        """An event whose invitees this run emitted is emitted too, with its current counters
+        and status: one invitee of a group event cancelling does not move the event's updated_at.
+        """
+        invitees = self.calendly_tap.streams.get("invitees")
+        if isinstance(invitees, InviteesStream) and row.get("uri") in invitees.changed_events:
+            invitees.changed_events.discard(row["uri"])
+            return row
+        return super().post_process(row, context)
 
 
 #: Invitees stream state: the invitees last read with a no-show whose event the next run
@@ -144,9 +163,23 @@ class InviteesStream(CalendlyChildStream):
     path = "/scheduled_events/{event_uuid}/invitees"
     parent_stream_type = ScheduledEventsStream
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: The events whose invitees this run emitted (their event is emitted again).
+        self.changed_events: set[str] = set()
+
     def window_start(self, bookmark: datetime | None) -> datetime | None:
-        """Events starting at or after this moment have their invitees re-read."""
-        return bookmark - self.lookback if bookmark is not None else None
+        """Events starting at or after this moment have their invitees re-read: bookmark -
+        lookback_days, or further back on a run the deep re-read falls on."""
+        if bookmark is None:
+            return None
+        regular = bookmark - self.lookback
+        deep = self.deep_reread.window_start(self.run_started) if self.deep_reread.due else None
+        return min(regular, deep) if deep is not None else regular
+
+    @cached_property
+    def deep_reread(self) -> DeepReread:
+        return DeepReread.of(self.config, self.stream_state, self.run_started)
 
     def reads_children_of(self, parent: Mapping[str, Any]) -> bool:
         """THE re-read rule: which listed events have their invitees read this run.
@@ -199,6 +232,12 @@ class InviteesStream(CalendlyChildStream):
         self._watching: dict[str, str] = {}
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        emitted = self._changed_or_unmarked(row, context)
+        if emitted is not None and isinstance(row.get("event"), str):
+            self.changed_events.add(row["event"])
+        return emitted
+
+    def _changed_or_unmarked(self, row: Record, context: Context | None) -> Record | None:
         key = watch_key(row["uri"])
         marked = bool(row.get("no_show"))
         if marked:
@@ -218,17 +257,20 @@ class InviteesStream(CalendlyChildStream):
         next_bookmark = self.bookmark
         if progress is not None and isinstance(signpost, datetime):
             next_bookmark = min(progress, signpost)
-        horizon = self.window_start(next_bookmark)
+        horizon = next_bookmark - self.lookback if next_bookmark is not None else None
+        horizon = self.deep_reread.watch_horizon(horizon, self.run_started)
         floor = format_timestamp(horizon)[:10] if horizon is not None else ""
         kept = {k: day for k, day in self._watched.items() if k not in self._seen_watched}
         self.stream_state[WATCHED_NO_SHOWS] = written_watched(
             {k: day for k, day in {**kept, **self._watching}.items() if day and day >= floor}
         )
+        self.deep_reread.done(self.stream_state, self.run_started)
 
 
 class RoutingFormsStream(CalendlyStream):
     name = "routing_forms"
     path = "/routing_forms"
+    tracks_deletions = True
 
 
 class RoutingFormSubmissionsStream(CalendlyChildStream):
@@ -296,14 +338,9 @@ class WebhookSubscriptionsStream(CalendlyStream):
 
     name = "webhook_subscriptions"
     path = "/webhook_subscriptions"
+    tracks_deletions = True
 
-    def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
-        for scope in self._scopes():
-            yield from super().get_records(scope)
-            if self.skipped:
-                return
-
-    def _scopes(self) -> Iterator[dict[str, str]]:
+    def listings(self, context: Context | None) -> Iterator[dict[str, str]]:
         yield {"scope": "organization"}
         for membership in self._every("/organization_memberships"):
             yield {"scope": "user", "user": membership["user"]["uri"]}
@@ -321,13 +358,28 @@ class WebhookSubscriptionsStream(CalendlyStream):
 
 
 class ContactsStream(CalendlyStream):
-    """The token's contacts (every plan), newest change first: paging stops at the bookmark."""
+    """The token's contacts (every plan), newest change first. Deleted contacts are learnt from
+    the `contact.deleted` deliveries of webhook_inbox (paging then stops at the bookmark), else
+    from the whole listing, read every run."""
 
     name = "contacts"
     path = "/contacts"
     params: ClassVar[Mapping[str, str]] = {"sort": "updated_at:desc"}
     scoped_to_organization = False
     sorted_desc_by = "updated_at"
+    tracks_deletions = True
+
+    def lists_deletions(self) -> bool:
+        return self.calendly_tap.webhook_hints is None
+
+    def delivered_deletions(self) -> Iterator[dict[str, Any]]:
+        hints = self.calendly_tap.webhook_hints
+        if hints is None or not self.selected:
+            return
+        self.stream_state.pop(LISTED_KEYS, None)  # kept only while the listing tells
+        for uri, deleted_at in sorted(hints.deleted_contacts.items()):
+            at = parse_timestamp(deleted_at) or datetime.now(timezone.utc)
+            yield deletion_record((uri,), self.primary_keys, self.replication_key, at)
 
 
 class ContactCustomFieldDefinitionsStream(CalendlyStream):
@@ -335,6 +387,7 @@ class ContactCustomFieldDefinitionsStream(CalendlyStream):
 
     name = "contact_custom_field_definitions"
     path = "/contacts/custom_field_definitions"
+    tracks_deletions = True
     scoped_to_organization = False
     paged = False
 
@@ -348,12 +401,11 @@ class MeetingRecapsStream(CalendlyStream):
     path = "/meeting_recaps"
     scoped_to_organization = False
     statuses: ClassVar[tuple[str, ...]] = ("available", "processing", "unavailable")
+    tracks_deletions = True
 
-    def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
+    def listings(self, context: Context | None) -> Iterator[dict[str, str]]:
         for status in self.statuses:
-            yield from super().get_records({"status": status})
-            if self.skipped:
-                return
+            yield {"status": status}
 
     def query(self, context: Context | None) -> dict[str, Any]:
         return {**super().query(context), **(context or {})}
@@ -399,6 +451,7 @@ class TeamsStream(CalendlyStream):
     path = "/teams"
     scoped_to_organization = False
     replication_key = None
+    tracks_deletions = True
 
 
 class LocationsStream(CalendlyChildStream):
@@ -409,6 +462,7 @@ class LocationsStream(CalendlyChildStream):
     parent_stream_type = UsersStream
     primary_keys = ("user", "kind")
     replication_key = None
+    tracks_deletions = True
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         return self.path, {"user": parent["uri"]}
@@ -426,6 +480,7 @@ class EventTypeAvailabilitySchedulesStream(CalendlyChildStream):
     parent_stream_type = EventTypesStream
     primary_keys = ("event_type",)
     replication_key = None
+    tracks_deletions = True
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         return self.path, {"event_type": parent["uri"]}

@@ -13,6 +13,7 @@ from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
 from calendly_http import SHARED_SETTINGS, CalendlyClient, ClientSettings, ConfigError
 from calendly_http.plugin import CalendlyPlugin
 from tap_calendly.client import DEFAULT_CONCURRENCY, DEFAULT_LOOKBACK_DAYS
+from tap_calendly.reread import DEFAULT_DEEP_REREAD_DAYS, DEFAULT_DEEP_REREAD_EVERY_HOURS
 from tap_calendly.streams import STREAM_TYPES
 from tap_calendly.timestamps import parse_timestamp
 from tap_calendly.webhooks import InboxSlice, WebhookEventsStream, WebhookHints, open_slice
@@ -36,8 +37,27 @@ TAP_SETTINGS = (
         "(bookmark - lookback_days), future events included, besides those of changed events "
         "(every event since start_date is listed each run, so changes to events of any age "
         "arrive). A no-show marked or removed on an older meeting is seen only through "
-        "webhook_inbox or a larger value, at the cost of one request per event in the window. "
+        "webhook_inbox, deep_reread_days or a larger value, at the cost of one request per event "
+        "in the window. "
         "Also bounds how far back routing form submissions are re-read.",
+    ),
+    th.Property(
+        "deep_reread_days",
+        th.IntegerType(minimum=0),
+        default=DEFAULT_DEEP_REREAD_DAYS,
+        description="Without webhook_inbox, late changes to old meetings (a no-show marked or "
+        "removed) are seen only when their invitees are read again: with a value D > 0, one run "
+        "every deep_reread_every_hours re-reads the invitees of every event that started in the "
+        "last D days (one request per event), and the invitees with a no-show there are watched "
+        "(13 bytes each in state). Such a change then arrives within deep_reread_every_hours plus "
+        "one run interval. 0 (the default): off.",
+    ),
+    th.Property(
+        "deep_reread_every_hours",
+        th.NumberType(minimum=0),
+        default=DEFAULT_DEEP_REREAD_EVERY_HOURS,
+        description="How often the deep re-read of deep_reread_days happens: the first run at "
+        "least this many hours after the last completed one does it.",
     ),
     th.Property(
         "invitee_concurrency",

@@ -43,13 +43,19 @@ class InboxSlice:
 
 
 class WebhookHints:
-    """The scheduled events the run's inbox slice names, with their start times if known."""
+    """The scheduled events the run's inbox slice names, with their start times if known, and
+    the contacts it says were deleted."""
 
     def __init__(self, deliveries: Iterable[Any]) -> None:
         self.named_events: dict[str, str | None] = {}
+        #: Contact URI -> when it was deleted, from `contact.deleted` ({uri, deleted_at}).
+        self.deleted_contacts: dict[str, str | None] = {}
         self.deliveries = 0
         for delivery in deliveries:
             self.deliveries += 1
+            contact = (delivery.envelope.get("payload") or {}).get("contact") or {}
+            if delivery.event == "contact.deleted" and isinstance(contact.get("uri"), str):
+                self.deleted_contacts[contact["uri"]] = contact.get("deleted_at")
             for uri, start in named_events(delivery.envelope).items():
                 if start or uri not in self.named_events:
                     self.named_events[uri] = start
