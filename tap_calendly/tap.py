@@ -90,10 +90,11 @@ TAP_SETTINGS = (
         "emit_activate_version_messages",
         th.BooleanType,
         default=False,
-        description="Full-table streams (availability_schedules) stamp every record with this "
-        "run's table version and send ACTIVATE_VERSION, so a loader that honours it (e.g. "
-        "target-postgres with hard_delete) removes rows the run did not send: schedules deleted "
-        "in Calendly leave the warehouse. Leave off for loaders that do not support it.",
+        description="Full-table streams (availability_schedules, event_type_availability_"
+        "schedules, locations, teams) stamp every record with this run's table version and send "
+        "ACTIVATE_VERSION, so a loader that honours it (e.g. target-postgres with hard_delete) "
+        "removes rows the run did not send, instead of receiving them as deletion records "
+        "(_sdc_deleted_at, docs/deletions.md). Leave off for loaders that do not support it.",
     ),
     th.Property(
         "snapshot_days_ahead",
