@@ -240,13 +240,16 @@ class InviteesStream(CalendlyChildStream):
     def _changed_or_unmarked(self, row: Record, context: Context | None) -> Record | None:
         key = watch_key(row["uri"])
         marked = bool(row.get("no_show"))
+        parent = self.current_parent or {}
         if marked:
-            parent = self.current_parent or {}
             self._watching[key] = str(parent.get("start_time") or "")[:10]
         if key in self._watched:
             self._seen_watched.add(key)
             if not marked:
                 return row  # its no-show was removed: nothing else says so
+        hints = self.calendly_tap.webhook_hints
+        if hints is not None and hints.names(str(parent.get("uri"))):
+            return row  # a delivery says it changed (a no-show removed moves no updated_at)
         return super().post_process(row, context)
 
     def listing_done(self) -> None:

@@ -267,3 +267,24 @@ def test_late_no_shows_on_old_meetings_converge_with_the_deep_reread(sandbox: Sa
     assert rows[marked["uri"]]["no_show"] and rows[old_marked["uri"]]["no_show"] is None
     # Their events come along with their current state.
     assert {rows[u]["event"] for u in changed} <= due.keys("scheduled_events")
+
+
+def test_a_no_show_removed_on_an_old_meeting_arrives_through_the_inbox(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The delivery names the event; its invitees are re-read and emitted although no updated_at
+    moved (the meeting is older than lookback_days, so the no-show was not watched)."""
+    events = ["invitee_no_show.created", "invitee_no_show.deleted"]
+    with subscribed_receiver(sandbox, tmp_path, "no-show-key", events) as receiver:
+        config = tap_config(sandbox, lookback_days=30, webhook_inbox=str(receiver.inbox))
+        old = first_free_invitee(sandbox, pick_event(sandbox, started_days_ago=(45, 110)))
+        api = Api(sandbox)
+        api.post("/invitee_no_shows", {"invitee": old["uri"]})
+        first = run_in_process(config)
+        api.delete(f"/invitee_no_shows/{uuid_of(old['no_show']['uri'])}")
+        assert sandbox.webhooks.wait_idle(timeout=30)
+
+        second = run_in_process(config, first.final_state)
+
+    rows = {row["uri"]: row for row in second.records["invitees"]}
+    assert old["uri"] in rows and rows[old["uri"]]["no_show"] is None
