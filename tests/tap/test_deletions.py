@@ -6,6 +6,8 @@ cancelling); expectations come from the sandbox's store, not from the tap's logi
 
 from __future__ import annotations
 
+import random
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -68,13 +70,20 @@ def removable_member(sandbox: Sandbox) -> dict[str, Any]:
 
 
 def test_listed_keys_round_trip_compactly() -> None:
-    keys = {(f"https://api.calendly.com/users/{n:04d}", kind) for n in range(3) for kind in "ab"}
+    base = "https://api.calendly.com/users/"
+    rng = random.Random(19)
+    uuids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(50)]
+    keys = {(base + u, kind) for u in uuids for kind in ("zoom_conference", "odd kind|*%")}
+    keys |= {(base + "ABCDEFGHIJKLMNOP", "physical")}  # older users have no UUID
     saved = written_keys(keys)
     assert read_keys(saved) == keys
-    assert saved["prefix"] == "https://api.calendly.com/users/000"
-    assert read_keys(written_keys({("only",)})) == {("only",)}
-    assert read_keys(written_keys(set())) == set()
-    assert read_keys(None) is None and read_keys({"keys": "not a list"}) is None
+    assert saved["prefix"] == base and "https" not in saved["keys"]
+    # A key that is a URI ending in a UUID costs 24 bytes (23 characters and a space).
+    uris = written_keys({(base + u,) for u in uuids})
+    assert uris["prefix"].startswith(base) and len(uris["keys"]) < 24 * len(uuids)
+    for few in (set(), {("only",)}, {("a",), ("ab",)}):
+        assert read_keys(written_keys(few)) == few
+    assert read_keys(None) is None and read_keys({"keys": ["not", "words"]}) is None
 
 
 def test_only_a_complete_listing_says_what_vanished_and_a_row_back_is_live_again() -> None:
