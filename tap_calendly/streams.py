@@ -69,12 +69,14 @@ class GroupRelationshipsStream(CalendlyStream):
 
 
 class EventTypesStream(CalendlyStream):
-    """Active and inactive types (no `active` filter)."""
+    """Active and inactive types (no `active` filter). Whether Calendly lists deleted types (with
+    `deleted_at`) is unverified: tracked, a type that leaves the listing is emitted as deleted."""
 
     name = "event_types"
     path = "/event_types"
     params: ClassVar[Mapping[str, str]] = {"sort": "updated_at:desc"}
     sorted_desc_by = "updated_at"
+    tracks_deletions = True
 
 
 class EventTypeHostsStream(CalendlyChildStream):
