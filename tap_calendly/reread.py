@@ -37,7 +37,7 @@ class DeepReread:
         cls, config: Mapping[str, Any], stream_state: Mapping[str, Any], now: datetime
     ) -> DeepReread:
         days = int(config.get("deep_reread_days", DEFAULT_DEEP_REREAD_DAYS))
-        every = float(config.get("deep_reread_every_hours", DEFAULT_DEEP_REREAD_EVERY_HOURS))
+        every = int(config.get("deep_reread_every_hours", DEFAULT_DEEP_REREAD_EVERY_HOURS))
         last = parse_timestamp(stream_state.get(DEEP_REREAD_AT))
         due = days > 0 and (last is None or now - last >= timedelta(hours=every))
         return cls(days, due)

@@ -54,7 +54,7 @@ TAP_SETTINGS = (
     ),
     th.Property(
         "deep_reread_every_hours",
-        th.NumberType(minimum=0),
+        th.IntegerType(minimum=0),
         default=DEFAULT_DEEP_REREAD_EVERY_HOURS,
         description="How often the deep re-read of deep_reread_days happens: the first run at "
         "least this many hours after the last completed one does it.",
