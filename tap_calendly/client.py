@@ -556,6 +556,7 @@ class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
         does not prefetch, a lazy reader that pages on the main thread when the batch syncs;
         nothing for a parent `reads_children_of` leaves out."""
         if not self.reads_children_of(parent):
+            self._tracker = None  # a parent left unread: this listing cannot tell what vanished
             return _done(())
         if self.prefetch:
             return workers.submit(self.fetch_for, parent)
@@ -594,6 +595,7 @@ class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
         except (AbortedSyncFailedException, AbortedSyncPausedException):
             # As the SDK does for children: a capped child (dry runs) leaves the parent going.
             logging.getLogger(__name__).debug("child sync of %s stopped early", self.name)
+            self._tracker = None  # its listing is partial: it declares nothing gone
 
     def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         pending, self._pending = self._pending, []

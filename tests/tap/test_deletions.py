@@ -23,7 +23,7 @@ from tap_calendly.deletions import (
     read_keys,
     written_keys,
 )
-from tap_calendly.streams import STREAM_TYPES
+from tap_calendly.streams import STREAM_TYPES, LocationsStream
 from tap_calendly.timestamps import parse_timestamp
 from tests.tap.conftest import Api, TapRun, catalog_selecting, key_of, run_in_process, tap_config
 from tests.tap.test_incremental import first_free_invitee, now, pick_event, ts
@@ -297,3 +297,18 @@ def test_a_no_show_removed_on_an_old_meeting_arrives_through_the_inbox(
 
     rows = {row["uri"]: row for row in second.records["invitees"]}
     assert old["uri"] in rows and rows[old["uri"]]["no_show"] is None
+
+
+def test_a_capped_dry_run_declares_nothing_gone(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dry run (`--test`, the SDK's record cap) stops a child stream part-way: the rows it did
+    not reach are not declared gone, and its kept keys stay those of the last complete run."""
+    config = tap_config(sandbox)
+    catalog = catalog_selecting(config, {"users", "locations"})
+    first = run_in_process(config, catalog=catalog)
+    monkeypatch.setattr(LocationsStream, "ABORT_AT_RECORD_COUNT", 3)
+    capped = run_in_process(config, first.final_state, catalog=catalog)
+    assert len(capped.records["locations"]) == 3 and deletions(capped) == {}
+    kept = first.final_state["bookmarks"]["locations"][LISTED_KEYS]
+    assert capped.final_state["bookmarks"]["locations"][LISTED_KEYS] == kept
