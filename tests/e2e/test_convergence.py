@@ -103,6 +103,7 @@ def current_lists(sandbox: Sandbox) -> dict[str, dict[tuple[str, ...], dict[str,
         row for e in events for row in api.every(f"/scheduled_events/{uuid_of(e['uri'])}/invitees")
     ]
     org_uuid = uuid_of(api.organization)
+    event_types = api.every("/event_types", **org)
     by_uri = {
         "organization_memberships": memberships,
         "users": [m["user"] for m in memberships],
@@ -113,6 +114,12 @@ def current_lists(sandbox: Sandbox) -> dict[str, dict[tuple[str, ...], dict[str,
         "group_relationships": api.every("/group_relationships", **org),
         "scheduled_events": events,
         "invitees": invitees,
+        "event_types": event_types,
+        "event_type_hosts": [
+            row
+            for t in event_types
+            for row in api.every("/event_type_memberships", event_type=t["uri"])
+        ],
         "availability_schedules": [
             row for u in users for row in api.every("/user_availability_schedules", user=u)
         ],
