@@ -1,6 +1,6 @@
 """`make bench`: measure the tap and the target against the sandbox and write BENCHMARKS.md.
 
-    python -m bench.run [--quick] [--only cpu,requests,rate,scale,target,webhooks] [--no-profile]
+    python -m bench.run [--quick] [--only cpu,requests,rate,scale,target,webhooks,deletions] [--no-profile]
                         [--output BENCHMARKS.md] [--keep] [--code-path DIR]
                         [--save-profile bench/profiles/NAME.md --profile-title TITLE]
 
@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import cpu_report, full_sync, requests_report
+from bench.deletions import deletions_section
 from bench.machine import REPO_ROOT, describe_machine
 from bench.plan import Plan
 from bench.rate_limit import rate_section
@@ -31,7 +32,7 @@ from bench.scale import scale_section
 from bench.target import target_section
 from bench.webhooks import webhooks_sections
 
-SECTIONS = ("cpu", "requests", "rate", "scale", "target", "webhooks")
+SECTIONS = ("cpu", "requests", "rate", "scale", "target", "webhooks", "deletions")
 
 
 def log(message: str) -> None:
@@ -90,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             sections += guarded("target", lambda: [target_section(plan, workdir)])
         if "webhooks" in only:
             sections += guarded("webhooks", lambda: webhooks_sections(plan, workdir))
+        if "deletions" in only:
+            sections += guarded("deletions", lambda: [deletions_section(plan, workdir)])
     finally:
         if args.keep:
             log(f"kept {workdir}")
@@ -169,7 +172,7 @@ def render(
         "runs made at different times), so compare a change with `--code-path` runs made back "
         "to back. Request counts, 429s, state sizes and record counts do not vary.",
         "How to run: `make bench` (this report); `.venv/bin/python -m bench.run --quick` "
-        "(small sizes, a few minutes); `--only cpu,requests,rate,scale,target,webhooks` for some "
+        "(small sizes, a few minutes); `--only cpu,requests,rate,scale,target,webhooks,deletions` for some "
         "sections; `--code-path DIR` to measure package copies in DIR (e.g. a proposed change) "
         "instead of the installed ones; `--save-profile bench/profiles/NAME.md` to keep this "
         "run's profile for later before/after comparisons.",

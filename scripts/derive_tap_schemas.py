@@ -20,6 +20,8 @@ properties) and reduced to the facts a warehouse needs:
   sent as a JSON number) and documented fields the spec lacks (UNLISTED_FIELDS);
 - objects allow additional properties, so a field Calendly adds later is passed through
   instead of being dropped by the SDK;
+- `_sdc_deleted_at` (nullable date-time) on the streams whose vanished rows the tap emits as
+  deletions, so targets accept the marker;
 - enums, patterns, lengths and prose are left out: they describe the API's validation, and an
   enum in a tap schema breaks loads the day Calendly adds a value.
 """
@@ -67,6 +69,8 @@ STREAM_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 _URI = {"type": "string"}
+# The Singer deletion marker: null on live rows, set on the record of a row gone from Calendly.
+DELETED_AT = "_sdc_deleted_at"
 _MOMENT = {"type": "string", "format": "date-time"}
 # Columns the tap adds to rows of these streams (the parent they were read for, the snapshot time),
 # and keys the spec leaves optional or nullable (a key or a bookmark field is never null).
@@ -297,6 +301,15 @@ def stream_keys() -> dict[str, frozenset[str]]:
     }
 
 
+def streams_tracking_deletions() -> frozenset[str]:
+    """Streams whose vanished rows the tap emits with `_sdc_deleted_at` (tap_calendly/deletions.py)."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from tap_calendly.streams import STREAM_TYPES
+
+    return frozenset(stream.name for stream in STREAM_TYPES if stream.tracks_deletions)
+
+
 def derive_all(spec: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     deriver = Deriver(spec)
     keys = stream_keys()
@@ -325,6 +338,11 @@ def derive_all(spec: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         if name in properties:
             raise SpecError(f"{stream}.{name} is in the spec now: drop it from UNLISTED_FIELDS")
         properties[name] = dict(schema)
+    for stream in streams_tracking_deletions() & schemas.keys():
+        schemas[stream]["properties"][DELETED_AT] = {
+            "type": ["string", "null"],
+            "format": "date-time",
+        }
     return schemas
 
 

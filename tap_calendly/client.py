@@ -55,6 +55,7 @@ from calendly_plugin.sdk_compat import (
     write_state_now,
 )
 from tap_calendly import schemas
+from tap_calendly.deletions import DELETED_AT, ListingTracker, is_deletion
 from tap_calendly.fanout import Workers
 from tap_calendly.pagination import CalendlyPaginator, iter_collection
 from tap_calendly.resume import (
@@ -96,10 +97,14 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
     sorted_desc_by: ClassVar[str | None] = None
     #: The endpoint sorts on this timestamp, oldest first, and filters on `min_<it>`.
     sorted_asc_by: ClassVar[str | None] = None
+    #: Rows can vanish from Calendly: the whole listing is read every run and a row gone since
+    #: the last complete one is emitted as a deletion (see deletions.py).
+    tracks_deletions: ClassVar[bool] = False
 
     _bookmark_cache: datetime | None
     _bookmark_read = False
     skipped = False
+    _tracker: ListingTracker | None = None
 
     # -- settings and shared objects ------------------------------------------------------------
 
@@ -158,7 +163,9 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
         bookmark (an invitee whose no-show was removed): the SDK would otherwise promote its
         older time and move the bookmark back."""
         changed = self.changed_at(dict(record))
-        if changed is None or (self.bookmark is not None and changed <= self.bookmark):
+        if is_deletion(record) or changed is None:
+            return None
+        if self.bookmark is not None and changed <= self.bookmark:
             return None
         return format_timestamp(changed)
 
@@ -174,9 +181,13 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         if self.replication_key:
             row.setdefault(self.replication_key, None)
+        if self.tracks_deletions:
+            row.setdefault(DELETED_AT, None)  # a row back after its deletion is live again
         bookmark = self.bookmark
-        if bookmark is None:
+        if bookmark is None or is_deletion(row):
             return row
+        if self._tracker is not None and self._tracker.reappeared(row):
+            return row  # it was emitted as deleted: whatever its updated_at, it is back
         changed = self.changed_at(row)
         return row if changed is None or changed > bookmark else None
 
@@ -226,7 +237,12 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
         return [item[self.item_key] for item in items if item.get(self.item_key)]
 
     def get_new_paginator(self) -> CalendlyPaginator:
-        stop_early = self.sorted_desc_by and self.bookmark and not self._children_to_fetch()
+        stop_early = (
+            self.sorted_desc_by
+            and self.bookmark
+            and not self._children_to_fetch()
+            and self._tracker is None
+        )
         return CalendlyPaginator(self._reached_bookmark if stop_early else None)
 
     def _reached_bookmark(self, page: list[dict[str, Any]]) -> bool:
@@ -239,6 +255,41 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
     # -- records --------------------------------------------------------------------------------
 
     def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
+        """The rows of every part of the listing; once it is complete, its deletions."""
+        self._tracker = self.start_tracking()
+        for part in self.listings(context):
+            for row in self._listed(part):
+                if self._tracker is not None:
+                    self._tracker.saw(row)
+                yield row
+            if self.skipped:
+                return
+        if self._tracker is not None:
+            yield from self._tracker.complete(self.stream_state, self.replication_key)
+        yield from self.delivered_deletions()
+
+    def listings(self, context: Context | None) -> Iterable[Context | None]:
+        """The contexts of the list requests that make up the stream (one by default)."""
+        return (context,)
+
+    def lists_deletions(self) -> bool:
+        """Whether deletions are learnt from the listing (see `delivered_deletions`)."""
+        return self.tracks_deletions
+
+    def start_tracking(self) -> ListingTracker | None:
+        if not (self.lists_deletions() and self.selected):
+            return None
+        if self.replication_method == "FULL_TABLE" and self.config.get(
+            "emit_activate_version_messages"
+        ):
+            return None  # ACTIVATE_VERSION has the loader drop every row this run did not send
+        return ListingTracker(self.stream_state, self.primary_keys)
+
+    def delivered_deletions(self) -> Iterator[dict[str, Any]]:
+        """Deletion records learnt otherwise than from the listing (webhook deliveries)."""
+        return iter(())
+
+    def _listed(self, context: Context | None) -> Iterator[dict[str, Any]]:
         try:
             children = self._children_to_fetch()
             rows: Iterable[dict[str, Any]] = self.request_records(context)
@@ -494,6 +545,7 @@ class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
     def prepare_fetch(self) -> None:
         """Called on the main thread before workers start: read state here, not in threads."""
         _ = self.bookmark
+        self._tracker = self.start_tracking()
 
     def reads_children_of(self, parent: Mapping[str, Any]) -> bool:
         """Whether this run reads this parent's collection (called on the main thread)."""
@@ -504,13 +556,20 @@ class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
         does not prefetch, a lazy reader that pages on the main thread when the batch syncs;
         nothing for a parent `reads_children_of` leaves out."""
         if not self.reads_children_of(parent):
+            self._tracker = None  # a parent left unread: this listing cannot tell what vanished
             return _done(())
         if self.prefetch:
             return workers.submit(self.fetch_for, parent)
         return _done(self.iter_for(parent))
 
     def listing_done(self) -> None:
-        """Called once the parent listing has ended, before the bookmark is promoted."""
+        """Called once the parent listing has ended, before the bookmark is promoted: every
+        parent's collection was read, so the rows gone since the last run are emitted."""
+        if self._tracker is None or self.skipped:
+            return
+        deletions = list(self._tracker.complete(self.stream_state, self.replication_key))
+        if deletions:
+            self.sync_batch([({}, _done(deletions))])
 
     def fetch_for(self, parent: Mapping[str, Any]) -> list[Record]:
         """Runs on a worker thread: only the thread-safe client, no SDK state."""
@@ -536,6 +595,7 @@ class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
         except (AbortedSyncFailedException, AbortedSyncPausedException):
             # As the SDK does for children: a capped child (dry runs) leaves the parent going.
             logging.getLogger(__name__).debug("child sync of %s stopped early", self.name)
+            self._tracker = None  # its listing is partial: it declares nothing gone
 
     def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         pending, self._pending = self._pending, []
@@ -545,7 +605,10 @@ class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
                 try:
                     for parent, future in pending:
                         self.current_parent = parent
-                        yield from future.result()
+                        for row in future.result():
+                            if self._tracker is not None and not is_deletion(row):
+                                self._tracker.saw(row)
+                            yield row
                 finally:
                     self.current_parent = None
                     # Requests of this batch and of later ones the workers fetched ahead:

@@ -6,6 +6,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from typing import Any, ClassVar
 
 from singer_sdk import metrics
@@ -14,8 +15,10 @@ from singer_sdk.helpers.types import Context, Record
 from calendly_http import NotFoundError, uuid_of
 from tap_calendly.client import CalendlyChildStream, CalendlyStream
 from tap_calendly.coverage import STATE_KEY as COVERAGE_STATE
+from tap_calendly.deletions import LISTED_KEYS, deletion_record
 from tap_calendly.dimensions import DimensionStream, RefreshedOnCadence
 from tap_calendly.pagination import iter_collection
+from tap_calendly.reread import DeepReread
 from tap_calendly.resume import progress_of
 from tap_calendly.timestamps import format_timestamp, listing_from, parse_timestamp
 
@@ -23,6 +26,7 @@ from tap_calendly.timestamps import format_timestamp, listing_from, parse_timest
 class OrganizationMembershipsStream(CalendlyStream):
     name = "organization_memberships"
     path = "/organization_memberships"
+    tracks_deletions = True
 
 
 class UsersStream(CalendlyStream):
@@ -31,6 +35,7 @@ class UsersStream(CalendlyStream):
     name = "users"
     path = "/organization_memberships"
     item_key = "user"
+    tracks_deletions = True
 
 
 class AvailabilitySchedulesStream(DimensionStream):
@@ -40,6 +45,7 @@ class AvailabilitySchedulesStream(DimensionStream):
     path = "/user_availability_schedules"
     parent_stream_type = UsersStream
     replication_key = None
+    tracks_deletions = True
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         return self.path, {"user": parent["uri"]}
@@ -49,25 +55,30 @@ class OrganizationInvitationsStream(CalendlyStream):
     name = "organization_invitations"
     path = "/organizations/{organization_uuid}/invitations"
     scoped_to_organization = False
+    tracks_deletions = True
 
 
 class GroupsStream(CalendlyStream):
     name = "groups"
     path = "/groups"
+    tracks_deletions = True
 
 
 class GroupRelationshipsStream(CalendlyStream):
     name = "group_relationships"
     path = "/group_relationships"
+    tracks_deletions = True
 
 
 class EventTypesStream(CalendlyStream):
-    """Active and inactive types (no `active` filter)."""
+    """Active and inactive types (no `active` filter). Whether Calendly lists deleted types (with
+    `deleted_at`) is unverified: tracked, a type that leaves the listing is emitted as deleted."""
 
     name = "event_types"
     path = "/event_types"
     params: ClassVar[Mapping[str, str]] = {"sort": "updated_at:desc"}
     sorted_desc_by = "updated_at"
+    tracks_deletions = True
 
 
 class EventTypeHostsStream(DimensionStream):
@@ -76,6 +87,7 @@ class EventTypeHostsStream(DimensionStream):
     name = "event_type_hosts"
     path = "/event_type_memberships"
     parent_stream_type = EventTypesStream
+    tracks_deletions = True
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         return self.path, {"event_type": parent["uri"], "count": self.page_size}
@@ -99,6 +111,16 @@ class ScheduledEventsStream(CalendlyStream):
         if self.start_date is not None:
             query["min_start_time"] = listing_from(self.start_date)
         return query
+
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        """An event whose invitees this run emitted is emitted too, with its current counters
+        and status: one invitee of a group event cancelling does not move the event's updated_at.
+        """
+        invitees = self.calendly_tap.streams.get("invitees")
+        if isinstance(invitees, InviteesStream) and row.get("uri") in invitees.changed_events:
+            invitees.changed_events.discard(row["uri"])
+            return row
+        return super().post_process(row, context)
 
 
 #: Invitees stream state: the invitees last read with a no-show whose event the next run
@@ -145,9 +167,27 @@ class InviteesStream(CalendlyChildStream):
     path = "/scheduled_events/{event_uuid}/invitees"
     parent_stream_type = ScheduledEventsStream
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: The events whose invitees this run emitted (their event is emitted again).
+        self.changed_events: set[str] = set()
+
     def window_start(self, bookmark: datetime | None) -> datetime | None:
-        """Events starting at or after this moment have their invitees re-read."""
-        return bookmark - self.lookback if bookmark is not None else None
+        """Events starting at or after this moment have their invitees re-read: bookmark -
+        lookback_days, or further back on a run the deep re-read falls on."""
+        if bookmark is None:
+            return None
+        regular = bookmark - self.lookback
+        deep = self.deep_reread.window_start(self.run_started) if self.deep_reread.due else None
+        return min(regular, deep) if deep is not None else regular
+
+    @cached_property
+    def deep_reread(self) -> DeepReread:
+        return DeepReread.of(self.config, self.stream_state, self.run_started)
+
+    @cached_property
+    def run_started(self) -> datetime:
+        return datetime.now(timezone.utc)
 
     def reads_children_of(self, parent: Mapping[str, Any]) -> bool:
         """THE re-read rule: which listed events have their invitees read this run.
@@ -197,15 +237,24 @@ class InviteesStream(CalendlyChildStream):
         _ = self.calendly_tap.webhook_coverage  # judged before any invitee is read
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        emitted = self._changed_or_unmarked(row, context)
+        if emitted is not None and isinstance(row.get("event"), str):
+            self.changed_events.add(row["event"])
+        return emitted
+
+    def _changed_or_unmarked(self, row: Record, context: Context | None) -> Record | None:
         key = watch_key(row["uri"])
         marked = bool(row.get("no_show"))
+        parent = self.current_parent or {}
         if marked:
-            parent = self.current_parent or {}
             self._watching[key] = str(parent.get("start_time") or "")[:10]
         if key in self._watched:
             self._seen_watched.add(key)
             if not marked:
                 return row  # its no-show was removed: nothing else says so
+        hints = self.calendly_tap.webhook_hints
+        if hints is not None and hints.names(str(parent.get("uri"))):
+            return row  # a delivery says it changed (a no-show removed moves no updated_at)
         return super().post_process(row, context)
 
     def listing_done(self) -> None:
@@ -216,7 +265,8 @@ class InviteesStream(CalendlyChildStream):
         next_bookmark = self.bookmark
         if progress is not None and isinstance(signpost, datetime):
             next_bookmark = min(progress, signpost)
-        horizon = self.window_start(next_bookmark)
+        horizon = next_bookmark - self.lookback if next_bookmark is not None else None
+        horizon = self.deep_reread.watch_horizon(horizon, self.run_started)
         floor = format_timestamp(horizon)[:10] if horizon is not None else ""
         kept = {k: day for k, day in self._watched.items() if k not in self._seen_watched}
         self.stream_state[WATCHED_NO_SHOWS] = written_watched(
@@ -224,11 +274,13 @@ class InviteesStream(CalendlyChildStream):
         )
         if (coverage := self.calendly_tap.webhook_coverage) is not None:
             self.stream_state[COVERAGE_STATE] = coverage.state
+        self.deep_reread.done(self.stream_state, self.run_started)
 
 
 class RoutingFormsStream(CalendlyStream):
     name = "routing_forms"
     path = "/routing_forms"
+    tracks_deletions = True
 
 
 class RoutingFormSubmissionsStream(CalendlyChildStream):
@@ -297,15 +349,18 @@ class WebhookSubscriptionsStream(RefreshedOnCadence):
 
     name = "webhook_subscriptions"
     path = "/webhook_subscriptions"
+    tracks_deletions = True
+
+    def lists_deletions(self) -> bool:
+        """Only a refresh lists every scope; the organization's alone cannot tell what vanished."""
+        return super().lists_deletions() and self.cadence.due
 
     def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
-        for scope in self._scopes():
-            yield from super().get_records(scope)
-            if self.skipped:
-                return
-        self.record_refresh()
+        yield from super().get_records(context)
+        if not self.skipped:
+            self.record_refresh()
 
-    def _scopes(self) -> Iterator[dict[str, str]]:
+    def listings(self, context: Context | None) -> Iterator[dict[str, str]]:
         yield {"scope": "organization"}
         if not self.cadence.due:
             return
@@ -325,13 +380,28 @@ class WebhookSubscriptionsStream(RefreshedOnCadence):
 
 
 class ContactsStream(CalendlyStream):
-    """The token's contacts (every plan), newest change first: paging stops at the bookmark."""
+    """The token's contacts (every plan), newest change first. Deleted contacts are learnt from
+    the `contact.deleted` deliveries of webhook_inbox (paging then stops at the bookmark), else
+    from the whole listing, read every run."""
 
     name = "contacts"
     path = "/contacts"
     params: ClassVar[Mapping[str, str]] = {"sort": "updated_at:desc"}
     scoped_to_organization = False
     sorted_desc_by = "updated_at"
+    tracks_deletions = True
+
+    def lists_deletions(self) -> bool:
+        return self.calendly_tap.webhook_hints is None
+
+    def delivered_deletions(self) -> Iterator[dict[str, Any]]:
+        hints = self.calendly_tap.webhook_hints
+        if hints is None or not self.selected:
+            return
+        self.stream_state.pop(LISTED_KEYS, None)  # kept only while the listing tells
+        for uri, deleted_at in sorted(hints.deleted_contacts.items()):
+            at = parse_timestamp(deleted_at) or datetime.now(timezone.utc)
+            yield deletion_record((uri,), self.primary_keys, self.replication_key, at)
 
 
 class ContactCustomFieldDefinitionsStream(CalendlyStream):
@@ -339,6 +409,7 @@ class ContactCustomFieldDefinitionsStream(CalendlyStream):
 
     name = "contact_custom_field_definitions"
     path = "/contacts/custom_field_definitions"
+    tracks_deletions = True
     scoped_to_organization = False
     paged = False
 
@@ -352,12 +423,11 @@ class MeetingRecapsStream(CalendlyStream):
     path = "/meeting_recaps"
     scoped_to_organization = False
     statuses: ClassVar[tuple[str, ...]] = ("available", "processing", "unavailable")
+    tracks_deletions = True
 
-    def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
+    def listings(self, context: Context | None) -> Iterator[dict[str, str]]:
         for status in self.statuses:
-            yield from super().get_records({"status": status})
-            if self.skipped:
-                return
+            yield {"status": status}
 
     def query(self, context: Context | None) -> dict[str, Any]:
         return {**super().query(context), **(context or {})}
@@ -403,6 +473,7 @@ class TeamsStream(CalendlyStream):
     path = "/teams"
     scoped_to_organization = False
     replication_key = None
+    tracks_deletions = True
 
 
 class LocationsStream(DimensionStream):
@@ -413,6 +484,7 @@ class LocationsStream(DimensionStream):
     parent_stream_type = UsersStream
     primary_keys = ("user", "kind")
     replication_key = None
+    tracks_deletions = True
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         return self.path, {"user": parent["uri"]}
@@ -430,6 +502,7 @@ class EventTypeAvailabilitySchedulesStream(DimensionStream):
     parent_stream_type = EventTypesStream
     primary_keys = ("event_type",)
     replication_key = None
+    tracks_deletions = True
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         return self.path, {"event_type": parent["uri"]}

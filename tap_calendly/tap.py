@@ -16,6 +16,7 @@ from calendly_plugin.sdk_compat import quiet_unsorted_stream_notice
 from calendly_plugin.settings import SHARED_SETTINGS
 from tap_calendly.client import DEFAULT_CONCURRENCY, DEFAULT_LOOKBACK_DAYS
 from tap_calendly.coverage import DEFAULT_RECONCILE_HOURS, Coverage, judge_coverage
+from tap_calendly.reread import DEFAULT_DEEP_REREAD_DAYS, DEFAULT_DEEP_REREAD_EVERY_HOURS
 from tap_calendly.streams import STREAM_TYPES
 from tap_calendly.timestamps import parse_timestamp
 from tap_calendly.webhooks import InboxSlice, WebhookEventsStream, WebhookHints, open_slice
@@ -39,8 +40,27 @@ TAP_SETTINGS = (
         "(bookmark - lookback_days), future events included, besides those of changed events "
         "(every event since start_date is listed each run, so changes to events of any age "
         "arrive). A no-show marked or removed on an older meeting is seen only through "
-        "webhook_inbox or a larger value, at the cost of one request per event in the window. "
+        "webhook_inbox, deep_reread_days or a larger value, at the cost of one request per event "
+        "in the window. "
         "Also bounds how far back routing form submissions are re-read.",
+    ),
+    th.Property(
+        "deep_reread_days",
+        th.IntegerType(minimum=0),
+        default=DEFAULT_DEEP_REREAD_DAYS,
+        description="Without webhook_inbox, late changes to old meetings (a no-show marked or "
+        "removed) are seen only when their invitees are read again: with a value D > 0, one run "
+        "every deep_reread_every_hours re-reads the invitees of every event that started in the "
+        "last D days (one request per event), and the invitees with a no-show there are watched "
+        "(13 bytes each in state). Such a change then arrives within deep_reread_every_hours plus "
+        "one run interval. 0 (the default): off.",
+    ),
+    th.Property(
+        "deep_reread_every_hours",
+        th.IntegerType(minimum=0),
+        default=DEFAULT_DEEP_REREAD_EVERY_HOURS,
+        description="How often the deep re-read of deep_reread_days happens: the first run at "
+        "least this many hours after the last completed one does it.",
     ),
     th.Property(
         "invitee_concurrency",
@@ -102,10 +122,11 @@ TAP_SETTINGS = (
         "emit_activate_version_messages",
         th.BooleanType,
         default=False,
-        description="Full-table streams (availability_schedules) stamp every record with this "
-        "run's table version and send ACTIVATE_VERSION, so a loader that honours it (e.g. "
-        "target-postgres with hard_delete) removes rows the run did not send: schedules deleted "
-        "in Calendly leave the warehouse. Leave off for loaders that do not support it.",
+        description="Full-table streams (availability_schedules, event_type_availability_"
+        "schedules, locations, teams) stamp every record with this run's table version and send "
+        "ACTIVATE_VERSION, so a loader that honours it (e.g. target-postgres with hard_delete) "
+        "removes rows the run did not send, instead of receiving them as deletion records "
+        "(_sdc_deleted_at, docs/deletions.md). Leave off for loaders that do not support it.",
     ),
     th.Property(
         "snapshot_days_ahead",

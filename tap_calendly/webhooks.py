@@ -54,17 +54,25 @@ class InboxSlice:
 
 class WebhookHints:
     """The scheduled events the run's inbox slice names, with their start times if known, and
-    the resources its deliveries are about (`payload.uri`: an event type for event_type.*)."""
+    the resources its deliveries are about (`payload.uri`: an event type for event_type.*) and
+    the contacts it says were deleted."""
 
     def __init__(self, deliveries: Iterable[Any]) -> None:
         self.named_events: dict[str, str | None] = {}
         self.subjects: set[str] = set()
+        #: Contact URI -> when it was deleted, from `contact.deleted` ({uri, deleted_at}).
+        self.deleted_contacts: dict[str, str | None] = {}
         self.deliveries = 0
         for delivery in deliveries:
             self.deliveries += 1
             envelope = delivery.envelope
-            if isinstance(subject := envelope["payload"].get("uri"), str):
+            payload = envelope.get("payload")
+            payload = payload if isinstance(payload, dict) else {}
+            if isinstance(subject := payload.get("uri"), str):
                 self.subjects.add(subject)
+            contact = payload.get("contact") or {}
+            if delivery.event == "contact.deleted" and isinstance(contact.get("uri"), str):
+                self.deleted_contacts[contact["uri"]] = contact.get("deleted_at")
             for uri, start in named_events(envelope).items():
                 if start or uri not in self.named_events:
                     self.named_events[uri] = start

@@ -54,6 +54,12 @@ def key_of(stream: str, row: dict[str, Any]) -> str:
     return "|".join(str(row[k]) for k in keys)
 
 
+def as_served(row: dict[str, Any]) -> dict[str, Any]:
+    """The row as the API served it: live rows of streams whose rows can vanish carry the
+    deletion marker, null."""
+    return {k: v for k, v in row.items() if not (k == "_sdc_deleted_at" and v is None)}
+
+
 @dataclass
 class TapRun:
     messages: list[dict[str, Any]]
@@ -174,11 +180,14 @@ def snapshot(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
 
 
 def changed_keys(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> dict:
-    """Per stream, the keys of resources that are new or differ from `before`."""
-    return {
+    """Per stream, the keys of resources that are new or differ from `before`; the events of
+    changed invitees count as changed (the tap emits them again with their current counters)."""
+    changed = {
         stream: {key for key, row in rows.items() if before[stream].get(key) != row}
         for stream, rows in after.items()
     }
+    changed["scheduled_events"] |= {after["invitees"][key]["event"] for key in changed["invitees"]}
+    return changed
 
 
 class Api:

@@ -3,13 +3,16 @@ contacts bookmark (newest first, paging stops at it)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import requests
 
 from calendly_sandbox import Sandbox
+from calendly_webhooks.inbox import Inbox
 from tap_calendly.streams import ContactsStream
 from tap_calendly.timestamps import parse_timestamp
-from tests.tap.conftest import catalog_selecting, run_in_process, tap_config
+from tests.tap.conftest import as_served, catalog_selecting, run_in_process, tap_config
 
 STREAMS = {"contacts", "contact_custom_field_definitions"}
 
@@ -23,9 +26,11 @@ def test_records_are_the_store(sandbox: Sandbox) -> None:
     run = run_in_process(config, catalog=catalog_selecting(config, STREAMS))
 
     assert set(run.records) == STREAMS
-    contacts = {row["uri"]: row for row in run.records["contacts"]}
+    contacts = {row["uri"]: as_served(row) for row in run.records["contacts"]}
     assert contacts == {c["uri"]: c for c in sandbox.store.contacts.values()}
-    definitions = {row["uri"]: row for row in run.records["contact_custom_field_definitions"]}
+    definitions = {
+        row["uri"]: as_served(row) for row in run.records["contact_custom_field_definitions"]
+    }
     assert definitions == {
         d["uri"]: d for d in sandbox.store.contact_custom_field_definitions.values()
     }
@@ -33,11 +38,17 @@ def test_records_are_the_store(sandbox: Sandbox) -> None:
     assert run.bookmark("contacts") == max(c["updated_at"] for c in contacts.values())
 
 
-def test_incremental_emits_changed_contacts_and_stops_paging_at_the_bookmark(
-    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("with_inbox", [True, False], ids=["inbox", "no-inbox"])
+def test_incremental_emits_changed_contacts_and_stops_paging_at_the_bookmark_with_an_inbox(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, with_inbox: bool
 ) -> None:
+    """With webhook_inbox, deleted contacts come from contact.deleted deliveries and paging stops
+    at the bookmark; without, only the whole listing tells which contacts were deleted."""
     monkeypatch.setattr(ContactsStream, "page_size", 5)
     config = tap_config(sandbox)
+    if with_inbox:
+        Inbox(tmp_path / "inbox.sqlite").close()
+        config["webhook_inbox"] = str(tmp_path / "inbox.sqlite")
     catalog = catalog_selecting(config, {"contacts"})
     first = run_in_process(config, catalog=catalog)
     pages_of_full_run = len(contact_requests(sandbox))
@@ -62,9 +73,12 @@ def test_incremental_emits_changed_contacts_and_stops_paging_at_the_bookmark(
         changed["uri"],
         created.json()["resource"]["uri"],
     }
-    assert contact_requests(sandbox) == [{"sort": "updated_at:desc", "count": "5"}], (
-        "one page: its oldest row is at or before the bookmark"
-    )
+    if with_inbox:
+        assert contact_requests(sandbox) == [{"sort": "updated_at:desc", "count": "5"}], (
+            "one page: its oldest row is at or before the bookmark"
+        )
+    else:
+        assert len(contact_requests(sandbox)) == -(-len(sandbox.store.contacts) // 5)
     # The SDK caps a bookmark at the run's start, kept in milliseconds: a run that starts in the
     # millisecond of the last change bookmarks that millisecond (and reads the row once more).
     newest = parse_timestamp(created.json()["resource"]["updated_at"])

@@ -92,4 +92,7 @@ class TestTapCalendly(_StandardTests):  # type: ignore[misc,valid-type]
                 state = bookmarks[stream_type.name]
                 assert state["replication_key"] == stream_type.replication_key
                 assert state["replication_key_value"]
-        assert len(text) < 4096
+        # Apart from the keys listed by the streams whose rows can vanish: they grow with the
+        # organization's configuration, not with its events (tests/tap/test_deletions.py).
+        listed = sum(len(json.dumps(b.pop("listed_keys", ""))) for b in bookmarks.values())
+        assert listed and len(json.dumps(final)) < 4096

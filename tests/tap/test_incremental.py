@@ -16,6 +16,7 @@ from tap_calendly.streams import STREAM_TYPES
 from tests.tap.conftest import (
     Api,
     TapRun,
+    as_served,
     catalog_selecting,
     changed_keys,
     key_of,
@@ -103,7 +104,8 @@ def test_a_first_run_emits_every_resource_of_every_stream_exactly_once(sandbox: 
         assert run.keys(stream) == set(resources), stream
         # Rows are passed on whole: every field the API sent arrives, unchanged.
         for row in run.records[stream]:
-            assert row == resources[key_of(stream, row)], f"{stream}: {key_of(stream, row)}"
+            served = as_served(row)
+            assert served == resources[key_of(stream, row)], f"{stream}: {key_of(stream, row)}"
 
 
 def test_a_second_run_without_changes_emits_nothing(sandbox: Sandbox) -> None:
@@ -240,6 +242,10 @@ def test_state_stays_small_whatever_the_number_of_events() -> None:
             reach = ts(run.bookmark("invitees") or "") - timedelta(days=30)
             assert all(ts(day) >= reach.replace(hour=0, minute=0) for day in watched)
             assert all(len(key) == 12 for keys in watched.values() for key in keys.split())
+            # The keys listed by the streams whose rows can vanish grow with the organization's
+            # configuration (members, event types), not with its events (tests/tap/test_deletions.py).
+            for stream in state["bookmarks"].values():
+                stream.pop("listed_keys", None)
             text = json.dumps(state)
             assert "partitions" not in text and "progress_markers" not in text
             sizes[events] = len(text)

@@ -13,7 +13,7 @@ import requests
 
 from calendly_sandbox import Sandbox
 from calendly_sandbox.timefmt import fmt
-from tests.tap.conftest import catalog_selecting, run_in_process, tap_config
+from tests.tap.conftest import as_served, catalog_selecting, run_in_process, tap_config
 
 OPT_IN = {"meeting_recap_transcripts", "event_type_available_times", "user_busy_times"}
 DEFAULT_ON = {"teams", "locations", "meeting_recaps", "event_type_availability_schedules"}
@@ -48,7 +48,7 @@ def test_recaps_transcripts_teams_locations_and_schedules_are_the_store(sandbox:
     run = run_in_process(config, catalog=catalog_selecting(config, streams))
 
     recaps = my_recaps(sandbox)
-    assert {r["uri"]: r for r in run.records["meeting_recaps"]} == {
+    assert {r["uri"]: as_served(r) for r in run.records["meeting_recaps"]} == {
         r["uri"]: r for r in recaps.values()
     }
     assert {r["status"] for r in run.records["meeting_recaps"]} == {
@@ -63,7 +63,7 @@ def test_recaps_transcripts_teams_locations_and_schedules_are_the_store(sandbox:
         for u, t in sandbox.store.transcripts.items()
         if u in recaps
     )
-    assert sorted(run.records["teams"], key=lambda t: t["uri"]) == sorted(
+    assert sorted(map(as_served, run.records["teams"]), key=lambda t: t["uri"]) == sorted(
         sandbox.store.teams.values(), key=lambda t: t["uri"]
     )
     assert sorted((r["user"], r["kind"], r["connected"]) for r in run.records["locations"]) == (
@@ -73,7 +73,9 @@ def test_recaps_transcripts_teams_locations_and_schedules_are_the_store(sandbox:
             for loc in sandbox.store.user_locations[user]
         )
     )
-    schedules = {r["event_type"]: r for r in run.records["event_type_availability_schedules"]}
+    schedules = {
+        r["event_type"]: as_served(r) for r in run.records["event_type_availability_schedules"]
+    }
     assert set(schedules) == {t["uri"] for t in sandbox.store.event_types.values()}
     for uuid, stored in sandbox.store.event_type_availability_schedules.items():
         assert schedules[stored["event_type"]] == stored, uuid
