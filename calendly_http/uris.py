@@ -37,14 +37,19 @@ def resource_uri(api_url: str, collection: str, uuid: str) -> str:
     return f"{api_url.rstrip('/')}/{collection.strip('/')}/{uuid_of(uuid)}"
 
 
+#: The host Calendly names its resources on, whatever api_url a gateway puts in front of it.
+CALENDLY_API_HOST = "api.calendly.com"
+
+
 def foreign_host(value: str, api_url: str) -> str | None:
-    """The host of `value` when it is a URI on another host than api_url's; None for a bare id
-    or a URI on api_url's host (the token and the write go to api_url whatever host a URI
-    names, so a URI on another host would act on a resource nobody asked for)."""
+    """The host of `value` when it is a URI on another host than api_url's or Calendly's own;
+    None for a bare id or a URI on those hosts (the token and the write go to api_url whatever
+    host a URI names, so a URI on another host would act on a resource nobody asked for; behind
+    a gateway in api_url, Calendly still names its resources on api.calendly.com)."""
     parts = urlsplit(value.strip())
     if not parts.scheme:
         return None
-    if parts.netloc.lower() == urlsplit(api_url).netloc.lower():
+    if parts.netloc.lower() in (urlsplit(api_url).netloc.lower(), CALENDLY_API_HOST):
         return None
     return parts.netloc or "no host"
 

@@ -113,6 +113,7 @@ def test_an_unsorted_stream_logs_the_notice_that_the_filter_drops_and_only_it(
     tap = ContractTap(config={"token": "t"}, parse_env_config=False)
     sdk_logger = logging.getLogger("singer_sdk")
     filters = list(sdk_logger.filters)
+    sdk_logger.filters[:] = []  # a TapCalendly made earlier in this session installed the filter
     try:
         for quiet in (False, True):
             if quiet:

@@ -159,3 +159,13 @@ def test_every_id_of_a_list_must_be_on_api_url() -> None:
         "field 'co_hosts' must be a URI on api_url's host (api.calendly.com) or a bare id; "
         "it names evil.example.com"
     ]
+
+
+def test_behind_a_gateway_uris_on_calendlys_own_host_are_accepted() -> None:
+    """Calendly names its resources on api.calendly.com whatever gateway api_url goes through, so
+    URIs loaded by the tap through that gateway must still be writable."""
+    spec = ACTIONS["create_one_off_event_type"].spec
+    gateway = "https://gateway.example.com/calendly"
+    hosts = ["https://api.calendly.com/users/U1", f"{gateway}/users/U2"]
+    assert off_api_host(spec, {"co_hosts": hosts, "host": "U3"}, gateway) == []
+    assert off_api_host(spec, {"co_hosts": [f"{EVIL}/users/U4"], "host": "U3"}, gateway) != []
