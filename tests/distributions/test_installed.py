@@ -80,18 +80,12 @@ def sandbox_url(venv: CleanVenv) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def _config(venv: CleanVenv, url: str) -> Path:
-    path = venv.workdir / "config.json"
-    path.write_text(
-        json.dumps(
-            {
-                "api_url": url,
-                "token": "sandbox-token",
-                "requests_per_minute": 6000,
-                "responses_path": str(venv.workdir / "responses.jsonl"),
-            }
-        )
-    )
+def _config(venv: CleanVenv, url: str, **settings: object) -> Path:
+    """A plugin's config: each plugin refuses the other's settings (e.g. the target's
+    responses_path) as unknown, so the tap and the target get one file each."""
+    path = venv.workdir / ("target-config.json" if settings else "config.json")
+    shared = {"api_url": url, "token": "sandbox-token", "requests_per_minute": 6000}
+    path.write_text(json.dumps({**shared, **settings}))
     return path
 
 
@@ -132,7 +126,8 @@ def test_discover_and_sync_against_the_installed_sandbox(venv: CleanVenv, sandbo
             },
         )
     )
-    written = venv.run("target-calendly", "--config", str(config), stdin=singer_input)
+    target_config = _config(venv, sandbox_url, responses_path=str(venv.workdir / "responses.jsonl"))
+    written = venv.run("target-calendly", "--config", str(target_config), stdin=singer_input)
     assert written.returncode == 0, written.stderr[-3000:]
     (line,) = (venv.workdir / "responses.jsonl").read_text().splitlines()
     outcome = json.loads(line)
