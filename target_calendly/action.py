@@ -83,6 +83,12 @@ class Action:
     method: str
     path: str
     spec: InputSpec
+    #: For docs/actions.md (Markdown): the OAuth scope the write needs, the plans it works on,
+    #: when a record comes out `skipped`, and field rules the input spec does not show.
+    scope: str
+    plan: str = "any"
+    skipped_when: str = "never"
+    rules: str = ""
     body: Body = no_body
     lookup: Lookup | None = None
     already_done: tuple[Rule, ...] = ()

@@ -22,11 +22,11 @@ from target_calendly.input_fields import (
     AVAILABILITY_RULE,
     DURATION,
     EVENT_TYPE_SETTINGS,
+    ONE_OFF_DATE_SETTING,
     SCHEDULE_RULE,
     WEBHOOK_EVENTS,
     in_the_future,
     location,
-    one_of_shapes,
     past_window_of_24_months,
 )
 from target_calendly.lookups import (
@@ -64,6 +64,8 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="cancel_event",
             summary="Cancel a scheduled event (invitees are notified)",
+            scope="`scheduled_events:write`",
+            skipped_when="the event is already canceled",
             method="POST",
             path="/scheduled_events/{event}/cancellation",
             spec=InputSpec(
@@ -80,6 +82,8 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="mark_no_show",
             summary="Mark an invitee as a no-show",
+            scope="`scheduled_events:write`",
+            skipped_when="the invitee is already a no-show",
             method="POST",
             path="/invitee_no_shows",
             spec=InputSpec({"invitee": invitee_uri()}, required=("invitee",)),
@@ -99,6 +103,8 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="unmark_no_show",
             summary="Undo an invitee's no-show (by no-show, or the invitee's current one)",
+            scope="`scheduled_events:write`",
+            skipped_when="the invitee is not (or no longer) a no-show",
             method="DELETE",
             path="/invitee_no_shows/{no_show}",
             spec=InputSpec(
@@ -114,6 +120,9 @@ ACTIONS: dict[str, Action] = {
             name="invite_user",
             creates=True,
             summary="Invite an email to the organization",
+            scope="`organizations:write`",
+            plan="any (within purchased seats; not under SCIM)",
+            skipped_when="already invited or already a member",
             method="POST",
             path="/organizations/{organization}/invitations",
             spec=InputSpec({"email": email()}, required=("email",)),
@@ -128,6 +137,9 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="revoke_invitation",
             summary="Revoke a pending invitation (by invitation, or the email's pending one)",
+            scope="`organizations:write`",
+            plan="any (not under SCIM)",
+            skipped_when="no pending invitation (already revoked, declined); an accepted one fails",
             method="DELETE",
             path="/organizations/{organization}/invitations/{invitation}",
             spec=InputSpec(
@@ -145,6 +157,8 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="remove_user",
             summary="Remove a user from the organization (by membership, or the email's)",
+            scope="`organizations:write` (admin; not the owner)",
+            skipped_when="no membership for that email (already removed)",
             method="DELETE",
             path="/organization_memberships/{membership}",
             spec=InputSpec(
@@ -163,6 +177,9 @@ ACTIONS: dict[str, Action] = {
             name="create_scheduling_link",
             creates=True,
             summary="Create a single-use scheduling link for an event type",
+            scope="`scheduling_links:write`",
+            skipped_when="never: each record creates one single-use link",
+            rules="`max_event_count`: only 1",
             method="POST",
             path="/scheduling_links",
             spec=InputSpec(
@@ -179,6 +196,9 @@ ACTIONS: dict[str, Action] = {
             name="create_share",
             creates=True,
             summary="Create a customized share of a one-on-one event type",
+            scope="`shares:write`",
+            plan="one-on-one event types only",
+            rules="`period_type` with its dates or `max_booking_time`",
             method="POST",
             path="/shares",
             spec=InputSpec(
@@ -210,6 +230,9 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="delete_invitee_data",
             summary="GDPR: delete all data of invitee emails (batched, Enterprise)",
+            scope="`data_compliance:write`",
+            plan="**Enterprise**",
+            rules="`gdpr_deletion_batch_size` emails per request (its former name `batch_size` is still accepted)",
             method="POST",
             path="/data_compliance/deletion/invitees",
             spec=InputSpec({"email": email()}, required=("email",)),
@@ -220,6 +243,9 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="delete_event_data",
             summary="GDPR: delete scheduled-event data in a past time range (Enterprise)",
+            scope="`data_compliance:write`",
+            plan="**Enterprise**",
+            rules="`start_time`, `end_time` in order, in the past, ≤ 24 months apart (checked before sending)",
             method="POST",
             path="/data_compliance/deletion/events",
             spec=InputSpec(
@@ -235,6 +261,10 @@ ACTIONS: dict[str, Action] = {
             name="create_webhook_subscription",
             creates=True,
             summary="Subscribe a URL to Calendly webhook events",
+            scope="`webhooks:write`",
+            plan="every plan; `routing_form_submission.created` needs Teams, `meeting_recap.*` a paid plan",
+            skipped_when="a subscription for that URL with those events and scope exists (other settings: `failed`, saying what differs)",
+            rules="`user` / `group` required for those scopes",
             method="POST",
             path="/webhook_subscriptions",
             spec=InputSpec(
@@ -258,6 +288,9 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="delete_webhook_subscription",
             summary="Delete a webhook subscription",
+            scope="`webhooks:write`",
+            plan="every plan",
+            skipped_when="it no longer exists",
             method="DELETE",
             path="/webhook_subscriptions/{webhook_subscription}",
             spec=InputSpec(
@@ -275,6 +308,10 @@ ACTIONS: dict[str, Action] = {
             name="book_meeting",
             creates=True,
             summary="Book a meeting for an invitee (Scheduling API, POST /invitees)",
+            scope="`scheduled_events:write`",
+            plan="every plan (since 2026-11-03); paced to its own limits (above)",
+            skipped_when="this email already has that event type at that time (read first)",
+            rules="`start_time` in the future; `name` or `first_name`",
             method="POST",
             path="/invitees",
             spec=InputSpec(
@@ -307,6 +344,9 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="upsert_contact",
             summary="Create or update the contact with this primary email (CRM reverse ETL)",
+            scope="`contacts:write`",
+            skipped_when="the contact already has every value of the row (nothing is sent)",
+            rules="`GET /contacts?email=` first: `PATCH /contacts/{uuid}` when found, else `POST /contacts`; `email` is the primary email; `name` needed to create",
             method="PATCH or POST",
             path="/contacts/{contact} or /contacts",
             spec=InputSpec(
@@ -332,6 +372,9 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="delete_contact",
             summary="Delete a contact (by contact URI or UUID, or its primary email)",
+            scope="`contacts:write`",
+            skipped_when="no contact has that primary email, or it is gone (404)",
+            rules="`contact` (URI or UUID) or `email` (primary)",
             method="DELETE",
             path="/contacts/{contact}",
             spec=InputSpec(
@@ -347,6 +390,10 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="create_event_type",
             summary="Create a one-on-one event type (keyed on owner + name)",
+            scope="`event_types:write`",
+            plan="any; one-on-one only",
+            skipped_when="the owner already has an event type of that name (owner + name is the key)",
+            rules="`owner` defaults to the token's user",
             method="POST",
             path="/event_types",
             spec=InputSpec(
@@ -360,6 +407,8 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="update_event_type",
             summary="Update a one-on-one (solo) event type: only what differs is sent",
+            scope="`event_types:write`",
+            skipped_when="the event type already has those values; a group, collective or round-robin type fails (the API updates solo types only)",
             method="PATCH",
             path="/event_types/{event_type}",
             spec=InputSpec(
@@ -373,6 +422,9 @@ ACTIONS: dict[str, Action] = {
             name="create_one_off_event_type",
             creates=True,
             summary="Create a one-off event type (a meeting outside the usual event types)",
+            scope="`event_types:write`",
+            skipped_when="never: each record creates one",
+            rules="`date_setting` (JSON: `date_range`, `days_in_future` or `spots`)",
             method="POST",
             path="/one_off_event_types",
             spec=InputSpec(
@@ -382,36 +434,7 @@ ACTIONS: dict[str, Action] = {
                     "co_hosts": array(calendly_id("users")),
                     "duration": DURATION,
                     "timezone": text(),
-                    "date_setting": one_of_shapes(
-                        obj(
-                            {
-                                "type": one_of("date_range"),
-                                "start_date": date(),
-                                "end_date": date(),
-                            },
-                            ["type", "start_date", "end_date"],
-                        ),
-                        obj(
-                            {
-                                "type": one_of("days_in_future"),
-                                "days": integer(0, 365),
-                                "only_weekdays": boolean(),
-                            },
-                            ["type", "days", "only_weekdays"],
-                        ),
-                        obj(
-                            {
-                                "type": one_of("spots"),
-                                "spots": array(
-                                    obj(
-                                        {"start_time": date_time(), "end_time": date_time()},
-                                        ["start_time", "end_time"],
-                                    )
-                                ),
-                            },
-                            ["type", "spots"],
-                        ),
-                    ),
+                    "date_setting": ONE_OFF_DATE_SETTING,
                     "location": location("additional_info", "phone_number"),
                 },
                 required=("name", "duration", "date_setting"),
@@ -421,6 +444,9 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="update_event_type_availability",
             summary="Replace an event type's weekly availability with a whole schedule",
+            scope="`availability:write`",
+            skipped_when="the schedule is already exactly that",
+            rules="read (`GET`) first, then the `PATCH`; `rules` (JSON list): a `wday` rule for each of the seven weekdays, empty `intervals` for a day off, plus any `date` rules",
             method="PATCH",
             path="/event_type_availability_schedules?event_type={event_type}",
             spec=InputSpec(
@@ -438,6 +464,9 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="api_request",
             summary="Any Calendly endpoint: method, path with {column} placeholders, JSON body",
+            scope="the endpoint's",
+            plan="the endpoint's",
+            rules="a `DELETE` is destructive (⚠); `path` with `{column}` placeholders; `exclude`: columns kept out of the body",
             method="GET, POST, PUT, PATCH or DELETE",
             path="{path}",
             spec=InputSpec(

@@ -1,4 +1,5 @@
-"""Input field types and record checks that several actions of the table share."""
+"""Input field types and record checks of the action table: those several actions share, and
+nested ones that would crowd its rows."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from target_calendly.validation import (
     array,
     boolean,
     date,
+    date_time,
     integer,
     moment,
     obj,
@@ -90,6 +92,39 @@ EVENT_TYPE_SETTINGS = {
 
 def one_of_shapes(*shapes: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "oneOf": list(shapes)}
+
+
+# When a one-off event type can be booked: a date range, the next days, or given spots.
+ONE_OFF_DATE_SETTING = one_of_shapes(
+    obj(
+        {
+            "type": one_of("date_range"),
+            "start_date": date(),
+            "end_date": date(),
+        },
+        ["type", "start_date", "end_date"],
+    ),
+    obj(
+        {
+            "type": one_of("days_in_future"),
+            "days": integer(0, 365),
+            "only_weekdays": boolean(),
+        },
+        ["type", "days", "only_weekdays"],
+    ),
+    obj(
+        {
+            "type": one_of("spots"),
+            "spots": array(
+                obj(
+                    {"start_time": date_time(), "end_time": date_time()},
+                    ["start_time", "end_time"],
+                )
+            ),
+        },
+        ["type", "spots"],
+    ),
+)
 
 
 def _now() -> dt.datetime:
