@@ -452,7 +452,16 @@ def actions_table() -> list[str]:
             )
         )
     header = ("action", "what it does", "request", "required", "optional", "ledger")
-    return table(header, rows)
+    note = (
+        "⚠: destructive, needs `allow_destructive_actions: true`. Ledger: a create the responses "
+        "file guards against replays (above). Ids may be full URIs or bare UUIDs."
+    )
+    access = [
+        (f"`{action.name}`", action.skipped_when, action.scope, action.plan, action.rules)
+        for action in ACTIONS.values()
+    ]
+    access_header = ("action", "`skipped` when", "scope", "plan", "field rules")
+    return [*table(header, rows), "", note, "", *table(access_header, access)]
 
 
 def generated_blocks(markdowns: Mapping[str, str]) -> dict[str, dict[str, list[str]]]:

@@ -1,36 +1,35 @@
-"""The one table of Calendly write actions the target can perform.
+"""The one table of Calendly write actions the target can perform: adding an action is adding
+its row here (docs/actions.md is generated from this table by scripts/sync_docs.py).
 
-Each action says: the write (method + path template), the input fields (types and formats) and
+Each row says: the write (method + path template), the input fields (types and formats) and
 which are required, how ids are resolved (a full URI or a bare UUID; some by an email lookup),
 the request body, whether it destroys data, which Calendly answers mean "already done" (the
-record comes out `skipped`, not `failed`), and whether records are batched into one request.
-
-Path placeholders are filled with the UUID of the record field of the same name; `{organization}`
-is the configured organization (else the token's); lookups may fill the others.
+record comes out `skipped`, not `failed`), and whether records are batched into one request
+(target_calendly.action.Action documents each column).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import string
-from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
-from typing import Any
-
-from calendly_http import CalendlyError, ConfigError, uuid_of
-from target_calendly import api_request, event_types, signing_keys
+from target_calendly import api_request, bodies, event_types
+from target_calendly.action import Action, Write, answered, pick
 from target_calendly.contacts import (
     MAX_CONTACT_EMAILS,
-    Planned,
     find_contact_to_delete,
     plan_upsert,
     upserted_contact,
 )
+from target_calendly.input_fields import (
+    AVAILABILITY_RULE,
+    DURATION,
+    EVENT_TYPE_SETTINGS,
+    ONE_OFF_DATE_SETTING,
+    SCHEDULE_RULE,
+    WEBHOOK_EVENTS,
+    in_the_future,
+    location,
+    past_window_of_24_months,
+)
 from target_calendly.lookups import (
-    Context,
-    LookupFailedError,
-    Skip,
-    Values,
     booking,
     canceled_event,
     check_booking,
@@ -53,380 +52,11 @@ from target_calendly.validation import (
     email,
     integer,
     invitee_uri,
-    moment,
     obj,
     one_of,
     text,
     url,
 )
-
-
-@dataclass(frozen=True)
-class Write:
-    """One request to send."""
-
-    method: str
-    path: str
-    body: dict[str, Any] | None = None
-
-
-Body = Callable[[Values, Context], "dict[str, Any] | None"]
-Lookup = Callable[[Values, Context], "Mapping[str, str] | Skip"]
-Rule = Callable[[CalendlyError], "str | None"]
-
-
-def no_body(_values: Values, _ctx: Context) -> None:
-    return None
-
-
-def answered(status: int, *phrases: str, reason: str) -> Rule:
-    """Rule: Calendly answered `status` and (if phrases are given) said one of them, in its
-    message or in a `details` entry (where a 400 names the parameter and what is wrong)."""
-
-    def rule(error: CalendlyError) -> str | None:
-        said = what_calendly_said(error)
-        heard = f"{error.message} {said}".lower()
-        if error.status == status and (not phrases or any(p in heard for p in phrases)):
-            return reason.format(message=said)
-        return None
-
-    return rule
-
-
-def what_calendly_said(error: CalendlyError) -> str:
-    """The specific part of an error: its `details` messages, else its message."""
-    details = [str(d.get("message", "")) for d in error.details if d.get("message")]
-    return "; ".join(details) or error.message or ""
-
-
-@dataclass(frozen=True)
-class Action:
-    """One row of the table.
-
-    lookup: reads before the write: resolves ids, or finds it unnecessary (Skip).
-    already_done: Calendly refusals that mean the effect is already there (`skipped`).
-    find_effect: reads the resource the write leaves behind: shown as the `response` of a
-        `skipped` record, and used when the answer to a write was lost (OutcomeUnknownError)
-        to tell whether Calendly performed it.
-    resend_safe: sending the write twice does no harm, so a lost answer is simply resent.
-    creates: a resend would create a second resource (a link, a share, a booking, an
-        invitation, a webhook, a one-off event type): the responses file guards it, so a later
-        run does not send a record an earlier run finished (its replay gets a `skipped` line
-        pointing at the earlier one). Other actions check Calendly and are sent whenever asked.
-    creates_when: the same, for the records it says so of (api_request POSTs).
-    batch_body: records are batched, one request per `batch_size` records.
-    planner: builds the write itself when its method and path depend on what a read finds
-        (upsert: PATCH the contact found, else POST); `method`/`path` then document it.
-    replan_on: refusals after which the record is planned once more, from fresh reads (a 409
-        on create: the resource appeared in between, so it is updated instead).
-    """
-
-    name: str
-    summary: str
-    method: str
-    path: str
-    spec: InputSpec
-    body: Body = no_body
-    lookup: Lookup | None = None
-    already_done: tuple[Rule, ...] = ()
-    find_effect: Callable[[Values, Context], Any] | None = None
-    resend_safe: bool = False
-    #: A local step right before the request is sent (never on a dry run); its note becomes the
-    #: `reason` of the `ok` line.
-    before_send: Callable[[Write, Context], str | None] | None = None
-    creates: bool = False
-    creates_when: Callable[[Mapping[str, Any]], bool] | None = None
-    destructive: bool = False
-    batch_body: Callable[[list[Values]], dict[str, Any]] | None = None
-    planner: Callable[[Values, Context], Planned | Skip] | None = None
-    replan_on: tuple[Rule, ...] = ()
-    #: Records this says are destructive need allow_destructive_actions (api_request DELETEs).
-    destructive_when: Callable[[Values], bool] | None = None
-    #: What of a record a plan or scope refusal is about: later records of this action that
-    #: share it are not sent (they would be refused too), others still are. None: the action.
-    refusal_scope: Callable[[Values], Hashable] | None = None
-
-    def refusal_key(self, values: Values) -> tuple[str, Hashable]:
-        return self.name, self.refusal_scope(values) if self.refusal_scope else None
-
-    @property
-    def may_create(self) -> bool:
-        """Some of its records create (the responses file's ledger keeps its lines)."""
-        return self.creates or self.creates_when is not None
-
-    def creates_for(self, record: Mapping[str, Any]) -> bool:
-        return self.creates or (self.creates_when is not None and self.creates_when(record))
-
-    def destructive_for(self, values: Values) -> bool:
-        return self.destructive_when is not None and self.destructive_when(values)
-
-    @property
-    def batchable(self) -> bool:
-        return self.batch_body is not None
-
-    def write(self, values: Values, ctx: Context) -> Write | Skip:
-        """Resolve ids (lookups are reads) into the one write this record asks for."""
-        if self.planner is not None:
-            planned = self.planner(values, ctx)
-            return planned if isinstance(planned, Skip) else Write(*planned)
-        ids: dict[str, str] = {}
-        if self.lookup is not None:
-            found = self.lookup(values, ctx)
-            if isinstance(found, Skip):
-                return found
-            ids.update(found)
-        return Write(self.method, self._path(values, ctx, ids), self.body(values, ctx))
-
-    def batch_write(self, batch: list[Values], ctx: Context) -> Write:
-        assert self.batch_body is not None
-        return Write(self.method, self._path({}, ctx, {}), self.batch_body(batch))
-
-    def should_replan(self, error: CalendlyError) -> bool:
-        return any(rule(error) for rule in self.replan_on)
-
-    def skip_reason(self, error: CalendlyError) -> str | None:
-        return next((r for rule in self.already_done if (r := rule(error))), None)
-
-    def _path(self, values: Values, ctx: Context, ids: dict[str, str]) -> str:
-        names = _placeholders(self.path)
-        if "organization" in names and "organization" not in ids:
-            ids["organization"] = uuid_of(ctx.organization_uri)
-        for name in names - ids.keys():
-            ids[name] = uuid_of(values[name])
-        return self.path.format(**ids)
-
-
-def _placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
-
-
-def pick(values: Values, *names: str) -> dict[str, Any]:
-    return {name: values[name] for name in names if name in values}
-
-
-# -- bodies -------------------------------------------------------------------------------------
-
-
-def _scheduling_link(values: Values, ctx: Context) -> dict[str, Any]:
-    # The spec types max_event_count as the string "1"; the input accepts 1 or "1".
-    return {
-        "max_event_count": str(values["max_event_count"]),
-        "owner": ctx.uri("event_types", values["event_type"]),
-        "owner_type": "EventType",
-    }
-
-
-_SHARE_FIELDS = (
-    "name",
-    "duration",
-    "duration_options",
-    "period_type",
-    "start_date",
-    "end_date",
-    "max_booking_time",
-    "hide_location",
-    "location_configurations",
-    "availability_rule",
-)
-
-
-def _hand_signing_key(write: Write, ctx: Context) -> str | None:
-    """Before the subscription exists, the receiver must know its key: its first delivery
-    can follow at once."""
-    if ctx.signing_key_file is None or write.body is None:
-        return None
-    key = str(write.body["signing_key"])
-    try:
-        signing_keys.hand_to_receiver(ctx.signing_key_file, key)
-    except OSError as exc:
-        raise ConfigError(
-            "webhook_signing_key_file", f"cannot write {ctx.signing_key_file}: {exc.strerror}"
-        ) from None
-    return (
-        f"signing key (sha256 {signing_keys.fingerprint(key)}...) is in "
-        f"{ctx.signing_key_file}, the key file calendly-webhooks reads"
-    )
-
-
-def _share(values: Values, ctx: Context) -> dict[str, Any]:
-    return {
-        "event_type": ctx.uri("event_types", values["event_type"]),
-        **pick(values, *_SHARE_FIELDS),
-    }
-
-
-def _webhook_event_families(values: Values) -> frozenset[str]:
-    """A plan refuses some events (routing forms need Teams, meeting recaps a paid plan) and
-    allows the rest on every plan: a refusal holds back only subscriptions to the same ones."""
-    return frozenset(event.split(".")[0] for event in values["events"])
-
-
-def _webhook(values: Values, ctx: Context) -> dict[str, Any]:
-    if "signing_key" not in values and ctx.signing_key_file is None:
-        raise LookupFailedError(
-            "the record has no signing_key and the target setting webhook_signing_key_file is "
-            "not set: a generated key would reach no receiver, and unsigned deliveries cannot "
-            "be verified. Set webhook_signing_key_file (the file calendly-webhooks reads) or "
-            "give the record a signing_key"
-        )
-    body = {
-        "url": values["url"],
-        "events": list(values["events"]),
-        "organization": ctx.organization_uri,
-        "scope": values["scope"],
-        "signing_key": values.get("signing_key") or signing_keys.generate(),
-    }
-    for scope_field in ("user", "group"):
-        if scope_field in values:
-            body[scope_field] = ctx.uri(f"{scope_field}s", values[scope_field])
-    return body
-
-
-_INVITEE_FIELDS = ("email", "timezone", "name", "first_name", "last_name", "text_reminder_number")
-
-
-def _booking(values: Values, ctx: Context) -> dict[str, Any]:
-    return {
-        "event_type": ctx.uri("event_types", values["event_type"]),
-        "start_time": values["start_time"],
-        "invitee": pick(values, *_INVITEE_FIELDS),
-        **pick(values, "location", "questions_and_answers", "tracking", "event_guests"),
-    }
-
-
-def _deletion_emails(batch: list[Values]) -> dict[str, Any]:
-    return {"emails": list(dict.fromkeys(values["email"] for values in batch))}
-
-
-# -- input field types shared by several actions -------------------------------------------------
-
-WEBHOOK_EVENTS = (
-    "invitee.created",
-    "invitee.canceled",
-    "invitee_no_show.created",
-    "invitee_no_show.deleted",
-    "event_type.created",
-    "event_type.updated",
-    "event_type.deleted",
-    "meeting_recap.created",
-    "meeting_recap.updated",
-    "meeting_recap.deleted",
-    "routing_form_submission.created",
-    "contact.created",
-    "contact.updated",
-    "contact.deleted",
-)
-LOCATION_KINDS = (
-    "physical",
-    "ask_invitee",
-    "custom",
-    "outbound_call",
-    "inbound_call",
-    "google_conference",
-    "gotomeeting_conference",
-    "microsoft_teams_conference",
-    "webex_conference",
-    "zoom_conference",
-)
-_LOCATION = obj(
-    {
-        "kind": one_of(*LOCATION_KINDS),
-        "location": text(255),
-        "additional_info": text(255),
-        "phone_number": text(),
-        "position": integer(),
-    },
-    required=["kind"],
-)
-_AVAILABILITY_RULE = obj(
-    {
-        "timezone": text(),
-        "rules": array(
-            obj(
-                {
-                    "type": one_of("wday", "date"),
-                    "wday": one_of(
-                        "sunday",
-                        "monday",
-                        "tuesday",
-                        "wednesday",
-                        "thursday",
-                        "friday",
-                        "saturday",
-                    ),
-                    "date": date(),
-                    "intervals": array(obj({"from": text(), "to": text()}, ["from", "to"])),
-                },
-                required=["type"],
-            )
-        ),
-    },
-    required=["timezone", "rules"],
-)
-_DURATION = integer(1, 720)
-_EVENT_TYPE_SETTINGS = {
-    "duration": _DURATION,
-    "duration_options": array(_DURATION, unique=True),
-    "description": text(),
-    "color": text(),
-    "locale": one_of("de", "en", "es", "fr", "it", "nl", "pt", "uk"),
-    "active": boolean(),
-    "locations": array(
-        obj(
-            {
-                "kind": one_of(*LOCATION_KINDS),
-                "location": text(),
-                "additional_info": text(),
-                "phone_number": text(),
-            },
-            ["kind"],
-        )
-    ),
-}
-_SCHEDULE_RULE = obj(
-    {
-        "type": one_of("wday", "date"),
-        "wday": one_of(*event_types.WEEKDAYS),
-        "date": date(),
-        "intervals": {
-            "type": "array",
-            "items": obj({"from": text(), "to": text()}, ["from", "to"]),
-        },
-    },
-    required=["type", "intervals"],
-)
-
-
-def one_of_shapes(*shapes: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "oneOf": list(shapes)}
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def _past_window_of_24_months(values: Values) -> str | None:
-    start, end = moment(values["start_time"]), moment(values["end_time"])
-    if end <= start:
-        return "field 'end_time' must be after 'start_time'"
-    if end > _now():
-        return "field 'end_time' must be in the past (Calendly deletes past event data only)"
-    try:
-        limit = start.replace(year=start.year + 2)
-    except ValueError:  # 29 February
-        limit = start.replace(year=start.year + 2, day=28)
-    if end > limit:
-        return "fields 'start_time' to 'end_time' must span at most 24 months"
-    return None
-
-
-def _in_the_future(values: Values) -> str | None:
-    if moment(values["start_time"]) <= _now():
-        return "field 'start_time' must be in the future"
-    return None
-
-
-# -- the table ----------------------------------------------------------------------------------
 
 ACTIONS: dict[str, Action] = {
     action.name: action
@@ -434,6 +64,8 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="cancel_event",
             summary="Cancel a scheduled event (invitees are notified)",
+            scope="`scheduled_events:write`",
+            skipped_when="the event is already canceled",
             method="POST",
             path="/scheduled_events/{event}/cancellation",
             spec=InputSpec(
@@ -450,6 +82,8 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="mark_no_show",
             summary="Mark an invitee as a no-show",
+            scope="`scheduled_events:write`",
+            skipped_when="the invitee is already a no-show",
             method="POST",
             path="/invitee_no_shows",
             spec=InputSpec({"invitee": invitee_uri()}, required=("invitee",)),
@@ -469,6 +103,8 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="unmark_no_show",
             summary="Undo an invitee's no-show (by no-show, or the invitee's current one)",
+            scope="`scheduled_events:write`",
+            skipped_when="the invitee is not (or no longer) a no-show",
             method="DELETE",
             path="/invitee_no_shows/{no_show}",
             spec=InputSpec(
@@ -484,6 +120,9 @@ ACTIONS: dict[str, Action] = {
             name="invite_user",
             creates=True,
             summary="Invite an email to the organization",
+            scope="`organizations:write`",
+            plan="any (within purchased seats; not under SCIM)",
+            skipped_when="already invited or already a member",
             method="POST",
             path="/organizations/{organization}/invitations",
             spec=InputSpec({"email": email()}, required=("email",)),
@@ -498,6 +137,9 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="revoke_invitation",
             summary="Revoke a pending invitation (by invitation, or the email's pending one)",
+            scope="`organizations:write`",
+            plan="any (not under SCIM)",
+            skipped_when="no pending invitation (already revoked, declined); an accepted one fails",
             method="DELETE",
             path="/organizations/{organization}/invitations/{invitation}",
             spec=InputSpec(
@@ -515,6 +157,8 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="remove_user",
             summary="Remove a user from the organization (by membership, or the email's)",
+            scope="`organizations:write` (admin; not the owner)",
+            skipped_when="no membership for that email (already removed)",
             method="DELETE",
             path="/organization_memberships/{membership}",
             spec=InputSpec(
@@ -533,6 +177,9 @@ ACTIONS: dict[str, Action] = {
             name="create_scheduling_link",
             creates=True,
             summary="Create a single-use scheduling link for an event type",
+            scope="`scheduling_links:write`",
+            skipped_when="never: each record creates one single-use link",
+            rules="`max_event_count`: only 1",
             method="POST",
             path="/scheduling_links",
             spec=InputSpec(
@@ -543,27 +190,32 @@ ACTIONS: dict[str, Action] = {
                 required=("event_type",),
                 defaults={"max_event_count": 1},
             ),
-            body=_scheduling_link,
+            body=bodies.scheduling_link,
         ),
         Action(
             name="create_share",
             creates=True,
             summary="Create a customized share of a one-on-one event type",
+            scope="`shares:write`",
+            plan="one-on-one event types only",
+            rules="`period_type` with its dates or `max_booking_time`",
             method="POST",
             path="/shares",
             spec=InputSpec(
                 {
                     "event_type": calendly_id("event_types"),
                     "name": text(55),
-                    "duration": _DURATION,
-                    "duration_options": array(_DURATION, max_items=4, unique=True),
+                    "duration": DURATION,
+                    "duration_options": array(DURATION, max_items=4, unique=True),
                     "period_type": one_of("available_moving", "moving", "fixed", "unlimited"),
                     "start_date": date(),
                     "end_date": date(),
                     "max_booking_time": integer(1),
                     "hide_location": boolean(),
-                    "location_configurations": array(_LOCATION),
-                    "availability_rule": _AVAILABILITY_RULE,
+                    "location_configurations": array(
+                        location("additional_info", "phone_number", "position", max_length=255)
+                    ),
+                    "availability_rule": AVAILABILITY_RULE,
                 },
                 required=("event_type",),
                 required_when=(
@@ -573,27 +225,33 @@ ACTIONS: dict[str, Action] = {
                     ("period_type", "available_moving", "max_booking_time"),
                 ),
             ),
-            body=_share,
+            body=bodies.share,
         ),
         Action(
             name="delete_invitee_data",
             summary="GDPR: delete all data of invitee emails (batched, Enterprise)",
+            scope="`data_compliance:write`",
+            plan="**Enterprise**",
+            rules="`gdpr_deletion_batch_size` emails per request (its former name `batch_size` is still accepted)",
             method="POST",
             path="/data_compliance/deletion/invitees",
             spec=InputSpec({"email": email()}, required=("email",)),
-            batch_body=_deletion_emails,
+            batch_body=bodies.deletion_emails,
             resend_safe=True,
             destructive=True,
         ),
         Action(
             name="delete_event_data",
             summary="GDPR: delete scheduled-event data in a past time range (Enterprise)",
+            scope="`data_compliance:write`",
+            plan="**Enterprise**",
+            rules="`start_time`, `end_time` in order, in the past, ≤ 24 months apart (checked before sending)",
             method="POST",
             path="/data_compliance/deletion/events",
             spec=InputSpec(
                 {"start_time": date_time(), "end_time": date_time()},
                 required=("start_time", "end_time"),
-                checks=(_past_window_of_24_months,),
+                checks=(past_window_of_24_months,),
             ),
             body=lambda v, _: pick(v, "start_time", "end_time"),
             resend_safe=True,
@@ -603,6 +261,10 @@ ACTIONS: dict[str, Action] = {
             name="create_webhook_subscription",
             creates=True,
             summary="Subscribe a URL to Calendly webhook events",
+            scope="`webhooks:write`",
+            plan="every plan; `routing_form_submission.created` needs Teams, `meeting_recap.*` a paid plan",
+            skipped_when="a subscription for that URL with those events and scope exists (other settings: `failed`, saying what differs)",
+            rules="`user` / `group` required for those scopes",
             method="POST",
             path="/webhook_subscriptions",
             spec=InputSpec(
@@ -618,14 +280,17 @@ ACTIONS: dict[str, Action] = {
                 required_when=(("scope", "user", "user"), ("scope", "group", "group")),
             ),
             lookup=check_webhook,
-            body=_webhook,
+            body=bodies.webhook,
             find_effect=existing_webhook,
-            before_send=_hand_signing_key,
-            refusal_scope=_webhook_event_families,
+            before_send=bodies.hand_signing_key,
+            refusal_scope=bodies.webhook_event_families,
         ),
         Action(
             name="delete_webhook_subscription",
             summary="Delete a webhook subscription",
+            scope="`webhooks:write`",
+            plan="every plan",
+            skipped_when="it no longer exists",
             method="DELETE",
             path="/webhook_subscriptions/{webhook_subscription}",
             spec=InputSpec(
@@ -643,6 +308,10 @@ ACTIONS: dict[str, Action] = {
             name="book_meeting",
             creates=True,
             summary="Book a meeting for an invitee (Scheduling API, POST /invitees)",
+            scope="`scheduled_events:write`",
+            plan="every plan (since 2026-11-03); paced to its own limits (above)",
+            skipped_when="this email already has that event type at that time (read first)",
+            rules="`start_time` in the future; `name` or `first_name`",
             method="POST",
             path="/invitees",
             spec=InputSpec(
@@ -655,9 +324,7 @@ ACTIONS: dict[str, Action] = {
                     "first_name": text(),
                     "last_name": text(),
                     "text_reminder_number": text(),
-                    "location": obj(
-                        {"kind": one_of(*LOCATION_KINDS), "location": text()}, ["kind"]
-                    ),
+                    "location": location(),
                     "questions_and_answers": array(
                         obj(
                             {"question": text(), "answer": text(), "position": integer(0)},
@@ -668,15 +335,18 @@ ACTIONS: dict[str, Action] = {
                     "event_guests": array(email(), max_items=10),
                 },
                 required=("event_type", "start_time", "email", "timezone", ("name", "first_name")),
-                checks=(_in_the_future,),
+                checks=(in_the_future,),
             ),
             lookup=check_booking,
             find_effect=booking,
-            body=_booking,
+            body=bodies.booking,
         ),
         Action(
             name="upsert_contact",
             summary="Create or update the contact with this primary email (CRM reverse ETL)",
+            scope="`contacts:write`",
+            skipped_when="the contact already has every value of the row (nothing is sent)",
+            rules="`GET /contacts?email=` first: `PATCH /contacts/{uuid}` when found, else `POST /contacts`; `email` is the primary email; `name` needed to create",
             method="PATCH or POST",
             path="/contacts/{contact} or /contacts",
             spec=InputSpec(
@@ -702,6 +372,9 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="delete_contact",
             summary="Delete a contact (by contact URI or UUID, or its primary email)",
+            scope="`contacts:write`",
+            skipped_when="no contact has that primary email, or it is gone (404)",
+            rules="`contact` (URI or UUID) or `email` (primary)",
             method="DELETE",
             path="/contacts/{contact}",
             spec=InputSpec(
@@ -717,10 +390,14 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="create_event_type",
             summary="Create a one-on-one event type (keyed on owner + name)",
+            scope="`event_types:write`",
+            plan="any; one-on-one only",
+            skipped_when="the owner already has an event type of that name (owner + name is the key)",
+            rules="`owner` defaults to the token's user",
             method="POST",
             path="/event_types",
             spec=InputSpec(
-                {"owner": calendly_id("users"), "name": text(), **_EVENT_TYPE_SETTINGS},
+                {"owner": calendly_id("users"), "name": text(), **EVENT_TYPE_SETTINGS},
                 required=("name",),
             ),
             lookup=event_types.check_event_type_exists,
@@ -730,10 +407,12 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="update_event_type",
             summary="Update a one-on-one (solo) event type: only what differs is sent",
+            scope="`event_types:write`",
+            skipped_when="the event type already has those values; a group, collective or round-robin type fails (the API updates solo types only)",
             method="PATCH",
             path="/event_types/{event_type}",
             spec=InputSpec(
-                {"event_type": calendly_id("event_types"), "name": text(), **_EVENT_TYPE_SETTINGS},
+                {"event_type": calendly_id("event_types"), "name": text(), **EVENT_TYPE_SETTINGS},
                 required=("event_type",),
             ),
             planner=event_types.plan_event_type_update,
@@ -743,6 +422,9 @@ ACTIONS: dict[str, Action] = {
             name="create_one_off_event_type",
             creates=True,
             summary="Create a one-off event type (a meeting outside the usual event types)",
+            scope="`event_types:write`",
+            skipped_when="never: each record creates one",
+            rules="`date_setting` (JSON: `date_range`, `days_in_future` or `spots`)",
             method="POST",
             path="/one_off_event_types",
             spec=InputSpec(
@@ -750,47 +432,10 @@ ACTIONS: dict[str, Action] = {
                     "name": text(55),
                     "host": calendly_id("users"),
                     "co_hosts": array(calendly_id("users")),
-                    "duration": _DURATION,
+                    "duration": DURATION,
                     "timezone": text(),
-                    "date_setting": one_of_shapes(
-                        obj(
-                            {
-                                "type": one_of("date_range"),
-                                "start_date": date(),
-                                "end_date": date(),
-                            },
-                            ["type", "start_date", "end_date"],
-                        ),
-                        obj(
-                            {
-                                "type": one_of("days_in_future"),
-                                "days": integer(0, 365),
-                                "only_weekdays": boolean(),
-                            },
-                            ["type", "days", "only_weekdays"],
-                        ),
-                        obj(
-                            {
-                                "type": one_of("spots"),
-                                "spots": array(
-                                    obj(
-                                        {"start_time": date_time(), "end_time": date_time()},
-                                        ["start_time", "end_time"],
-                                    )
-                                ),
-                            },
-                            ["type", "spots"],
-                        ),
-                    ),
-                    "location": obj(
-                        {
-                            "kind": one_of(*LOCATION_KINDS),
-                            "location": text(),
-                            "additional_info": text(),
-                            "phone_number": text(),
-                        },
-                        ["kind"],
-                    ),
+                    "date_setting": ONE_OFF_DATE_SETTING,
+                    "location": location("additional_info", "phone_number"),
                 },
                 required=("name", "duration", "date_setting"),
             ),
@@ -799,13 +444,16 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="update_event_type_availability",
             summary="Replace an event type's weekly availability with a whole schedule",
+            scope="`availability:write`",
+            skipped_when="the schedule is already exactly that",
+            rules="read (`GET`) first, then the `PATCH`; `rules` (JSON list): a `wday` rule for each of the seven weekdays, empty `intervals` for a day off, plus any `date` rules",
             method="PATCH",
             path="/event_type_availability_schedules?event_type={event_type}",
             spec=InputSpec(
                 {
                     "event_type": calendly_id("event_types"),
                     "timezone": text(),
-                    "rules": {"type": "array", "items": _SCHEDULE_RULE},
+                    "rules": {"type": "array", "items": SCHEDULE_RULE},
                 },
                 required=("event_type", "timezone", "rules"),
                 checks=(event_types.whole_schedule,),
@@ -816,6 +464,9 @@ ACTIONS: dict[str, Action] = {
         Action(
             name="api_request",
             summary="Any Calendly endpoint: method, path with {column} placeholders, JSON body",
+            scope="the endpoint's",
+            plan="the endpoint's",
+            rules="a `DELETE` is destructive (⚠); `path` with `{column}` placeholders; `exclude`: columns kept out of the body",
             method="GET, POST, PUT, PATCH or DELETE",
             path="{path}",
             spec=InputSpec(
@@ -837,11 +488,9 @@ ACTIONS: dict[str, Action] = {
     )
 }
 
-DESTRUCTIVE_ACTIONS = tuple(name for name, action in ACTIONS.items() if action.destructive)
-
 
 def action_names() -> str:
     return ", ".join(ACTIONS)
 
 
-__all__ = ["ACTIONS", "DESTRUCTIVE_ACTIONS", "Action", "Write", "action_names"]
+__all__ = ["ACTIONS", "Action", "Write", "action_names"]

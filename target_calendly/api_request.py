@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from calendly_http.uris import path_segment
-from target_calendly.lookups import Context, LookupFailedError, Values
+from target_calendly.lookups import LookupFailedError, Values, WriteContext
 
 Planned = tuple[str, str, "dict[str, Any] | None"]
 
@@ -30,7 +30,7 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 WITH_BODY = ("POST", "PUT", "PATCH")
 
 
-def plan_request(values: Values, _ctx: Context) -> Planned:
+def plan_request(values: Values, _ctx: WriteContext) -> Planned:
     method = str(values["method"]).upper()
     template = values["path"]
     placeholders = _names(template)

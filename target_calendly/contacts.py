@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from calendly_http import uuid_of
-from target_calendly.lookups import Context, LookupFailedError, Skip, Values
+from target_calendly.lookups import LookupFailedError, Skip, Values, WriteContext
 
 MAX_CONTACT_EMAILS = 10
 SCALAR_COLUMNS = ("name", "company", "job_title", "city", "state", "country", "timezone")
@@ -35,14 +35,16 @@ DEFINITIONS_PATH = "/contacts/custom_field_definitions"
 
 Planned = tuple[str, str, "dict[str, Any] | None"]
 
-_definitions: weakref.WeakKeyDictionary[Context, list[dict[str, Any]]] = weakref.WeakKeyDictionary()
+_definitions: weakref.WeakKeyDictionary[WriteContext, list[dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def primary_email(contact: Mapping[str, Any]) -> str | None:
     return next((e["email"] for e in contact.get("emails") or [] if e.get("is_primary")), None)
 
 
-def find_contact(ctx: Context, email: str) -> dict[str, Any] | None:
+def find_contact(ctx: WriteContext, email: str) -> dict[str, Any] | None:
     """The contact whose primary email is `email` (any case); LookupFailedError when the email
     belongs to another contact as a secondary one."""
     key = email.lower()
@@ -64,7 +66,7 @@ def find_contact(ctx: Context, email: str) -> dict[str, Any] | None:
 # -- upsert_contact ------------------------------------------------------------------------------
 
 
-def plan_upsert(values: Values, ctx: Context) -> Planned | Skip:
+def plan_upsert(values: Values, ctx: WriteContext) -> Planned | Skip:
     current = find_contact(ctx, values["email"])
     if current is None:
         if "name" not in values:
@@ -78,7 +80,7 @@ def plan_upsert(values: Values, ctx: Context) -> Planned | Skip:
     return "PATCH", f"/contacts/{uuid_of(current['uri'])}", changes
 
 
-def upserted_contact(values: Values, ctx: Context) -> Any:
+def upserted_contact(values: Values, ctx: WriteContext) -> Any:
     """The contact, if it shows every value of the row (the upsert's effect), else None."""
     current = find_contact(ctx, values["email"])
     if current is None or _changes(values, ctx, current):
@@ -86,7 +88,9 @@ def upserted_contact(values: Values, ctx: Context) -> Any:
     return current
 
 
-def _changes(values: Values, ctx: Context, current: Mapping[str, Any] | None) -> dict[str, Any]:
+def _changes(
+    values: Values, ctx: WriteContext, current: Mapping[str, Any] | None
+) -> dict[str, Any]:
     """The body that brings `current` (None: nothing yet) to what the row says."""
     body: dict[str, Any] = {
         name: values[name]
@@ -136,7 +140,7 @@ def _email_set(emails: Iterable[Mapping[str, Any]]) -> set[tuple[str, bool]]:
 
 
 def _custom_fields(
-    wanted: Mapping[str, Any], ctx: Context, current: Mapping[str, Any] | None
+    wanted: Mapping[str, Any], ctx: WriteContext, current: Mapping[str, Any] | None
 ) -> list[dict[str, Any]]:
     definitions = custom_field_definitions(ctx)
     have = {f["uri"]: f.get("value") for f in (current or {}).get("custom_fields") or []}
@@ -149,7 +153,7 @@ def _custom_fields(
     return changes
 
 
-def custom_field_definitions(ctx: Context) -> list[dict[str, Any]]:
+def custom_field_definitions(ctx: WriteContext) -> list[dict[str, Any]]:
     """The organization's definitions, read once per run."""
     if ctx not in _definitions:
         _definitions[ctx] = ctx.get(DEFINITIONS_PATH).get("collection") or []
@@ -195,7 +199,7 @@ def _field_value(definition: Mapping[str, Any], raw: Any, key: str) -> Any:
 # -- delete_contact ------------------------------------------------------------------------------
 
 
-def find_contact_to_delete(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+def find_contact_to_delete(values: Values, ctx: WriteContext) -> Mapping[str, str] | Skip:
     if "contact" in values:
         return {"contact": uuid_of(values["contact"])}
     contact = find_contact(ctx, values["email"])

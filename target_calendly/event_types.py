@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from calendly_http import uuid_of
-from target_calendly.lookups import Context, LookupFailedError, Skip, Values
+from target_calendly.lookups import LookupFailedError, Skip, Values, WriteContext
 
 Planned = tuple[str, str, "dict[str, Any] | None"]
 
@@ -18,7 +18,7 @@ WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "s
 LOCATION_KEYS = ("kind", "location", "additional_info", "phone_number")
 
 
-def _me(ctx: Context) -> str:
+def _me(ctx: WriteContext) -> str:
     return str(ctx.client.me["uri"])
 
 
@@ -38,15 +38,15 @@ def _location(location: Mapping[str, Any]) -> dict[str, Any]:
 # -- create_event_type ---------------------------------------------------------------------------
 
 
-def owner_uri(values: Values, ctx: Context) -> str:
+def owner_uri(values: Values, ctx: WriteContext) -> str:
     return ctx.uri("users", values["owner"]) if "owner" in values else _me(ctx)
 
 
-def create_event_type_body(values: Values, ctx: Context) -> dict[str, Any]:
+def create_event_type_body(values: Values, ctx: WriteContext) -> dict[str, Any]:
     return {"owner": owner_uri(values, ctx), **_settings_body(values)}
 
 
-def same_named_event_type(values: Values, ctx: Context) -> Any:
+def same_named_event_type(values: Values, ctx: WriteContext) -> Any:
     """The owner's event type of this name (not deleted): what a create already made."""
     owner = owner_uri(values, ctx)
     return next(
@@ -59,7 +59,7 @@ def same_named_event_type(values: Values, ctx: Context) -> Any:
     )
 
 
-def check_event_type_exists(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+def check_event_type_exists(values: Values, ctx: WriteContext) -> Mapping[str, str] | Skip:
     existing = same_named_event_type(values, ctx)
     if existing is None:
         return {}
@@ -69,7 +69,7 @@ def check_event_type_exists(values: Values, ctx: Context) -> Mapping[str, str] |
 # -- update_event_type ---------------------------------------------------------------------------
 
 
-def _solo_event_type(values: Values, ctx: Context) -> dict[str, Any]:
+def _solo_event_type(values: Values, ctx: WriteContext) -> dict[str, Any]:
     event_type: dict[str, Any] = ctx.get(f"/event_types/{uuid_of(values['event_type'])}")[
         "resource"
     ]
@@ -97,7 +97,7 @@ def _event_type_changes(values: Values, current: Mapping[str, Any]) -> dict[str,
     return changes
 
 
-def plan_event_type_update(values: Values, ctx: Context) -> Planned | Skip:
+def plan_event_type_update(values: Values, ctx: WriteContext) -> Planned | Skip:
     current = _solo_event_type(values, ctx)
     changes = _event_type_changes(values, current)
     if not changes:
@@ -105,7 +105,7 @@ def plan_event_type_update(values: Values, ctx: Context) -> Planned | Skip:
     return "PATCH", f"/event_types/{uuid_of(current['uri'])}", changes
 
 
-def updated_event_type(values: Values, ctx: Context) -> Any:
+def updated_event_type(values: Values, ctx: WriteContext) -> Any:
     current = _solo_event_type(values, ctx)
     return None if _event_type_changes(values, current) else current
 
@@ -113,7 +113,7 @@ def updated_event_type(values: Values, ctx: Context) -> Any:
 # -- create_one_off_event_type ---------------------------------------------------------------
 
 
-def one_off_body(values: Values, ctx: Context) -> dict[str, Any]:
+def one_off_body(values: Values, ctx: WriteContext) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": values["name"],
         "host": ctx.uri("users", values["host"]) if "host" in values else _me(ctx),
@@ -173,12 +173,12 @@ def _normal_rules(rules: list[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
     )
 
 
-def _availability_path(values: Values, ctx: Context) -> str:
+def _availability_path(values: Values, ctx: WriteContext) -> str:
     query = urlencode({"event_type": ctx.uri("event_types", values["event_type"])})
     return f"/event_type_availability_schedules?{query}"
 
 
-def _current_schedule(values: Values, ctx: Context) -> dict[str, Any] | None:
+def _current_schedule(values: Values, ctx: WriteContext) -> dict[str, Any] | None:
     event_type = ctx.uri("event_types", values["event_type"])
     body = ctx.get("/event_type_availability_schedules", event_type=event_type)
     return next(iter(body.get("collection") or []), None)
@@ -191,7 +191,7 @@ def _schedule_matches(values: Values, schedule: Mapping[str, Any] | None) -> boo
     ) == _normal_rules(values["rules"])
 
 
-def plan_availability(values: Values, ctx: Context) -> Planned | Skip:
+def plan_availability(values: Values, ctx: WriteContext) -> Planned | Skip:
     schedule = _current_schedule(values, ctx)
     if _schedule_matches(values, schedule):
         return Skip("the event type already has this schedule", schedule)
@@ -208,6 +208,6 @@ def plan_availability(values: Values, ctx: Context) -> Planned | Skip:
     return "PATCH", _availability_path(values, ctx), body
 
 
-def availability_in_place(values: Values, ctx: Context) -> Any:
+def availability_in_place(values: Values, ctx: WriteContext) -> Any:
     schedule = _current_schedule(values, ctx)
     return schedule if _schedule_matches(values, schedule) else None

@@ -34,9 +34,9 @@ from calendly_http import (
     json_body,
 )
 from calendly_http.retry import IDEMPOTENT_METHODS
-from target_calendly.actions import Action, Write
+from target_calendly.action import Action, DestructiveGuard, Write
 from target_calendly.checkpoints import StateGate
-from target_calendly.lookups import Context, LookupFailedError, Skip
+from target_calendly.lookups import LookupFailedError, Skip, WriteContext
 from target_calendly.outcomes import (
     IDEMPOTENCY_KEY,
     UNFINISHED_OUTCOMES,
@@ -85,15 +85,15 @@ class Executor:
         dry_run: bool,
         stop_on_error: bool,
         logger: logging.Logger,
-        allow_destructive: bool = True,
+        guard: DestructiveGuard,
         signing_key_file: Path | None = None,
     ) -> None:
         self.client = client
-        self.ctx = Context(client, signing_key_file)
+        self.ctx = WriteContext(client, signing_key_file)
         self.writer = writer
         self.gate = gate
         self.dry_run = dry_run
-        self.allow_destructive = allow_destructive
+        self.guard = guard
         self.stop_on_error = stop_on_error
         self.logger = logger
         self.failures: Counter[str] = Counter()
@@ -139,13 +139,9 @@ class Executor:
             foreign = off_api_host(action.spec, values, self.client.settings.api_url)
             if foreign:
                 raise InvalidRecordError(foreign)
-            if action.destructive_for(values) and not self.allow_destructive:
-                raise InvalidRecordError(
-                    [
-                        f"this {action.name} record is destructive; set "
-                        "`allow_destructive_actions: true` to send it (or `dry_run: true`)"
-                    ]
-                )
+            refusal = self.guard.refusal(action, values)
+            if refusal:
+                raise InvalidRecordError([refusal])
         except InvalidRecordError as exc:
             problems = "; ".join(exc.problems)
             message = f"Invalid {item.label}: {problems}"
@@ -173,32 +169,12 @@ class Executor:
             else:
                 self._finish(item, "not_attempted", reason=f"{why} before it was sent")
 
-    def run(self, action: Action, item: Item, *, replans: int = 0) -> None:
-        try:
-            planned = action.write(item.values, self.ctx)
-        except LookupFailedError as exc:
-            self._fail(item, {"title": "Cannot apply", "message": str(exc)})
-            return
-        except CalendlyError as exc:
-            self._fail_calendly(item, exc, during="looking up")
-            return
-        except (KeyError, ValueError, TypeError) as exc:  # e.g. an id that resolves nowhere
-            message = f"cannot resolve: {type(exc).__name__}: {exc}"
-            self._fail(item, {"title": "Cannot resolve", "message": message})
-            return
-        if isinstance(planned, Skip):
-            if self.dry_run:  # a dry run never leaves a final outcome behind for the ledger
-                self._finish(item, "dry_run", reason=f"would be skipped: {planned.reason}")
-            else:
-                self._finish(item, "skipped", reason=planned.reason, response=planned.response)
-            return
-        self._send(action, [item], planned, replans=replans)
+    def run(self, action: Action, item: Item) -> None:
+        self._attempt(action, [item])
 
     def run_batch(self, action: Action, items: list[Item]) -> None:
         if items:
-            self._send(action, items, action.batch_write([i.values for i in items], self.ctx))
-
-    # -- sending ------------------------------------------------------------------------------
+            self._attempt(action, items)
 
     def _replayed(self, item: Item, earlier: Earlier) -> None:
         """A record an earlier run finished: its line says so and points at that run's line."""
@@ -218,78 +194,135 @@ class Executor:
             item, outcome, reason=reason, response=earlier.response, replay_of=earlier.reference()
         )
 
-    def _send(
-        self,
-        action: Action,
-        items: list[Item],
-        write: Write,
-        *,
-        resends: int = 0,
-        replans: int = 0,
-        lost: str | None = None,
-    ) -> None:
-        if self.dry_run:
-            url = self.client.url(write.path)
-            request = {"method": write.method, "url": url, "body": write.body}
+    # -- the attempt loop ---------------------------------------------------------------------
+
+    def _attempt(self, action: Action, items: list[Item]) -> None:
+        """Plan the write, send it, and settle its answer, until the records have their lines.
+
+        Two things send again: a lost answer whose effect a lookup does not find (at most
+        `max_retries` resends), and a refusal after which the action plans the record once
+        more from fresh reads (`replan_on`). Everything else ends the loop with an outcome.
+        """
+        resends = replans = 0
+        lost: str | None = None  # why an earlier attempt's answer is missing
+        write: Write | None = None
+        while True:
+            if write is None:
+                write = self._plan(action, items)
+                if write is None:  # the records have their lines (skipped, failed...)
+                    return
+            if self.dry_run:
+                request = {"method": write.method, "url": self.client.url(write.path)}
+                for item in items:
+                    self._finish(item, "dry_run", request={**request, "body": write.body})
+                return
+            if self._refused_before(action, items):
+                return
+            try:
+                response, note = self._send(action, items, write)
+            except ConfigError as exc:  # e.g. a URI on another host than api_url: never sent
+                self._fail_all(items, {"title": "Not sent", "message": str(exc)}, None)
+                return
+            except OutcomeUnknownError as exc:
+                lost = exc.after_lost_answer or "the answer was lost"
+                if self._lost_answer_settled(action, items, exc, resends):
+                    return
+                resends += 1
+                continue
+            except CalendlyError as exc:
+                if replans == 0 and len(items) == 1 and action.should_replan(exc):
+                    self.logger.info(
+                        "%s: %s; planning it again from fresh reads", items[0].label, exc
+                    )
+                    replans, resends, lost, write = 1, 0, None, None
+                    continue
+                self._refused(action, items, exc, lost or exc.after_lost_answer)
+                return
+            body = json_body(response)
+            resource = body.get("resource", body) if isinstance(body, dict) else body
             for item in items:
-                self._finish(item, "dry_run", request=request)
+                self._finish(
+                    item, "ok", http_status=response.status_code, response=resource, reason=note
+                )
             return
+
+    def _plan(self, action: Action, items: list[Item]) -> Write | None:
+        """The write to send, or None once the records have their lines (a lookup found
+        nothing to do, or cannot resolve the record)."""
+        if action.batchable:
+            return action.batch_write([item.values for item in items], self.ctx)
+        (item,) = items
+        try:
+            planned = action.write(item.values, self.ctx)
+        except LookupFailedError as exc:
+            self._fail(item, {"title": "Cannot apply", "message": str(exc)})
+            return None
+        except CalendlyError as exc:
+            self._fail_calendly(item, exc, during="looking up")
+            return None
+        except (KeyError, ValueError, TypeError) as exc:  # e.g. an id that resolves nowhere
+            message = f"cannot resolve: {type(exc).__name__}: {exc}"
+            self._fail(item, {"title": "Cannot resolve", "message": message})
+            return None
+        if not isinstance(planned, Skip):
+            return planned
+        if self.dry_run:  # a dry run never leaves a final outcome behind for the ledger
+            self._finish(item, "dry_run", reason=f"would be skipped: {planned.reason}")
+        else:
+            self._finish(item, "skipped", reason=planned.reason, response=planned.response)
+        return None
+
+    def _refused_before(self, action: Action, items: list[Item]) -> bool:
+        """An earlier request of this action was refused for the plan or a scope: these
+        records would be too, so they fail unsent."""
         with self._lock:
             blocked = self._blocked.get(action.refusal_key(items[0].values))
-        if blocked is not None:
-            error = blocked.as_outcome()
-            error["message"] = (
-                f"not sent: an earlier {action.name} request was refused: " + (error["message"])
-            )
-            self._fail_all(items, error, blocked.status)
-            return
+        if blocked is None:
+            return False
+        error = blocked.as_outcome()
+        error["message"] = (
+            f"not sent: an earlier {action.name} request was refused: " + (error["message"])
+        )
+        self._fail_all(items, error, blocked.status)
+        return True
+
+    def _send(
+        self, action: Action, items: list[Item], write: Write
+    ) -> tuple[requests.Response, str | None]:
+        """One request and the `before_send` note; OutcomeUnknownError instead when an earlier
+        run crashed with this record's request in flight (it is settled, not sent)."""
         in_flight = self._write_ahead(action, items, write)
         if in_flight is not None:
-            self._settle_unknown(
-                action, items, write, self._crashed(in_flight, write), resends=resends
+            raise self._crashed(in_flight, write)
+        note = action.before_send(write, self.ctx) if action.before_send else None
+        prepared = requests.Request(write.method, self.client.url(write.path), json=write.body)
+        with self._lock:
+            self._sent.update(item.ticket for item in items)
+        response = self.client.send(
+            prepared.prepare(), idempotent=True if action.resend_safe else None
+        )
+        return response, note
+
+    def _refused(
+        self, action: Action, items: list[Item], exc: CalendlyError, lost: str | None
+    ) -> None:
+        """Calendly refused the write: `skipped` when the refusal means it is already done
+        (`ok` when a resend after a lost answer hears so: the lost attempt did it), else
+        `failed`."""
+        reason = action.skip_reason(exc)
+        if reason is None:
+            self._fail_calendly_all(items, action, exc)
+            return
+        effect = self._effect(action, items)
+        outcome: Outcome = "skipped"
+        if lost:
+            outcome = "ok"
+            reason = (
+                f"Calendly's answer to an earlier attempt was lost ({lost}); the resend was "
+                f"answered as already done ({reason}), so the earlier attempt did it"
             )
-            return
-        try:
-            note = action.before_send(write, self.ctx) if action.before_send else None
-            prepared = requests.Request(write.method, self.client.url(write.path), json=write.body)
-            with self._lock:
-                self._sent.update(item.ticket for item in items)
-            response = self.client.send(
-                prepared.prepare(), idempotent=True if action.resend_safe else None
-            )
-        except ConfigError as exc:  # e.g. a URI on another host than api_url: never sent
-            self._fail_all(items, {"title": "Not sent", "message": str(exc)}, None)
-            return
-        except OutcomeUnknownError as exc:
-            self._settle_unknown(action, items, write, exc, resends=resends)
-            return
-        except CalendlyError as exc:
-            if replans == 0 and len(items) == 1 and action.should_replan(exc):
-                self.logger.info("%s: %s; planning it again from fresh reads", items[0].label, exc)
-                self.run(action, items[0], replans=1)
-                return
-            reason = action.skip_reason(exc)
-            if reason is None:
-                self._fail_calendly_all(items, action, exc)
-                return
-            effect = self._effect(action, items)
-            lost = lost or exc.after_lost_answer
-            outcome: Outcome = "skipped"
-            if lost:  # the attempt whose answer was lost did it: this run did it
-                outcome = "ok"
-                reason = (
-                    f"Calendly's answer to an earlier attempt was lost ({lost}); the resend was "
-                    f"answered as already done ({reason}), so the earlier attempt did it"
-                )
-            for item in items:
-                self._finish(item, outcome, http_status=exc.status, reason=reason, response=effect)
-            return
-        body = json_body(response)
-        resource = body.get("resource", body) if isinstance(body, dict) else body
         for item in items:
-            self._finish(
-                item, "ok", http_status=response.status_code, response=resource, reason=note
-            )
+            self._finish(item, outcome, http_status=exc.status, reason=reason, response=effect)
 
     def _write_ahead(self, action: Action, items: list[Item], write: Write) -> Intent | None:
         """Before the first request of a record that cannot safely be sent twice: the intent
@@ -321,23 +354,17 @@ class Executor:
             url=write.path.partition("?")[0],
         )
 
-    def _settle_unknown(
-        self,
-        action: Action,
-        items: list[Item],
-        write: Write,
-        exc: OutcomeUnknownError,
-        *,
-        resends: int,
-    ) -> None:
+    def _lost_answer_settled(
+        self, action: Action, items: list[Item], exc: OutcomeUnknownError, resends: int
+    ) -> bool:
         """Calendly may or may not have performed the write: look for its effect before any
-        resend.
+        resend. False: a lookup shows it did not take effect, so it is sent again.
 
-        Found: the write took effect (`ok`). Not found: send it again (at most `max_retries`
-        times). Actions without such a lookup (links, shares), and lookups that fail, are never
-        resent: the record ends `unknown`, and later runs do not send it either.
+        True once the records have their lines: found, the write took effect (`ok`); not found
+        after `max_retries` resends, `failed`. Actions without such a lookup (links, shares),
+        and lookups that fail, are never resent: the record ends `unknown`, and later runs do
+        not send it either.
         """
-        lost = exc.after_lost_answer or "the answer was lost"
         later = (
             f" Later runs skip this record too; give it a new `{IDEMPOTENCY_KEY}` to ask for it "
             "again"
@@ -351,8 +378,8 @@ class Executor:
                 f"its effect cannot be looked up ({action.name} leaves nothing Calendly lists): "
                 f"check Calendly.{later}",
             )
-            return
-        item = items[0]
+            return True
+        (item,) = items
         try:
             effect = action.find_effect(item.values, self.ctx)
         except CalendlyError as lookup:
@@ -362,20 +389,21 @@ class Executor:
                 f"looking its effect up failed ({lookup.title or lookup.status}: "
                 f"{lookup.message}): check Calendly.{later}",
             )
-            return
+            return True
         if effect is not None:
+            lost = exc.after_lost_answer or "the answer was lost"
             reason = f"Calendly's answer was lost ({lost}); a lookup shows the write took effect"
             self._finish(item, "ok", reason=reason, response=effect)
-            return
+            return True
         if resends < self.client.settings.max_retries:
             self.logger.warning(
                 "%s: %s; a lookup shows it did not take effect: sending it again", item.label, exc
             )
-            self._send(action, items, write, resends=resends + 1, lost=lost)
-            return
+            return False
         error = exc.as_outcome()
         advice = f"and after {resends + 1} attempts a lookup still does not find its effect"
         self._fail_all(items, {**error, "message": f"{error['message']} {advice}"}, None)
+        return True
 
     def _effect(self, action: Action, items: list[Item]) -> Any:
         """The resource the write leaves behind, when the action can look it up (else None)."""

@@ -29,7 +29,7 @@ class LookupFailedError(Exception):
     """A lookup found a state the record's intent cannot be applied to (not "already done")."""
 
 
-class Context:
+class WriteContext:
     """What resolution needs: the run's client (reads only) and the organization."""
 
     def __init__(self, client: CalendlyClient, signing_key_file: Path | None = None) -> None:
@@ -65,22 +65,22 @@ class Context:
 #    lost (to know it happened). Each returns the resource, or None when there is none.
 
 
-def canceled_event(values: Values, ctx: Context) -> Any:
+def canceled_event(values: Values, ctx: WriteContext) -> Any:
     event = ctx.get(f"/scheduled_events/{uuid_of(values['event'])}")["resource"]
     return event.get("cancellation") if event.get("status") == "canceled" else None
 
 
-def invitee_no_show(values: Values, ctx: Context) -> Any:
+def invitee_no_show(values: Values, ctx: WriteContext) -> Any:
     invitee = ctx.get(ctx.rebase(values["invitee"], "scheduled_events"))["resource"]
     return invitee.get("no_show") or None
 
 
-def pending_invitation(values: Values, ctx: Context) -> Any:
+def pending_invitation(values: Values, ctx: WriteContext) -> Any:
     invitations = f"/organizations/{uuid_of(ctx.organization_uri)}/invitations"
     return ctx.first(invitations, email=values["email"], status="pending")
 
 
-def booking(values: Values, ctx: Context) -> Any:
+def booking(values: Values, ctx: WriteContext) -> Any:
     """The invitee (this email) on an active event of this type at this start time."""
     start = moment(values["start_time"])
     event_type = ctx.uri("event_types", values["event_type"])
@@ -109,12 +109,12 @@ def booking(values: Values, ctx: Context) -> Any:
 # -- lookups: resolve ids, or find that the write is not needed (Skip).
 
 
-def check_no_show(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+def check_no_show(values: Values, ctx: WriteContext) -> Mapping[str, str] | Skip:
     no_show = invitee_no_show(values, ctx)
     return Skip("the invitee is already marked as a no-show", no_show) if no_show else {}
 
 
-def check_booking(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+def check_booking(values: Values, ctx: WriteContext) -> Mapping[str, str] | Skip:
     """Without this a rerun after a crash (Calendly booked, the line was not written) would ask
     again and be refused with "this time slot is no longer available"."""
     try:
@@ -126,7 +126,7 @@ def check_booking(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
     return Skip("already booked: this email has this event type at this time", booked)
 
 
-def find_no_show(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+def find_no_show(values: Values, ctx: WriteContext) -> Mapping[str, str] | Skip:
     if "no_show" in values:
         return {"no_show": uuid_of(values["no_show"])}
     invitee = ctx.get(ctx.rebase(values["invitee"], "scheduled_events"))["resource"]
@@ -135,7 +135,7 @@ def find_no_show(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
     return {"no_show": uuid_of(invitee["no_show"]["uri"])}
 
 
-def find_invitation(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+def find_invitation(values: Values, ctx: WriteContext) -> Mapping[str, str] | Skip:
     org = uuid_of(ctx.organization_uri)
     if "invitation" in values:
         path = urlsplit(values["invitation"]).path
@@ -157,7 +157,7 @@ def find_invitation(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
     return Skip("no pending invitation for this email (already revoked, or never sent)")
 
 
-def find_membership(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+def find_membership(values: Values, ctx: WriteContext) -> Mapping[str, str] | Skip:
     if "membership" in values:
         return {"membership": uuid_of(values["membership"])}
     membership = ctx.first(
@@ -168,7 +168,7 @@ def find_membership(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
     return {"membership": uuid_of(membership["uri"])}
 
 
-def existing_webhook(values: Values, ctx: Context) -> Any:
+def existing_webhook(values: Values, ctx: WriteContext) -> Any:
     """The subscription this record asks for, exactly as asked (URL, events, scope, owner)."""
     return next(
         (
@@ -180,7 +180,7 @@ def existing_webhook(values: Values, ctx: Context) -> Any:
     )
 
 
-def check_webhook(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
+def check_webhook(values: Values, ctx: WriteContext) -> Mapping[str, str] | Skip:
     """A subscription for this URL already exists: as asked (skip), or with other settings
     (which Calendly refuses to create beside it: say what differs, never `skipped`)."""
     hooks = list(_hooks_for_url(values, ctx))
@@ -199,7 +199,7 @@ def check_webhook(values: Values, ctx: Context) -> Mapping[str, str] | Skip:
     return {}
 
 
-def _hooks_for_url(values: Values, ctx: Context) -> Iterator[dict[str, Any]]:
+def _hooks_for_url(values: Values, ctx: WriteContext) -> Iterator[dict[str, Any]]:
     """Subscriptions for the record's URL in its scope and, if that is narrower, the org's."""
     listings = [{"organization": ctx.organization_uri, "scope": values["scope"]}]
     for scope_field in ("user", "group"):
@@ -213,7 +213,7 @@ def _hooks_for_url(values: Values, ctx: Context) -> Iterator[dict[str, Any]]:
                 yield hook
 
 
-def _webhook_differences(values: Values, ctx: Context, hook: Mapping[str, Any]) -> list[str]:
+def _webhook_differences(values: Values, ctx: WriteContext, hook: Mapping[str, Any]) -> list[str]:
     found: list[str] = []
     asked, has = set(values["events"]), set(hook.get("events") or ())
     if asked != has:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 class ActionSink(SdkRecordChecksOff, Sink):
     """Single-record actions are sent inside `process_record`, so their outcome line exists
     before the next message is read; batchable actions (GDPR email deletion) collect validated
-    records and send one request per `batch_size` records when the SDK drains the sink.
+    records and send one request per `gdpr_deletion_batch_size` records when the SDK drains the sink.
 
     The action's input spec is the validator (executor.admit), not the SDK's checks: the
     stream's SCHEMA describes the source, not what Calendly accepts, and missing key properties
@@ -35,7 +35,7 @@ class ActionSink(SdkRecordChecksOff, Sink):
         super().__init__(target, stream_name, schema, key_properties)
         self.action: Action = target.action_for(stream_name)
         self.executor: Executor = target.executor
-        self._batch_size: int = target.batch_size
+        self._batch_size: int = target.gdpr_deletion_batch_size
         self._waiting: list[Item] = []
 
     @property

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
@@ -26,13 +26,16 @@ from calendly_http import CalendlyClient, ClientSettings, ConfigError
 from calendly_plugin.plugin import CalendlyPlugin
 from calendly_plugin.sdk_compat import TargetMessageHooks, state_writer
 from calendly_plugin.settings import SHARED_SETTINGS
-from target_calendly.actions import ACTIONS, DESTRUCTIVE_ACTIONS, Action, action_names
+from target_calendly.action import Action, DestructiveGuard
+from target_calendly.actions import ACTIONS, action_names
 from target_calendly.checkpoints import StateGate
 from target_calendly.executor import Executor, RecordFailedError
 from target_calendly.outcomes import OutcomeLine, OutcomeWriter
 from target_calendly.sinks import ActionSink, UnroutedSink
 
 DEFAULT_RESPONSES_PATH = "calendly_responses.jsonl"
+DEFAULT_GDPR_DELETION_BATCH_SIZE = 100
+ACTIONS_DOC = "docs/actions.md"
 
 
 class UnknownStreamError(ValueError):
@@ -93,8 +96,8 @@ TARGET_SETTINGS = (
         th.StringType,
         default=DEFAULT_RESPONSES_PATH,
         description="JSON Lines file that gets one line per input record (stream, action, input, "
-        "outcome, http_status, response, error, reason). Appended to across runs: a create "
-        "(link, share, booking, invitation, webhook) it already shows as finished is not sent "
+        "outcome, http_status, response, error, reason). Appended to across runs: a record of "
+        f"a creating action ({ACTIONS_DOC}: ledger) it already shows as finished is not sent "
         "again (its replay gets a 'skipped' line); an `idempotency_key` column marks a new "
         "intent.",
     ),
@@ -102,7 +105,7 @@ TARGET_SETTINGS = (
         "webhook_signing_key_file",
         th.StringType,
         description="Key file of calendly-webhooks (its --signing-key-file). "
-        "create_webhook_subscription appends each subscription's signing key to it (created "
+        "Creating a webhook subscription appends its signing key to it (created "
         "0600) before creating it, generating a strong key when the record has none; without "
         "this setting a record must carry its own signing_key. Keys never reach logs or the "
         "responses file (its line names the file and a fingerprint).",
@@ -115,24 +118,30 @@ TARGET_SETTINGS = (
         "a dry_run line showing the request it would send.",
     ),
     th.Property(
+        "gdpr_deletion_batch_size",
+        th.IntegerType(minimum=1),
+        title="GDPR deletion batch size",
+        # No schema default: the SDK would fill it in, hiding whether the old name was set.
+        description="Emails per GDPR invitee-data deletion request (the one batched action, "
+        f"{ACTIONS_DOC}); {DEFAULT_GDPR_DELETION_BATCH_SIZE} when not set.",
+    ),
+    th.Property(
         "batch_size",
         th.IntegerType(minimum=1),
-        default=100,
-        description="Emails per GDPR invitee-deletion request (delete_invitee_data).",
+        description="Deprecated: the former name of gdpr_deletion_batch_size, still accepted.",
     ),
     th.Property(
         "stream_actions",
         th.ObjectType(additional_properties=th.StringType),
         description='Maps input stream names to actions, e.g. {"crm_churned": "remove_user"}. '
-        "A stream not listed here must be named after its action. Actions: " + action_names(),
+        f"A stream not listed here must be named after its action (actions: {ACTIONS_DOC}).",
     ),
     th.Property(
         "allow_destructive_actions",
         th.BooleanType,
         default=False,
-        description="Must be true to run "
-        + ", ".join(DESTRUCTIVE_ACTIONS)
-        + " (dry runs excepted).",
+        description=f"Must be true to send destructive actions and records ({ACTIONS_DOC}; "
+        "dry runs excepted).",
     ),
     th.Property(
         "on_error",
@@ -150,6 +159,19 @@ def _unknown_stream(stream_name: str) -> UnknownStreamError:
         f"Stream '{stream_name}' selects no action: name the stream after an action or map "
         f"it in the `stream_actions` setting. Actions: {action_names()}"
     )
+
+
+def _gdpr_deletion_batch_size(config: Mapping[str, Any]) -> int:
+    """The setting, or its deprecated name `batch_size` (not both, unless they agree)."""
+    size = config.get("gdpr_deletion_batch_size")
+    alias = config.get("batch_size")
+    if size is not None and alias is not None and size != alias:
+        raise ConfigError(
+            "batch_size",
+            f"is the deprecated name of gdpr_deletion_batch_size, which is set to {size}: "
+            "remove batch_size",
+        )
+    return int(size or alias or DEFAULT_GDPR_DELETION_BATCH_SIZE)
 
 
 def _may_create(action_name: str) -> bool:
@@ -207,7 +229,8 @@ class TargetCalendly(CalendlyPlugin, TargetMessageHooks, Target):
         self.client_settings = ClientSettings.from_config(self.config)
         self.stream_actions: dict[str, str] = dict(self.config.get("stream_actions") or {})
         self.dry_run = bool(self.config.get("dry_run", False))
-        self.batch_size = int(self.config.get("batch_size") or 100)
+        self.gdpr_deletion_batch_size = _gdpr_deletion_batch_size(self.config)
+        self.destructive_guard = DestructiveGuard.from_config(self.config)
         for stream, action_name in self.stream_actions.items():
             if action_name not in ACTIONS:
                 raise ConfigError(
@@ -233,8 +256,7 @@ class TargetCalendly(CalendlyPlugin, TargetMessageHooks, Target):
             dry_run=self.dry_run,
             stop_on_error=self.config.get("on_error", "fail") != "continue",
             logger=self.logger,
-            allow_destructive=self.dry_run
-            or bool(self.config.get("allow_destructive_actions", False)),
+            guard=self.destructive_guard,
             signing_key_file=Path(key_file).expanduser() if key_file else None,
         )
         if isinstance(self.message_reader, _LineCountingReader):
@@ -274,15 +296,10 @@ class TargetCalendly(CalendlyPlugin, TargetMessageHooks, Target):
         raise error
 
     def _refuse_if_destructive(self, stream_name: str, action: Action) -> None:
-        if (
-            action.destructive
-            and not self.dry_run
-            and not self.config.get("allow_destructive_actions", False)
-        ):
+        refusal = self.destructive_guard.refusal(action)
+        if refusal:
             raise DestructiveActionRefusedError(
-                f"Stream '{stream_name}' uses the destructive action '{action.name}'. Refusing to "
-                "start: set `allow_destructive_actions: true` in the config to allow "
-                f"{', '.join(DESTRUCTIVE_ACTIONS)} (or set `dry_run: true` to preview)."
+                f"Stream '{stream_name}': {refusal}. Refusing to start: nothing was sent."
             )
 
     # -- messages -----------------------------------------------------------------------------

@@ -283,6 +283,38 @@ def test_create_share(sandbox: Sandbox, tmp_path: Path) -> None:
 # -- GDPR ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("setting", ["gdpr_deletion_batch_size", "batch_size"])
+def test_gdpr_deletion_batch_size_and_its_deprecated_name_batch_size(
+    sandbox: Sandbox, tmp_path: Path, setting: str
+) -> None:
+    result = run(
+        sandbox,
+        tmp_path,
+        "delete_invitee_data",
+        *({"email": f"person{n}@example.com"} for n in range(7)),
+        allow_destructive_actions=True,
+        **{setting: 3},
+    )
+    assert result.error is None
+    assert len(writes(sandbox, "/data_compliance/deletion/invitees")) == 3
+
+
+def test_gdpr_deletion_batch_size_and_batch_size_that_disagree_stop_before_any_request(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    config = config_for(
+        sandbox,
+        tmp_path / "responses.jsonl",
+        allow_destructive_actions=True,
+        gdpr_deletion_batch_size=3,
+        batch_size=5,
+    )
+    result = run_target(config, stream_of("delete_invitee_data", {"email": "a@example.com"}))
+    assert "Setting `batch_size`" in str(result.error)
+    assert "gdpr_deletion_batch_size" in str(result.error)
+    assert writes(sandbox) == []
+
+
 @pytest.mark.parametrize(("emails", "batch_size"), [(7, 3), (10, 5), (1, 100)])
 def test_delete_invitee_data_batches_emails(
     sandbox: Sandbox, tmp_path: Path, emails: int, batch_size: int
