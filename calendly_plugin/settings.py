@@ -7,6 +7,12 @@ from singer_sdk import typing as th
 
 from calendly_http.settings import CALENDLY_API_URL, CALENDLY_TOKEN_URL
 
+# A number, or its text: Meltano (4.4.1) has no setting kind that passes a number given in an
+# environment variable on as a JSON number (`decimal` makes it a Decimal that Meltano then cannot
+# write into the plugin's config), so the definitions declare these settings `string`.
+# calendly_http.settings reads both forms.
+NUMBER = th.CustomType({"type": ["number", "string"], "pattern": r"^\s*[0-9]*\.?[0-9]+\s*$"})
+
 SHARED_SETTINGS: tuple[th.Property, ...] = (
     th.Property(
         "token",
@@ -55,13 +61,13 @@ SHARED_SETTINGS: tuple[th.Property, ...] = (
     ),
     th.Property(
         "requests_per_minute",
-        th.NumberType,
+        NUMBER,
         description="Client-side request rate cap. Default: rate_limit_share x the limit Calendly "
         "reports in X-RateLimit-Limit (500/min on paid plans, 50 on Free).",
     ),
     th.Property(
         "rate_limit_share",
-        th.NumberType,
+        NUMBER,
         default=0.8,
         description="Share of Calendly's reported rate limit to use when requests_per_minute "
         "is unset.",
@@ -74,14 +80,14 @@ SHARED_SETTINGS: tuple[th.Property, ...] = (
     ),
     th.Property(
         "retry_initial_wait",
-        th.NumberType,
+        NUMBER,
         default=1.0,
         description="First wait (seconds) of the jittered exponential backoff for 5xx and "
         "connection errors; it doubles per retry, capped at 60 s. 429s wait what Calendly says.",
     ),
     th.Property(
         "request_timeout",
-        th.NumberType,
+        NUMBER,
         default=30,
         description="Seconds to wait for Calendly's answer to one request.",
     ),

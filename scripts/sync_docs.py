@@ -101,10 +101,11 @@ def about_json(name: str) -> dict[str, Any]:
 
 # -- plugin definitions (meltano.yml and hub/) ----------------------------------------------------
 
+# No `number`: no Meltano kind passes a number from the environment on as one (`decimal` crashes),
+# so number settings accept their text too (calendly_plugin.settings.NUMBER) and are `string`.
 _KIND_BY_TYPE = {
     "boolean": "boolean",
     "integer": "integer",
-    "number": "decimal",
     "array": "array",
     "object": "object",
 }
@@ -124,8 +125,13 @@ def json_types(schema: Mapping[str, Any]) -> list[str]:
     return [t for t in dict.fromkeys(found) if t != "null"]
 
 
-def meltano_kind(schema: Mapping[str, Any]) -> str:
+def meltano_kind(name: str, schema: Mapping[str, Any]) -> str:
     types = json_types(schema)
+    if types == ["number"]:
+        raise ValueError(
+            f"setting {name}: a number Meltano passes from the environment arrives as text; "
+            "declare it number-or-text (calendly_plugin.settings.NUMBER)"
+        )
     if types == ["string"] and schema.get("enum"):
         return "options"
     if len(types) == 1 and types[0] in _KIND_BY_TYPE:
@@ -150,7 +156,7 @@ def label(name: str, schema: Mapping[str, Any]) -> str:
 
 def setting_definition(name: str, schema: Mapping[str, Any]) -> dict[str, Any]:
     """One Meltano setting, keys in the order Meltano itself writes them."""
-    kind = meltano_kind(schema)
+    kind = meltano_kind(name, schema)
     setting: dict[str, Any] = {
         "name": name,
         "kind": kind,
