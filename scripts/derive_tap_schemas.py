@@ -5,7 +5,8 @@ Usage: python scripts/derive_tap_schemas.py [SPEC] [--check]
 SPEC defaults to the repository's copy, spec/calendly/openapi.json. With --check, nothing
 is written and the exit code says whether the committed files match the spec.
 
-For each stream the item schema of its list endpoint's 200 response (`collection[*]`) is
+For each stream of the tap (its class declares `path`, `envelope`, `item_key` and its keys) the
+item schema of its list endpoint's 200 response (`collection[*]`) is
 resolved ($ref, allOf, oneOf/anyOf merged into one object with the union of the variants'
 properties) and reduced to the facts a warehouse needs:
 
@@ -29,6 +30,7 @@ properties) and reduced to the facts a warehouse needs:
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -40,32 +42,27 @@ SCHEMA_DIR = REPO_ROOT / "tap_calendly" / "schemas"
 
 # The endpoint answers one `resource`, not a `collection` (a pointer's first element).
 SINGLE_RESOURCE = "@resource"
-# stream name -> (list endpoint, property path inside the collection item: () = the item)
+
+
+def _stream_types() -> tuple[Any, ...]:
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from tap_calendly.streams import STREAM_TYPES
+
+    return STREAM_TYPES
+
+
+def _source(stream: Any) -> tuple[str, tuple[str, ...]]:
+    """(list endpoint, property path inside its item: () = the item), as the class declares them
+    (`path`, `envelope`, `item_key`)."""
+    if stream.envelope == "resource":
+        return stream.path, (SINGLE_RESOURCE,)
+    return stream.path, (stream.item_key,) if stream.item_key else ()
+
+
+# stream name -> its source, read from the tap's stream classes
 STREAM_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "activity_log_entries": ("/activity_log_entries", ()),
-    "availability_schedules": ("/user_availability_schedules", ()),
-    "contact_custom_field_definitions": ("/contacts/custom_field_definitions", ()),
-    "contacts": ("/contacts", ()),
-    "event_type_availability_schedules": ("/event_type_availability_schedules", ()),
-    "event_type_available_times": ("/event_type_available_times", ()),
-    "locations": ("/locations", ()),
-    "meeting_recap_transcripts": ("/meeting_recaps/{uuid}/transcript", (SINGLE_RESOURCE,)),
-    "meeting_recaps": ("/meeting_recaps", ()),
-    "teams": ("/teams", ()),
-    "user_busy_times": ("/user_busy_times", ()),
-    "event_type_hosts": ("/event_type_memberships", ()),
-    "event_types": ("/event_types", ()),
-    "group_relationships": ("/group_relationships", ()),
-    "groups": ("/groups", ()),
-    "invitees": ("/scheduled_events/{uuid}/invitees", ()),
-    "organization_invitations": ("/organizations/{uuid}/invitations", ()),
-    "organization_memberships": ("/organization_memberships", ()),
-    "outgoing_communications": ("/outgoing_communications", ()),
-    "routing_form_submissions": ("/routing_form_submissions", ()),
-    "routing_forms": ("/routing_forms", ()),
-    "scheduled_events": ("/scheduled_events", ()),
-    "users": ("/organization_memberships", ("user",)),
-    "webhook_subscriptions": ("/webhook_subscriptions", ()),
+    stream.name: _source(stream) for stream in _stream_types()
 }
 
 _URI = {"type": "string"}
@@ -94,6 +91,7 @@ UNLISTED_FIELDS: dict[tuple[str, str], dict[str, Any]] = {
     ("scheduled_events", "booking_method"): {"type": ["string", "null"]},
 }
 
+_PLACEHOLDER = re.compile(r"\{[^}]*\}")
 KEPT_FORMATS = frozenset({"date-time", "date"})
 TYPE_ORDER = ("object", "array", "string", "integer", "number", "boolean", "null")
 
@@ -202,7 +200,7 @@ class Deriver:
     ) -> dict[str, Any]:
         """The stream's schema; `keys` (primary and replication keys) alone refuse null."""
         try:
-            operation = self.spec["paths"][path]["get"]
+            operation = self.spec["paths"][self.spec_path(path)]["get"]
             body = operation["responses"]["200"]["content"]["application/json"]["schema"]
         except KeyError as exc:
             raise SpecError(f"GET {path} has no 200 application/json response") from exc
@@ -220,6 +218,14 @@ class Deriver:
         if schema["type"] != "object":
             raise SpecError(f"GET {path}: item {'.'.join(pointer)} is not an object")
         return schema
+
+    def spec_path(self, path: str) -> str:
+        """The spec's spelling of a path template (its placeholders may be named otherwise)."""
+        wanted = _PLACEHOLDER.sub("{}", path)
+        for candidate in self.spec.get("paths", {}):
+            if _PLACEHOLDER.sub("{}", candidate) == wanted:
+                return str(candidate)
+        return path
 
     def _merge(self, variants: list[Mapping[str, Any]]) -> dict[str, Any]:
         """One schema that accepts what any of the variants accepts."""
@@ -291,23 +297,15 @@ def _allow_null(schema: dict[str, Any]) -> None:
 
 def stream_keys() -> dict[str, frozenset[str]]:
     """Primary and replication keys per stream, as the tap's stream classes declare them."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-    from tap_calendly.streams import STREAM_TYPES
-
     return {
         stream.name: frozenset((*stream.primary_keys, stream.replication_key or ""))
-        for stream in STREAM_TYPES
+        for stream in _stream_types()
     }
 
 
 def streams_tracking_deletions() -> frozenset[str]:
     """Streams whose vanished rows the tap emits with `_sdc_deleted_at` (tap_calendly/deletions.py)."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-    from tap_calendly.streams import STREAM_TYPES
-
-    return frozenset(stream.name for stream in STREAM_TYPES if stream.tracks_deletions)
+    return frozenset(stream.name for stream in _stream_types() if stream.tracks_deletions)
 
 
 def derive_all(spec: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

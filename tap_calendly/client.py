@@ -80,7 +80,6 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
     """Base of every stream: URL, params, pagination, bookmarks and HTTP via calendly_http."""
 
     schema: ClassVar[StreamSchema] = StreamSchema(SchemaDirectory(schemas))
-    records_jsonpath = "$.collection[*]"
     primary_keys: ClassVar[tuple[str, ...]] = ("uri",)
     replication_key: ClassVar[str | None] = "updated_at"
 
@@ -91,6 +90,9 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
     paged: ClassVar[bool] = True
     #: Send `organization=<organization uri>`.
     scoped_to_organization: ClassVar[bool] = True
+    #: The key of the response body that holds the rows: a list ("collection"), or one
+    #: object ("resource") for endpoints that answer a single resource per parent.
+    envelope: ClassVar[str] = "collection"
     #: Rows are this property of each collection item (users come inside memberships).
     item_key: ClassVar[str | None] = None
     #: The endpoint sorts on this timestamp, newest first: stop paging at the bookmark.
@@ -231,7 +233,7 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
         return send
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
-        items: list[dict[str, Any]] = (json_body(response) or {}).get("collection") or []
+        items: list[dict[str, Any]] = (json_body(response) or {}).get(self.envelope) or []
         if self.item_key is None:
             return items
         return [item[self.item_key] for item in items if item.get(self.item_key)]

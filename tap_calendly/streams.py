@@ -448,6 +448,7 @@ class MeetingRecapTranscriptsStream(CalendlyChildStream):
     name = "meeting_recap_transcripts"
     path = "/meeting_recaps/{uuid}/transcript"
     parent_stream_type = MeetingRecapsStream
+    envelope = "resource"
     replication_key = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -463,7 +464,7 @@ class MeetingRecapTranscriptsStream(CalendlyChildStream):
             body = self.client.request("GET", path) or {}
         except NotFoundError:
             return  # the recap became unavailable after it was listed
-        yield {**body["resource"], "meeting_recap": parent["uri"]}
+        yield {**body[self.envelope], "meeting_recap": parent["uri"]}
 
 
 class TeamsStream(CalendlyStream):
@@ -577,29 +578,16 @@ class UserBusyTimesStream(ForwardSnapshotStream):
 #: Streams that stay empty unless a setting turns them on.
 OPT_IN_STREAMS = ("event_type_available_times", "meeting_recap_transcripts", "user_busy_times")
 
-STREAM_TYPES: tuple[type[CalendlyStream], ...] = (
-    ActivityLogEntriesStream,
-    AvailabilitySchedulesStream,
-    ContactCustomFieldDefinitionsStream,
-    ContactsStream,
-    EventTypeAvailabilitySchedulesStream,
-    EventTypeAvailableTimesStream,
-    EventTypeHostsStream,
-    EventTypesStream,
-    GroupRelationshipsStream,
-    GroupsStream,
-    InviteesStream,
-    LocationsStream,
-    MeetingRecapTranscriptsStream,
-    MeetingRecapsStream,
-    OrganizationInvitationsStream,
-    OrganizationMembershipsStream,
-    OutgoingCommunicationsStream,
-    RoutingFormSubmissionsStream,
-    RoutingFormsStream,
-    ScheduledEventsStream,
-    TeamsStream,
-    UserBusyTimesStream,
-    UsersStream,
-    WebhookSubscriptionsStream,
+#: Every stream class above that names a stream (in class-name order, the SDK's sync order).
+STREAM_TYPES: tuple[type[CalendlyStream], ...] = tuple(
+    sorted(
+        (
+            value
+            for value in list(globals().values())
+            if isinstance(value, type)
+            and issubclass(value, CalendlyStream)
+            and isinstance(vars(value).get("name"), str)
+        ),
+        key=lambda stream_type: stream_type.__name__,
+    )
 )
