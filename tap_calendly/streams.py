@@ -13,13 +13,13 @@ from singer_sdk import metrics
 from singer_sdk.helpers.types import Context, Record
 
 from calendly_http import NotFoundError, uuid_of
+from calendly_plugin.sdk_compat import progress_marker
 from tap_calendly.client import CalendlyChildStream, CalendlyStream
 from tap_calendly.coverage import STATE_KEY as COVERAGE_STATE
 from tap_calendly.deletions import LISTED_KEYS, deletion_record
 from tap_calendly.dimensions import DimensionStream, RefreshedOnCadence
 from tap_calendly.pagination import iter_collection
 from tap_calendly.reread import DeepReread
-from tap_calendly.resume import progress_of
 from tap_calendly.timestamps import format_timestamp, listing_from, parse_timestamp
 
 
@@ -260,7 +260,7 @@ class InviteesStream(CalendlyChildStream):
     def listing_done(self) -> None:
         """Watch what this run read with a no-show and what it did not reach (a resumed run
         starts past part of the listing), within the window the next run will re-read."""
-        progress = parse_timestamp(progress_of(self.stream_state))
+        progress = parse_timestamp(progress_marker(self.stream_state))
         signpost = self.get_replication_key_signpost()
         next_bookmark = self.bookmark
         if progress is not None and isinstance(signpost, datetime):
