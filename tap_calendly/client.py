@@ -89,7 +89,11 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
 
     _bookmark_cache: datetime | None
     _bookmark_read = False
+    #: The organization's plan does not include the stream: it ended early, bookmark unchanged.
     skipped = False
+    #: The boolean or count setting that turns this stream on (opt-in streams: off while unset
+    #: or 0); None: always on.
+    enabled_by: ClassVar[str | None] = None
     _tracker: ListingTracker | None = None
 
     # -- settings and shared objects ------------------------------------------------------------
@@ -100,11 +104,16 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
 
     @property
     def client(self) -> CalendlyClient:
-        return self.calendly_tap.calendly
+        return self.calendly_tap.client
 
     @property
     def url_base(self) -> str:
         return self.client.settings.api_url
+
+    @property
+    def turned_on(self) -> bool:
+        """False for an opt-in stream its setting leaves off: it is not read at all."""
+        return self.enabled_by is None or bool(self.config.get(self.enabled_by))
 
     @property
     def lookback(self) -> timedelta:
@@ -316,7 +325,10 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
         return [
             child
             for child in self.child_streams
-            if isinstance(child, CalendlyChildStream) and child.selected and not child.skipped
+            if isinstance(child, CalendlyChildStream)
+            and child.selected
+            and child.turned_on
+            and not child.skipped
         ]
 
     def fed_streams(self) -> list[CalendlyStream]:

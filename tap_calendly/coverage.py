@@ -224,7 +224,7 @@ def organization_subscriptions(tap: TapCalendly) -> list[dict[str, Any]]:
     query = {"organization": tap.organization_uri, "scope": "organization", "count": 100}
     try:
         with metrics.http_request_counter("webhook_subscriptions", endpoint=path) as counter:
-            return list(iter_collection(tap.calendly, path, query, None, counter.increment))
+            return list(iter_collection(tap.client, path, query, None, counter.increment))
     except PermissionDeniedError:
         tap.logger.warning("Cannot read webhook subscriptions: coverage is not proven.")
         return []

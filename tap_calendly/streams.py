@@ -450,10 +450,7 @@ class MeetingRecapTranscriptsStream(CalendlyChildStream):
     parent_stream_type = MeetingRecapsStream
     envelope = "resource"
     replication_key = None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.skipped = not self.config.get("meeting_recap_transcripts", False)  # off: not fetched
+    enabled_by = "meeting_recap_transcripts"
 
     def iter_for(self, parent: Mapping[str, Any]) -> Iterator[Record]:
         bookmark, changed = self.listing.bookmark, parse_timestamp(parent.get("updated_at"))
@@ -515,14 +512,10 @@ class ForwardSnapshotStream(CalendlyChildStream):
     adds a whole snapshot, each row stamped with the run's `captured_at`."""
 
     replication_key = None
+    enabled_by = "snapshot_days_ahead"
     max_window_days: ClassVar[int]
     parent_key: ClassVar[str]
     _captured_at: datetime
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Off: not fetched at all, so the parent listing is not lengthened for it either.
-        self.skipped = self.calendly_tap.snapshot_days_ahead == 0
 
     def prepare_fetch(self) -> None:
         super().prepare_fetch()
@@ -575,9 +568,6 @@ class UserBusyTimesStream(ForwardSnapshotStream):
     parent_key = "user"
 
 
-#: Streams that stay empty unless a setting turns them on.
-OPT_IN_STREAMS = ("event_type_available_times", "meeting_recap_transcripts", "user_busy_times")
-
 #: Every stream class above that names a stream (in class-name order, the SDK's sync order).
 STREAM_TYPES: tuple[type[CalendlyStream], ...] = tuple(
     sorted(
@@ -591,3 +581,6 @@ STREAM_TYPES: tuple[type[CalendlyStream], ...] = tuple(
         key=lambda stream_type: stream_type.__name__,
     )
 )
+
+#: Streams that stay empty unless a setting turns them on (`enabled_by`).
+OPT_IN_STREAMS = tuple(stream.name for stream in STREAM_TYPES if stream.enabled_by)
