@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -18,8 +16,10 @@ from tap_calendly.client import CalendlyChildStream, CalendlyStream
 from tap_calendly.coverage import STATE_KEY as COVERAGE_STATE
 from tap_calendly.deletions import LISTED_KEYS, deletion_record
 from tap_calendly.dimensions import DimensionStream, RefreshedOnCadence
+from tap_calendly.noshows import WATCHED_NO_SHOWS, NoShowWatch
 from tap_calendly.pagination import iter_collection
 from tap_calendly.reread import DeepReread
+from tap_calendly.snapshots import ForwardSnapshotStream
 from tap_calendly.timestamps import format_timestamp, listing_from, parse_timestamp
 
 
@@ -123,35 +123,6 @@ class ScheduledEventsStream(CalendlyStream):
         return super().post_process(row, context)
 
 
-#: Invitees stream state: the invitees last read with a no-show whose event the next run
-#: re-reads, as {event start day: "key key ..."} (see watch_key; 13 bytes an invitee).
-WATCHED_NO_SHOWS = "watched_no_shows"
-
-
-def watch_key(invitee_uri: str) -> str:
-    """48 bits of a hash of the invitee's id: a collision can only make one invitee without a
-    no-show look like a removed one, emitted once more; it can never hide a removal."""
-    return hashlib.sha256(uuid_of(invitee_uri).encode()).hexdigest()[:12]
-
-
-def read_watched(saved: Any) -> dict[str, str]:
-    """{watch key: event start day} from state, the older {invitee URI: start time} included."""
-    watched: dict[str, str] = {}
-    for day_or_uri, keys_or_start in saved.items() if isinstance(saved, dict) else ():
-        if "/" in day_or_uri:  # the older format
-            watched[watch_key(day_or_uri)] = str(keys_or_start)[:10]
-        else:
-            watched.update(dict.fromkeys(str(keys_or_start).split(), str(day_or_uri)))
-    return watched
-
-
-def written_watched(watched: Mapping[str, str]) -> dict[str, str]:
-    by_day: defaultdict[str, list[str]] = defaultdict(list)
-    for key, day in watched.items():
-        by_day[day].append(key)
-    return {day: " ".join(sorted(keys)) for day, keys in sorted(by_day.items())}
-
-
 class InviteesStream(CalendlyChildStream):
     """Invitees, read per event for the events `reads_children_of` selects.
 
@@ -231,9 +202,7 @@ class InviteesStream(CalendlyChildStream):
 
     def prepare_fetch(self) -> None:
         super().prepare_fetch()
-        self._watched = read_watched(self.stream_state.get(WATCHED_NO_SHOWS))
-        self._seen_watched: set[str] = set()
-        self._watching: dict[str, str] = {}
+        self._no_shows = NoShowWatch(self.stream_state.get(WATCHED_NO_SHOWS))
         _ = self.calendly_tap.webhook_coverage  # judged before any invitee is read
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
@@ -243,15 +212,9 @@ class InviteesStream(CalendlyChildStream):
         return emitted
 
     def _changed_or_unmarked(self, row: Record, context: Context | None) -> Record | None:
-        key = watch_key(row["uri"])
-        marked = bool(row.get("no_show"))
         parent = self.current_parent or {}
-        if marked:
-            self._watching[key] = str(parent.get("start_time") or "")[:10]
-        if key in self._watched:
-            self._seen_watched.add(key)
-            if not marked:
-                return row  # its no-show was removed: nothing else says so
+        if self._no_shows.removed(row, parent.get("start_time")):
+            return row  # its no-show was removed: nothing else says so
         hints = self.calendly_tap.webhook_hints
         if hints is not None and hints.names(str(parent.get("uri"))):
             return row  # a delivery says it changed (a no-show removed moves no updated_at)
@@ -268,10 +231,7 @@ class InviteesStream(CalendlyChildStream):
         horizon = next_bookmark - self.lookback if next_bookmark is not None else None
         horizon = self.deep_reread.watch_horizon(horizon, self.run_started)
         floor = format_timestamp(horizon)[:10] if horizon is not None else ""
-        kept = {k: day for k, day in self._watched.items() if k not in self._seen_watched}
-        self.stream_state[WATCHED_NO_SHOWS] = written_watched(
-            {k: day for k, day in {**kept, **self._watching}.items() if day and day >= floor}
-        )
+        self.stream_state[WATCHED_NO_SHOWS] = self._no_shows.to_state(floor)
         if (coverage := self.calendly_tap.webhook_coverage) is not None:
             self.stream_state[COVERAGE_STATE] = coverage.state
         self.deep_reread.done(self.stream_state, self.run_started)
@@ -504,47 +464,6 @@ class EventTypeAvailabilitySchedulesStream(DimensionStream):
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         return self.path, {"event_type": parent["uri"]}
-
-
-class ForwardSnapshotStream(CalendlyChildStream):
-    """Opt-in with `snapshot_days_ahead` > 0: what the next days look like now, read in windows
-    of at most `max_window_days` (the API refuses longer ranges and past start times). Every run
-    adds a whole snapshot, each row stamped with the run's `captured_at`."""
-
-    replication_key = None
-    enabled_by = "snapshot_days_ahead"
-    max_window_days: ClassVar[int]
-    parent_key: ClassVar[str]
-    _captured_at: datetime
-
-    def prepare_fetch(self) -> None:
-        super().prepare_fetch()
-        self._captured_at = datetime.now(timezone.utc)
-
-    def windows(self) -> Iterator[tuple[str, str]]:
-        """Empty while `snapshot_days_ahead` is 0 (the default): the stream is off."""
-        start = self._captured_at + timedelta(minutes=1)  # still in the future when it arrives
-        end = start + timedelta(days=self.calendly_tap.snapshot_days_ahead)
-        while start < end:
-            stop = min(end, start + timedelta(days=self.max_window_days))
-            yield format_timestamp(start), format_timestamp(stop)
-            start = stop
-
-    def wanted(self, parent: Mapping[str, Any]) -> bool:
-        return True
-
-    def iter_for(self, parent: Mapping[str, Any]) -> Iterator[Record]:
-        if not self.wanted(parent):
-            return
-        stamp = {self.parent_key: parent["uri"], "captured_at": format_timestamp(self._captured_at)}
-        for start, end in self.windows():
-            query = {self.parent_key: parent["uri"], "start_time": start, "end_time": end}
-            try:
-                body = self.client.request("GET", self.path, params=query) or {}
-            except NotFoundError:
-                return
-            for row in body.get("collection") or []:
-                yield {**row, **stamp}
 
 
 class EventTypeAvailableTimesStream(ForwardSnapshotStream):

@@ -12,6 +12,7 @@ import requests
 
 from calendly_http import ConfigError
 from tap_calendly.fanout import Workers
+from tap_calendly.noshows import read_watched, watch_key, written_watched
 from tap_calendly.pagination import CalendlyPaginator
 from tap_calendly.resume import resumable
 from tap_calendly.streams import (
@@ -19,9 +20,6 @@ from tap_calendly.streams import (
     InviteesStream,
     RoutingFormSubmissionsStream,
     ScheduledEventsStream,
-    read_watched,
-    watch_key,
-    written_watched,
 )
 from tap_calendly.tap import TapCalendly
 from tap_calendly.timestamps import format_timestamp, parse_timestamp
