@@ -30,7 +30,6 @@ properties) and reduced to the facts a warehouse needs:
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -91,7 +90,6 @@ UNLISTED_FIELDS: dict[tuple[str, str], dict[str, Any]] = {
     ("scheduled_events", "booking_method"): {"type": ["string", "null"]},
 }
 
-_PLACEHOLDER = re.compile(r"\{[^}]*\}")
 KEPT_FORMATS = frozenset({"date-time", "date"})
 TYPE_ORDER = ("object", "array", "string", "integer", "number", "boolean", "null")
 
@@ -200,7 +198,7 @@ class Deriver:
     ) -> dict[str, Any]:
         """The stream's schema; `keys` (primary and replication keys) alone refuse null."""
         try:
-            operation = self.spec["paths"][self.spec_path(path)]["get"]
+            operation = self.spec["paths"][path]["get"]
             body = operation["responses"]["200"]["content"]["application/json"]["schema"]
         except KeyError as exc:
             raise SpecError(f"GET {path} has no 200 application/json response") from exc
@@ -218,14 +216,6 @@ class Deriver:
         if schema["type"] != "object":
             raise SpecError(f"GET {path}: item {'.'.join(pointer)} is not an object")
         return schema
-
-    def spec_path(self, path: str) -> str:
-        """The spec's spelling of a path template (its placeholders may be named otherwise)."""
-        wanted = _PLACEHOLDER.sub("{}", path)
-        for candidate in self.spec.get("paths", {}):
-            if _PLACEHOLDER.sub("{}", candidate) == wanted:
-                return str(candidate)
-        return path
 
     def _merge(self, variants: list[Mapping[str, Any]]) -> dict[str, Any]:
         """One schema that accepts what any of the variants accepts."""

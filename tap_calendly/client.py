@@ -2,7 +2,8 @@
 
 What a stream class declares (see streams.py) and what it means here:
 
-- `path`, `params`, `page_size`, `scoped_to_organization`: the list request. Pages follow
+- `path` (spelt as in the spec, `{uuid}` in it the organization's or the parent row's id),
+  `params`, `page_size`, `scoped_to_organization`: the list request. Pages follow
   `calendly_http.next_page_token` (the token, or the one in a `next_page` URL; never the URL).
 - `replication_key`: the bookmark field. Rows are emitted only when their change time
   (`changed_at`) is after the bookmark the run started with. The SDK keeps the largest
@@ -192,11 +193,15 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
     def organization_uri(self) -> str:
         return self.calendly_tap.organization_uri
 
+    def path_under(self, uri: str) -> str:
+        """The path, its `{uuid}` (the spec's placeholder) the id of the resource it lists under:
+        the organization for a stream of its own, the parent row for a child."""
+        return (self.path or "").replace("{uuid}", uuid_of(uri))
+
     def get_url(self, context: Context | None) -> str:
-        path = self.path or ""
-        if "{organization_uuid}" in path:
-            path = path.replace("{organization_uuid}", uuid_of(self.organization_uri))
-        return self.client.url(path)
+        if "{uuid}" not in (self.path or ""):
+            return self.client.url(self.path or "")
+        return self.client.url(self.path_under(self.organization_uri))
 
     def query(self, context: Context | None) -> dict[str, Any]:
         """Filters of this stream's list request (override to add computed ones)."""

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from singer_sdk import metrics
 from singer_sdk.helpers.types import Context, Record
 
-from calendly_http import NotFoundError, uuid_of
+from calendly_http import NotFoundError
 from calendly_plugin.sdk_compat import progress_marker
 from tap_calendly.client import CalendlyChildStream, CalendlyStream
 from tap_calendly.coverage import STATE_KEY as COVERAGE_STATE
@@ -53,7 +53,7 @@ class AvailabilitySchedulesStream(DimensionStream):
 
 class OrganizationInvitationsStream(CalendlyStream):
     name = "organization_invitations"
-    path = "/organizations/{organization_uuid}/invitations"
+    path = "/organizations/{uuid}/invitations"
     scoped_to_organization = False
     tracks_deletions = True
 
@@ -135,7 +135,7 @@ class InviteesStream(CalendlyChildStream):
     """
 
     name = "invitees"
-    path = "/scheduled_events/{event_uuid}/invitees"
+    path = "/scheduled_events/{uuid}/invitees"
     parent_stream_type = ScheduledEventsStream
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -187,7 +187,7 @@ class InviteesStream(CalendlyChildStream):
         return coverage is None or coverage.needs_safe_read(parent)
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        path = self.path.replace("{event_uuid}", uuid_of(parent["uri"]))
+        path = self.path_under(parent["uri"])
         return path, {"count": self.page_size}
 
     def changed_at(self, row: Record) -> datetime | None:
@@ -416,7 +416,7 @@ class MeetingRecapTranscriptsStream(CalendlyChildStream):
         bookmark, changed = self.listing.bookmark, parse_timestamp(parent.get("updated_at"))
         if parent.get("status") != "available" or (bookmark and changed and changed <= bookmark):
             return
-        path = self.path.replace("{uuid}", uuid_of(parent["uri"]))
+        path = self.path_under(parent["uri"])
         try:
             body = self.client.request("GET", path) or {}
         except NotFoundError:
