@@ -48,7 +48,7 @@ from calendly_plugin.sdk_compat import ProgressFromRow, SchemaOncePerRun, tap_of
 from tap_calendly import schemas
 from tap_calendly.deletions import DELETED_AT, ListingTracker, is_deletion
 from tap_calendly.fanout import Pending, RequestTally, with_children
-from tap_calendly.pagination import CalendlyPaginator, iter_collection
+from tap_calendly.pagination import CalendlyPaginator
 from tap_calendly.resume import ResumePoint, point_to_resume_from, resumable
 from tap_calendly.timestamps import format_timestamp, listing_from, parse_timestamp
 
@@ -421,8 +421,8 @@ class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
     def iter_for(self, parent: Mapping[str, Any]) -> Iterator[Record]:
         path, params = self.child_request(parent)
         try:
-            yield from iter_collection(
-                self.client, path, {**params}, self.enough, self._requests.count
+            yield from self.client.paginate(
+                path, params, enough=self.enough, on_page=self._requests.count
             )
         except NotFoundError:
             self.logger.warning(

@@ -17,7 +17,6 @@ from tap_calendly.coverage import STATE_KEY as COVERAGE_STATE
 from tap_calendly.deletions import LISTED_KEYS, deletion_record
 from tap_calendly.dimensions import DimensionStream, RefreshedOnCadence
 from tap_calendly.noshows import WATCHED_NO_SHOWS, NoShowWatch
-from tap_calendly.pagination import iter_collection
 from tap_calendly.reread import DeepReread
 from tap_calendly.snapshots import ForwardSnapshotStream
 from tap_calendly.timestamps import format_timestamp, listing_from, parse_timestamp
@@ -333,7 +332,7 @@ class WebhookSubscriptionsStream(RefreshedOnCadence):
         """Every item of an organization-wide list, its requests counted in the metrics."""
         organization = {"organization": self.organization_uri, "count": self.page_size}
         with metrics.http_request_counter(self.name, endpoint=path) as counter:
-            yield from iter_collection(self.client, path, organization, None, counter.increment)
+            yield from self.client.paginate(path, organization, on_page=counter.increment)
 
     def query(self, context: Context | None) -> dict[str, Any]:
         return {**super().query(context), **(context or {})}
