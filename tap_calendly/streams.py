@@ -1,4 +1,10 @@
-"""Calendly streams. Behaviour lives in client.py; each class here is one row of a table."""
+"""Calendly streams. Behaviour lives in client.py; each class here is one row of a table.
+
+A new read-only list stream is a class here (`name`, `path` spelt as in the spec, its keys;
+`envelope` or `item_key` when rows are not the collection's items) and its schema, which
+`scripts/derive_tap_schemas.py` writes from the spec; `scripts/sync_docs.py` adds its row to
+docs/streams.md. STREAM_TYPES finds the class.
+"""
 
 from __future__ import annotations
 
