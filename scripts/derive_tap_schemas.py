@@ -5,7 +5,8 @@ Usage: python scripts/derive_tap_schemas.py [SPEC] [--check]
 SPEC defaults to the repository's copy, spec/calendly/openapi.json. With --check, nothing
 is written and the exit code says whether the committed files match the spec.
 
-For each stream the item schema of its list endpoint's 200 response (`collection[*]`) is
+For each stream of the tap (its class declares `path`, `envelope`, `item_key` and its keys) the
+item schema of its list endpoint's 200 response (`collection[*]`) is
 resolved ($ref, allOf, oneOf/anyOf merged into one object with the union of the variants'
 properties) and reduced to the facts a warehouse needs:
 
@@ -40,32 +41,27 @@ SCHEMA_DIR = REPO_ROOT / "tap_calendly" / "schemas"
 
 # The endpoint answers one `resource`, not a `collection` (a pointer's first element).
 SINGLE_RESOURCE = "@resource"
-# stream name -> (list endpoint, property path inside the collection item: () = the item)
+
+
+def _stream_types() -> tuple[Any, ...]:
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from tap_calendly.streams import STREAM_TYPES
+
+    return STREAM_TYPES
+
+
+def _source(stream: Any) -> tuple[str, tuple[str, ...]]:
+    """(list endpoint, property path inside its item: () = the item), as the class declares them
+    (`path`, `envelope`, `item_key`)."""
+    if stream.envelope == "resource":
+        return stream.path, (SINGLE_RESOURCE,)
+    return stream.path, (stream.item_key,) if stream.item_key else ()
+
+
+# stream name -> its source, read from the tap's stream classes
 STREAM_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "activity_log_entries": ("/activity_log_entries", ()),
-    "availability_schedules": ("/user_availability_schedules", ()),
-    "contact_custom_field_definitions": ("/contacts/custom_field_definitions", ()),
-    "contacts": ("/contacts", ()),
-    "event_type_availability_schedules": ("/event_type_availability_schedules", ()),
-    "event_type_available_times": ("/event_type_available_times", ()),
-    "locations": ("/locations", ()),
-    "meeting_recap_transcripts": ("/meeting_recaps/{uuid}/transcript", (SINGLE_RESOURCE,)),
-    "meeting_recaps": ("/meeting_recaps", ()),
-    "teams": ("/teams", ()),
-    "user_busy_times": ("/user_busy_times", ()),
-    "event_type_hosts": ("/event_type_memberships", ()),
-    "event_types": ("/event_types", ()),
-    "group_relationships": ("/group_relationships", ()),
-    "groups": ("/groups", ()),
-    "invitees": ("/scheduled_events/{uuid}/invitees", ()),
-    "organization_invitations": ("/organizations/{uuid}/invitations", ()),
-    "organization_memberships": ("/organization_memberships", ()),
-    "outgoing_communications": ("/outgoing_communications", ()),
-    "routing_form_submissions": ("/routing_form_submissions", ()),
-    "routing_forms": ("/routing_forms", ()),
-    "scheduled_events": ("/scheduled_events", ()),
-    "users": ("/organization_memberships", ("user",)),
-    "webhook_subscriptions": ("/webhook_subscriptions", ()),
+    stream.name: _source(stream) for stream in _stream_types()
 }
 
 _URI = {"type": "string"}
@@ -291,23 +287,15 @@ def _allow_null(schema: dict[str, Any]) -> None:
 
 def stream_keys() -> dict[str, frozenset[str]]:
     """Primary and replication keys per stream, as the tap's stream classes declare them."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-    from tap_calendly.streams import STREAM_TYPES
-
     return {
         stream.name: frozenset((*stream.primary_keys, stream.replication_key or ""))
-        for stream in STREAM_TYPES
+        for stream in _stream_types()
     }
 
 
 def streams_tracking_deletions() -> frozenset[str]:
     """Streams whose vanished rows the tap emits with `_sdc_deleted_at` (tap_calendly/deletions.py)."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-    from tap_calendly.streams import STREAM_TYPES
-
-    return frozenset(stream.name for stream in STREAM_TYPES if stream.tracks_deletions)
+    return frozenset(stream.name for stream in _stream_types() if stream.tracks_deletions)
 
 
 def derive_all(spec: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

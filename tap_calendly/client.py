@@ -2,7 +2,8 @@
 
 What a stream class declares (see streams.py) and what it means here:
 
-- `path`, `params`, `page_size`, `scoped_to_organization`: the list request. Pages follow
+- `path` (spelt as in the spec, `{uuid}` in it the organization's or the parent row's id),
+  `params`, `page_size`, `scoped_to_organization`: the list request. Pages follow
   `calendly_http.next_page_token` (the token, or the one in a `next_page` URL; never the URL).
 - `replication_key`: the bookmark field. Rows are emitted only when their change time
   (`changed_at`) is after the bookmark the run started with. The SDK keeps the largest
@@ -18,24 +19,19 @@ What a stream class declares (see streams.py) and what it means here:
   itself, and rows sharing the last sort value of a page, are listed.
 - Child streams (`CalendlyChildStream`) are fetched per parent row by a few worker threads
   while the parent pages on, for the parent rows their `reads_children_of` selects; see
-  `_rows_with_children`. Their bookmarks are promoted in the same STATE message as their
+  fanout.py. Their bookmarks are promoted in the same STATE message as their
   parent's. Their requests count in the SDK's `http_request_count` metric like the parent's.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import requests
 from singer_sdk import SchemaDirectory, StreamSchema
-from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
 from singer_sdk.helpers.types import Context, Record
 from singer_sdk.streams import RESTStream
 
@@ -48,23 +44,12 @@ from calendly_http import (
     json_body,
     uuid_of,
 )
-from calendly_plugin.sdk_compat import (
-    ProgressFromRow,
-    SchemaOncePerRun,
-    tap_of,
-    write_state_now,
-)
+from calendly_plugin.sdk_compat import ProgressFromRow, SchemaOncePerRun, tap_of
 from tap_calendly import schemas
 from tap_calendly.deletions import DELETED_AT, ListingTracker, is_deletion
-from tap_calendly.fanout import Workers
-from tap_calendly.pagination import CalendlyPaginator, iter_collection
-from tap_calendly.resume import (
-    RESUME,
-    ResumePoint,
-    StreamResume,
-    carry_progress,
-    progress_of,
-)
+from tap_calendly.fanout import Pending, RequestTally, with_children
+from tap_calendly.pagination import CalendlyPaginator
+from tap_calendly.resume import ResumePoint, point_to_resume_from, resumable
 from tap_calendly.timestamps import format_timestamp, listing_from, parse_timestamp
 
 if TYPE_CHECKING:
@@ -80,7 +65,6 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
     """Base of every stream: URL, params, pagination, bookmarks and HTTP via calendly_http."""
 
     schema: ClassVar[StreamSchema] = StreamSchema(SchemaDirectory(schemas))
-    records_jsonpath = "$.collection[*]"
     primary_keys: ClassVar[tuple[str, ...]] = ("uri",)
     replication_key: ClassVar[str | None] = "updated_at"
 
@@ -91,6 +75,9 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
     paged: ClassVar[bool] = True
     #: Send `organization=<organization uri>`.
     scoped_to_organization: ClassVar[bool] = True
+    #: The key of the response body that holds the rows: a list ("collection"), or one
+    #: object ("resource") for endpoints that answer a single resource per parent.
+    envelope: ClassVar[str] = "collection"
     #: Rows are this property of each collection item (users come inside memberships).
     item_key: ClassVar[str | None] = None
     #: The endpoint sorts on this timestamp, newest first: stop paging at the bookmark.
@@ -103,7 +90,11 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
 
     _bookmark_cache: datetime | None
     _bookmark_read = False
+    #: The organization's plan does not include the stream: it ended early, bookmark unchanged.
     skipped = False
+    #: The boolean or count setting that turns this stream on (opt-in streams: off while unset
+    #: or 0); None: always on.
+    enabled_by: ClassVar[str | None] = None
     _tracker: ListingTracker | None = None
 
     # -- settings and shared objects ------------------------------------------------------------
@@ -114,11 +105,16 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
 
     @property
     def client(self) -> CalendlyClient:
-        return self.calendly_tap.calendly
+        return self.calendly_tap.client
 
     @property
     def url_base(self) -> str:
         return self.client.settings.api_url
+
+    @property
+    def turned_on(self) -> bool:
+        """False for an opt-in stream its setting leaves off: it is not read at all."""
+        return self.enabled_by is None or bool(self.config.get(self.enabled_by))
 
     @property
     def lookback(self) -> timedelta:
@@ -197,11 +193,15 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
     def organization_uri(self) -> str:
         return self.calendly_tap.organization_uri
 
+    def path_under(self, uri: str) -> str:
+        """The path, its `{uuid}` (the spec's placeholder) the id of the resource it lists under:
+        the organization for a stream of its own, the parent row for a child."""
+        return (self.path or "").replace("{uuid}", uuid_of(uri))
+
     def get_url(self, context: Context | None) -> str:
-        path = self.path or ""
-        if "{organization_uuid}" in path:
-            path = path.replace("{organization_uuid}", uuid_of(self.organization_uri))
-        return self.client.url(path)
+        if "{uuid}" not in (self.path or ""):
+            return self.client.url(self.path or "")
+        return self.client.url(self.path_under(self.organization_uri))
 
     def query(self, context: Context | None) -> dict[str, Any]:
         """Filters of this stream's list request (override to add computed ones)."""
@@ -231,7 +231,7 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
         return send
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
-        items: list[dict[str, Any]] = (json_body(response) or {}).get("collection") or []
+        items: list[dict[str, Any]] = (json_body(response) or {}).get(self.envelope) or []
         if self.item_key is None:
             return items
         return [item[self.item_key] for item in items if item.get(self.item_key)]
@@ -240,7 +240,7 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
         stop_early = (
             self.sorted_desc_by
             and self.bookmark
-            and not self._children_to_fetch()
+            and not self.selected_children()
             and self._tracker is None
         )
         return CalendlyPaginator(self._reached_bookmark if stop_early else None)
@@ -291,14 +291,7 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
 
     def _listed(self, context: Context | None) -> Iterator[dict[str, Any]]:
         try:
-            children = self._children_to_fetch()
-            rows: Iterable[dict[str, Any]] = self.request_records(context)
-            if children:
-                rows = self._rows_with_children(rows, children)
-            if self.sorted_asc_by:
-                rows = self._resumable(rows)
-            yield from rows
-            self._listing_done(children)
+            yield from resumable(self, with_children(self, self.request_records(context)))
         except PlanRequiredError as exc:
             self.skip_for_plan(exc)
         except PermissionDeniedError as exc:
@@ -328,9 +321,24 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
     def generate_child_contexts(
         self, record: Record, context: Context | None
     ) -> Iterable[Context | None]:
-        """None: children are synced batch by batch from `_rows_with_children` instead of
-        once per emitted row, so they also see rows the bookmark filters out."""
+        """None: children are synced batch by batch by fanout.py instead of once per emitted
+        row, so they also see rows the bookmark filters out."""
         return ()
+
+    def selected_children(self) -> list[CalendlyChildStream]:
+        """The child streams this run reads for this stream's rows (fanout.py)."""
+        return [
+            child
+            for child in self.child_streams
+            if isinstance(child, CalendlyChildStream)
+            and child.selected
+            and child.turned_on
+            and not child.skipped
+        ]
+
+    def fed_streams(self) -> list[CalendlyStream]:
+        """The selected streams whose rows this listing yields."""
+        return [*([self] if self.selected else []), *self.selected_children()]
 
     # -- resuming an interrupted listing (streams sorted oldest first; see resume.py) -----------
 
@@ -345,164 +353,8 @@ class CalendlyStream(ProgressFromRow, RESTStream[str | None]):
 
     @cached_property
     def resume_point(self) -> ResumePoint | None:
-        """Where an interrupted run of this listing stopped, if this run can go on from there.
-
-        Read once, before this run writes its own.
-        """
-        if not self.sorted_asc_by:
-            return None
-        point = ResumePoint.from_state(self.stream_state.get(RESUME), self.resume_filter)
-        if point is None:
-            return None
-        uncovered = {stream.name for stream in self._fed_streams()} - set(point.streams)
-        if uncovered:
-            self.logger.info(
-                "'%s' lists from the start: the interrupted run did not read %s.",
-                self.name,
-                ", ".join(sorted(uncovered)),
-            )
-            return None
-        return point
-
-    def _fed_streams(self) -> list[CalendlyStream]:
-        """The selected streams whose rows this listing yields."""
-        return [*([self] if self.selected else []), *self._children_to_fetch()]
-
-    def _resumable(self, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """Yield the rows; after every page of them write a resume point.
-
-        A page of rows comes with its children's rows already emitted (`_release` syncs them
-        first, `page_size` rows at a time), so the point is written once the page's last row
-        has been emitted.
-        """
-        field = self.sorted_asc_by
-        assert field is not None
-        fed = self._fed_streams()
-        if (resuming := self.resume_point) is not None:
-            for stream in fed:
-                progress = resuming.streams[stream.name].progress
-                if stream.replication_key and progress is not None:
-                    carry_progress(stream.stream_state, stream.replication_key, progress)
-        previous: datetime | None = None
-        in_order = True
-        for count, row in enumerate(rows, start=1):
-            position = parse_timestamp(row.get(field))
-            if in_order and (position is None or (previous is not None and position < previous)):
-                # A restart from the last point would skip this row: take the point back first.
-                in_order = False
-                self.logger.warning(
-                    "'%s' rows are not sorted by %s: if this run stops, the next starts over.",
-                    self.name,
-                    field,
-                )
-                self._save_resume_point(None)
-            previous = position
-            yield row
-            if in_order and count % self.page_size == 0:
-                self._save_resume_point(self._resume_point_after(str(row[field]), fed))
-
-    def _resume_point_after(self, position: str, fed: list[CalendlyStream]) -> ResumePoint:
-        started = self.get_replication_key_signpost()
-        assert isinstance(started, datetime), "timestamp replication keys have a signpost"
-        return ResumePoint(
-            position=position,
-            run_started_at=started,
-            streams={
-                stream.name: StreamResume(
-                    bookmark=format_timestamp(stream.bookmark) if stream.bookmark else None,
-                    progress=progress_of(stream.stream_state),
-                )
-                for stream in fed
-            },
-        )
-
-    def _save_resume_point(self, point: ResumePoint | None) -> None:
-        """Keep the point (or none) in state and write a STATE message now."""
-        if point is None:
-            self.stream_state.pop(RESUME, None)
-        else:
-            self.stream_state[RESUME] = point.to_state(self.resume_filter)
-        write_state_now(self)
-
-    def _listing_done(self, children: list[CalendlyChildStream]) -> None:
-        """Promote the children's bookmarks and drop the resume point now, with no STATE
-        message in between: the SDK promotes this stream's own bookmark right after and writes
-        them all in one message, so a crash never finds the listing done and its children not.
-        """
-        for child in children:
-            child.listing_done()
-            child.state_manager.finalize_state(child.stream_state)
-        self.stream_state.pop(RESUME, None)
-
-    def _children_to_fetch(self) -> list[CalendlyChildStream]:
-        return [
-            child
-            for child in self.child_streams
-            if isinstance(child, CalendlyChildStream) and child.selected and not child.skipped
-        ]
-
-    def _rows_with_children(
-        self, rows: Iterable[dict[str, Any]], children: list[CalendlyChildStream]
-    ) -> Iterator[dict[str, Any]]:
-        """Yield the parent's rows; before each batch of rows, sync the children's rows.
-
-        For every listed parent row (emitted or not) each child's fetch is queued on the
-        workers as soon as the row arrives, so they keep working while this thread pages on.
-        Children are synced once per batch (not per row): one SCHEMA message and at most one
-        STATE message per batch, and a single un-partitioned bookmark per child.
-        """
-        batch = self.page_size
-        ahead = 4 * self.calendly_tap.concurrency
-        for child in children:
-            child.prepare_fetch()
-        window: deque[tuple[dict[str, Any], list[Future[Iterable[Record]]]]] = deque()
-        with Workers(self.calendly_tap.concurrency, f"{self.name}-children") as workers:
-            try:
-                for row in rows:
-                    window.append((row, [c.schedule(workers, row) for c in children]))
-                    if len(window) >= batch + ahead:
-                        yield from self._release(window, batch, children)
-                while window:
-                    yield from self._release(window, batch, children)
-            finally:
-                for _, futures in window:
-                    for future in futures:
-                        future.cancel()
-
-    def _release(
-        self,
-        window: deque[tuple[dict[str, Any], list[Future[Iterable[Record]]]]],
-        count: int,
-        children: list[CalendlyChildStream],
-    ) -> Iterator[dict[str, Any]]:
-        released = [window.popleft() for _ in range(min(count, len(window)))]
-        for index, child in enumerate(children):
-            child.sync_batch([(row, futures[index]) for row, futures in released])
-        for row, _ in released:
-            yield row
-
-
-def _done(rows: Iterable[Record]) -> Future[Iterable[Record]]:
-    future: Future[Iterable[Record]] = Future()
-    future.set_result(rows)
-    return future
-
-
-class RequestTally:
-    """Requests made on worker threads, handed to the SDK's metric on the main thread."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._count = 0
-
-    def count(self) -> None:
-        with self._lock:
-            self._count += 1
-
-    def take(self) -> int:
-        with self._lock:
-            taken, self._count = self._count, 0
-            return taken
+        """Where an interrupted run of this listing stopped, if this run goes on from there."""
+        return point_to_resume_from(self)
 
 
 class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
@@ -517,10 +369,11 @@ class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
     #: holds one page, not every parent's whole collection.
     prefetch: ClassVar[bool] = True
     scoped_to_organization = False
-    _pending: list[tuple[Mapping[str, Any], Future[Iterable[Record]]]]
+    #: The batch the next `sync` emits, and how many there were (set by fanout.py).
+    pending: Pending
+    batches = 0
     #: The parent row whose child rows are being emitted (for `post_process`).
     current_parent: Mapping[str, Any] | None = None
-    _batches = 0
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         """Path and query of this child's list for one parent row."""
@@ -551,54 +404,33 @@ class CalendlyChildStream(SchemaOncePerRun, CalendlyStream):
         """Whether this run reads this parent's collection (called on the main thread)."""
         return True
 
-    def schedule(self, workers: Workers, parent: Mapping[str, Any]) -> Future[Iterable[Record]]:
-        """This child's rows for one parent: fetched ahead on the workers, or, for a child that
-        does not prefetch, a lazy reader that pages on the main thread when the batch syncs;
-        nothing for a parent `reads_children_of` leaves out."""
-        if not self.reads_children_of(parent):
-            self._tracker = None  # a parent left unread: this listing cannot tell what vanished
-            return _done(())
-        if self.prefetch:
-            return workers.submit(self.fetch_for, parent)
-        return _done(self.iter_for(parent))
+    def listing_is_partial(self) -> None:
+        """A parent left unread or a capped sync: this listing cannot tell what vanished."""
+        self._tracker = None
+
+    def vanished_rows(self) -> list[Record]:
+        """Once every parent's collection was read: the rows gone since the last run."""
+        if self._tracker is None or self.skipped:
+            return []
+        return list(self._tracker.complete(self.stream_state, self.replication_key))
 
     def listing_done(self) -> None:
-        """Called once the parent listing has ended, before the bookmark is promoted: every
-        parent's collection was read, so the rows gone since the last run are emitted."""
-        if self._tracker is None or self.skipped:
-            return
-        deletions = list(self._tracker.complete(self.stream_state, self.replication_key))
-        if deletions:
-            self.sync_batch([({}, _done(deletions))])
-
-    def fetch_for(self, parent: Mapping[str, Any]) -> list[Record]:
-        """Runs on a worker thread: only the thread-safe client, no SDK state."""
-        return list(self.iter_for(parent))
+        """Called once the parent listing has ended and the deletions are emitted, before the
+        bookmark is promoted."""
 
     def iter_for(self, parent: Mapping[str, Any]) -> Iterator[Record]:
         path, params = self.child_request(parent)
         try:
-            yield from iter_collection(
-                self.client, path, {**params}, self.enough, self._requests.count
+            yield from self.client.paginate(
+                path, params, enough=self.enough, on_page=self._requests.count
             )
         except NotFoundError:
             self.logger.warning(
                 "'%s' of %s: the parent is gone (404); nothing to read.", self.name, parent["uri"]
             )
 
-    def sync_batch(self, batch: list[tuple[Mapping[str, Any], Future[Iterable[Record]]]]) -> None:
-        """Emit the child rows of a batch of parent rows: (parent row, its fetched rows)."""
-        self._pending = batch
-        self._batches += 1
-        try:
-            self.sync(context={"batch": self._batches})
-        except (AbortedSyncFailedException, AbortedSyncPausedException):
-            # As the SDK does for children: a capped child (dry runs) leaves the parent going.
-            logging.getLogger(__name__).debug("child sync of %s stopped early", self.name)
-            self._tracker = None  # its listing is partial: it declares nothing gone
-
     def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
-        pending, self._pending = self._pending, []
+        pending, self.pending = self.pending, []
         try:
             with self.get_http_request_counter() as counter:
                 counter.with_context(context)

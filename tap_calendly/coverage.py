@@ -35,7 +35,6 @@ from singer_sdk import metrics
 
 from calendly_http import PermissionDeniedError
 from calendly_webhooks.inbox import STALE_AFTER_SECONDS, Uptime
-from tap_calendly.pagination import iter_collection
 from tap_calendly.timestamps import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
@@ -224,7 +223,7 @@ def organization_subscriptions(tap: TapCalendly) -> list[dict[str, Any]]:
     query = {"organization": tap.organization_uri, "scope": "organization", "count": 100}
     try:
         with metrics.http_request_counter("webhook_subscriptions", endpoint=path) as counter:
-            return list(iter_collection(tap.calendly, path, query, None, counter.increment))
+            return list(tap.client.paginate(path, query, on_page=counter.increment))
     except PermissionDeniedError:
         tap.logger.warning("Cannot read webhook subscriptions: coverage is not proven.")
         return []

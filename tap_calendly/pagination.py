@@ -1,16 +1,16 @@
-"""Paging through Calendly collections, as `calendly_http.next_page_token` decides the next
-page (the token, else the token in the `next_page` URL, never the URL itself), and stopping
-early when told."""
+"""The SDK's paginator over Calendly collections: `calendly_http.next_page_token` decides the
+next page (the token, else the token in the `next_page` URL, never the URL itself), and it
+stops early when told. Per-parent lists page with `CalendlyClient.paginate`, the same rule."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import requests
 from singer_sdk.pagination import BaseAPIPaginator
 
-from calendly_http import CalendlyClient, json_body, next_page_token
+from calendly_http import json_body, next_page_token
 
 Page = list[dict[str, Any]]
 
@@ -27,15 +27,3 @@ class CalendlyPaginator(BaseAPIPaginator[str | None]):
         if self._enough is not None and self._enough(body.get("collection") or []):
             return None
         return next_page_token(body)
-
-
-def iter_collection(
-    client: CalendlyClient,
-    path: str,
-    params: Mapping[str, Any],
-    enough: Callable[[Page], bool] | None = None,
-    on_request: Callable[[], None] | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Every item of a per-parent collection (`CalendlyClient.paginate`); stops once `enough`
-    says so. `on_request` is called once per page requested (for the request metrics)."""
-    return client.paginate(path, params, enough=enough, on_page=on_request)

@@ -1,25 +1,30 @@
-"""Calendly streams. Behaviour lives in client.py; each class here is one row of a table."""
+"""Calendly streams. Behaviour lives in client.py; each class here is one row of a table.
+
+A new read-only list stream is a class here (`name`, `path` spelt as in the spec, its keys;
+`envelope` or `item_key` when rows are not the collection's items) and its schema, which
+`scripts/derive_tap_schemas.py` writes from the spec; `scripts/sync_docs.py` adds its row to
+docs/streams.md. STREAM_TYPES finds the class.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any, ClassVar
 
 from singer_sdk import metrics
 from singer_sdk.helpers.types import Context, Record
 
-from calendly_http import NotFoundError, uuid_of
+from calendly_http import NotFoundError
+from calendly_plugin.sdk_compat import progress_marker
 from tap_calendly.client import CalendlyChildStream, CalendlyStream
 from tap_calendly.coverage import STATE_KEY as COVERAGE_STATE
 from tap_calendly.deletions import LISTED_KEYS, deletion_record
 from tap_calendly.dimensions import DimensionStream, RefreshedOnCadence
-from tap_calendly.pagination import iter_collection
+from tap_calendly.noshows import WATCHED_NO_SHOWS, NoShowWatch
 from tap_calendly.reread import DeepReread
-from tap_calendly.resume import progress_of
+from tap_calendly.snapshots import ForwardSnapshotStream
 from tap_calendly.timestamps import format_timestamp, listing_from, parse_timestamp
 
 
@@ -53,7 +58,7 @@ class AvailabilitySchedulesStream(DimensionStream):
 
 class OrganizationInvitationsStream(CalendlyStream):
     name = "organization_invitations"
-    path = "/organizations/{organization_uuid}/invitations"
+    path = "/organizations/{uuid}/invitations"
     scoped_to_organization = False
     tracks_deletions = True
 
@@ -123,35 +128,6 @@ class ScheduledEventsStream(CalendlyStream):
         return super().post_process(row, context)
 
 
-#: Invitees stream state: the invitees last read with a no-show whose event the next run
-#: re-reads, as {event start day: "key key ..."} (see watch_key; 13 bytes an invitee).
-WATCHED_NO_SHOWS = "watched_no_shows"
-
-
-def watch_key(invitee_uri: str) -> str:
-    """48 bits of a hash of the invitee's id: a collision can only make one invitee without a
-    no-show look like a removed one, emitted once more; it can never hide a removal."""
-    return hashlib.sha256(uuid_of(invitee_uri).encode()).hexdigest()[:12]
-
-
-def read_watched(saved: Any) -> dict[str, str]:
-    """{watch key: event start day} from state, the older {invitee URI: start time} included."""
-    watched: dict[str, str] = {}
-    for day_or_uri, keys_or_start in saved.items() if isinstance(saved, dict) else ():
-        if "/" in day_or_uri:  # the older format
-            watched[watch_key(day_or_uri)] = str(keys_or_start)[:10]
-        else:
-            watched.update(dict.fromkeys(str(keys_or_start).split(), str(day_or_uri)))
-    return watched
-
-
-def written_watched(watched: Mapping[str, str]) -> dict[str, str]:
-    by_day: defaultdict[str, list[str]] = defaultdict(list)
-    for key, day in watched.items():
-        by_day[day].append(key)
-    return {day: " ".join(sorted(keys)) for day, keys in sorted(by_day.items())}
-
-
 class InviteesStream(CalendlyChildStream):
     """Invitees, read per event for the events `reads_children_of` selects.
 
@@ -164,7 +140,7 @@ class InviteesStream(CalendlyChildStream):
     """
 
     name = "invitees"
-    path = "/scheduled_events/{event_uuid}/invitees"
+    path = "/scheduled_events/{uuid}/invitees"
     parent_stream_type = ScheduledEventsStream
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -216,7 +192,7 @@ class InviteesStream(CalendlyChildStream):
         return coverage is None or coverage.needs_safe_read(parent)
 
     def child_request(self, parent: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        path = self.path.replace("{event_uuid}", uuid_of(parent["uri"]))
+        path = self.path_under(parent["uri"])
         return path, {"count": self.page_size}
 
     def changed_at(self, row: Record) -> datetime | None:
@@ -231,9 +207,7 @@ class InviteesStream(CalendlyChildStream):
 
     def prepare_fetch(self) -> None:
         super().prepare_fetch()
-        self._watched = read_watched(self.stream_state.get(WATCHED_NO_SHOWS))
-        self._seen_watched: set[str] = set()
-        self._watching: dict[str, str] = {}
+        self._no_shows = NoShowWatch(self.stream_state.get(WATCHED_NO_SHOWS))
         _ = self.calendly_tap.webhook_coverage  # judged before any invitee is read
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
@@ -243,15 +217,9 @@ class InviteesStream(CalendlyChildStream):
         return emitted
 
     def _changed_or_unmarked(self, row: Record, context: Context | None) -> Record | None:
-        key = watch_key(row["uri"])
-        marked = bool(row.get("no_show"))
         parent = self.current_parent or {}
-        if marked:
-            self._watching[key] = str(parent.get("start_time") or "")[:10]
-        if key in self._watched:
-            self._seen_watched.add(key)
-            if not marked:
-                return row  # its no-show was removed: nothing else says so
+        if self._no_shows.removed(row, parent.get("start_time")):
+            return row  # its no-show was removed: nothing else says so
         hints = self.calendly_tap.webhook_hints
         if hints is not None and hints.names(str(parent.get("uri"))):
             return row  # a delivery says it changed (a no-show removed moves no updated_at)
@@ -260,7 +228,7 @@ class InviteesStream(CalendlyChildStream):
     def listing_done(self) -> None:
         """Watch what this run read with a no-show and what it did not reach (a resumed run
         starts past part of the listing), within the window the next run will re-read."""
-        progress = parse_timestamp(progress_of(self.stream_state))
+        progress = parse_timestamp(progress_marker(self.stream_state))
         signpost = self.get_replication_key_signpost()
         next_bookmark = self.bookmark
         if progress is not None and isinstance(signpost, datetime):
@@ -268,10 +236,7 @@ class InviteesStream(CalendlyChildStream):
         horizon = next_bookmark - self.lookback if next_bookmark is not None else None
         horizon = self.deep_reread.watch_horizon(horizon, self.run_started)
         floor = format_timestamp(horizon)[:10] if horizon is not None else ""
-        kept = {k: day for k, day in self._watched.items() if k not in self._seen_watched}
-        self.stream_state[WATCHED_NO_SHOWS] = written_watched(
-            {k: day for k, day in {**kept, **self._watching}.items() if day and day >= floor}
-        )
+        self.stream_state[WATCHED_NO_SHOWS] = self._no_shows.to_state(floor)
         if (coverage := self.calendly_tap.webhook_coverage) is not None:
             self.stream_state[COVERAGE_STATE] = coverage.state
         self.deep_reread.done(self.stream_state, self.run_started)
@@ -373,7 +338,7 @@ class WebhookSubscriptionsStream(RefreshedOnCadence):
         """Every item of an organization-wide list, its requests counted in the metrics."""
         organization = {"organization": self.organization_uri, "count": self.page_size}
         with metrics.http_request_counter(self.name, endpoint=path) as counter:
-            yield from iter_collection(self.client, path, organization, None, counter.increment)
+            yield from self.client.paginate(path, organization, on_page=counter.increment)
 
     def query(self, context: Context | None) -> dict[str, Any]:
         return {**super().query(context), **(context or {})}
@@ -448,22 +413,20 @@ class MeetingRecapTranscriptsStream(CalendlyChildStream):
     name = "meeting_recap_transcripts"
     path = "/meeting_recaps/{uuid}/transcript"
     parent_stream_type = MeetingRecapsStream
+    envelope = "resource"
     replication_key = None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.skipped = not self.config.get("meeting_recap_transcripts", False)  # off: not fetched
+    enabled_by = "meeting_recap_transcripts"
 
     def iter_for(self, parent: Mapping[str, Any]) -> Iterator[Record]:
         bookmark, changed = self.listing.bookmark, parse_timestamp(parent.get("updated_at"))
         if parent.get("status") != "available" or (bookmark and changed and changed <= bookmark):
             return
-        path = self.path.replace("{uuid}", uuid_of(parent["uri"]))
+        path = self.path_under(parent["uri"])
         try:
             body = self.client.request("GET", path) or {}
         except NotFoundError:
             return  # the recap became unavailable after it was listed
-        yield {**body["resource"], "meeting_recap": parent["uri"]}
+        yield {**body[self.envelope], "meeting_recap": parent["uri"]}
 
 
 class TeamsStream(CalendlyStream):
@@ -508,51 +471,6 @@ class EventTypeAvailabilitySchedulesStream(DimensionStream):
         return self.path, {"event_type": parent["uri"]}
 
 
-class ForwardSnapshotStream(CalendlyChildStream):
-    """Opt-in with `snapshot_days_ahead` > 0: what the next days look like now, read in windows
-    of at most `max_window_days` (the API refuses longer ranges and past start times). Every run
-    adds a whole snapshot, each row stamped with the run's `captured_at`."""
-
-    replication_key = None
-    max_window_days: ClassVar[int]
-    parent_key: ClassVar[str]
-    _captured_at: datetime
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Off: not fetched at all, so the parent listing is not lengthened for it either.
-        self.skipped = self.calendly_tap.snapshot_days_ahead == 0
-
-    def prepare_fetch(self) -> None:
-        super().prepare_fetch()
-        self._captured_at = datetime.now(timezone.utc)
-
-    def windows(self) -> Iterator[tuple[str, str]]:
-        """Empty while `snapshot_days_ahead` is 0 (the default): the stream is off."""
-        start = self._captured_at + timedelta(minutes=1)  # still in the future when it arrives
-        end = start + timedelta(days=self.calendly_tap.snapshot_days_ahead)
-        while start < end:
-            stop = min(end, start + timedelta(days=self.max_window_days))
-            yield format_timestamp(start), format_timestamp(stop)
-            start = stop
-
-    def wanted(self, parent: Mapping[str, Any]) -> bool:
-        return True
-
-    def iter_for(self, parent: Mapping[str, Any]) -> Iterator[Record]:
-        if not self.wanted(parent):
-            return
-        stamp = {self.parent_key: parent["uri"], "captured_at": format_timestamp(self._captured_at)}
-        for start, end in self.windows():
-            query = {self.parent_key: parent["uri"], "start_time": start, "end_time": end}
-            try:
-                body = self.client.request("GET", self.path, params=query) or {}
-            except NotFoundError:
-                return
-            for row in body.get("collection") or []:
-                yield {**row, **stamp}
-
-
 class EventTypeAvailableTimesStream(ForwardSnapshotStream):
     name = "event_type_available_times"
     path = "/event_type_available_times"
@@ -574,32 +492,19 @@ class UserBusyTimesStream(ForwardSnapshotStream):
     parent_key = "user"
 
 
-#: Streams that stay empty unless a setting turns them on.
-OPT_IN_STREAMS = ("event_type_available_times", "meeting_recap_transcripts", "user_busy_times")
-
-STREAM_TYPES: tuple[type[CalendlyStream], ...] = (
-    ActivityLogEntriesStream,
-    AvailabilitySchedulesStream,
-    ContactCustomFieldDefinitionsStream,
-    ContactsStream,
-    EventTypeAvailabilitySchedulesStream,
-    EventTypeAvailableTimesStream,
-    EventTypeHostsStream,
-    EventTypesStream,
-    GroupRelationshipsStream,
-    GroupsStream,
-    InviteesStream,
-    LocationsStream,
-    MeetingRecapTranscriptsStream,
-    MeetingRecapsStream,
-    OrganizationInvitationsStream,
-    OrganizationMembershipsStream,
-    OutgoingCommunicationsStream,
-    RoutingFormSubmissionsStream,
-    RoutingFormsStream,
-    ScheduledEventsStream,
-    TeamsStream,
-    UserBusyTimesStream,
-    UsersStream,
-    WebhookSubscriptionsStream,
+#: Every stream class above that names a stream (in class-name order, the SDK's sync order).
+STREAM_TYPES: tuple[type[CalendlyStream], ...] = tuple(
+    sorted(
+        (
+            value
+            for value in list(globals().values())
+            if isinstance(value, type)
+            and issubclass(value, CalendlyStream)
+            and isinstance(vars(value).get("name"), str)
+        ),
+        key=lambda stream_type: stream_type.__name__,
+    )
 )
+
+#: Streams that stay empty unless a setting turns them on (`enabled_by`).
+OPT_IN_STREAMS = tuple(stream.name for stream in STREAM_TYPES if stream.enabled_by)

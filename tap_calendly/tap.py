@@ -63,12 +63,18 @@ TAP_SETTINGS = (
         "least this many hours after the last completed one does it.",
     ),
     th.Property(
-        "invitee_concurrency",
+        "child_concurrency",
         th.IntegerType(minimum=1, maximum=32),
         default=DEFAULT_CONCURRENCY,
         description="Requests in flight at once for per-parent collections (invitees of each "
         "event, hosts of each event type, submissions of each routing form, schedules of each "
         "user). The shared rate limit still paces them.",
+    ),
+    th.Property(
+        "invitee_concurrency",
+        th.IntegerType(minimum=1, maximum=32),
+        description="Deprecated: the former name of child_concurrency. When set, it is used "
+        "instead of child_concurrency (rename it).",
     ),
     th.Property(
         "webhook_inbox",
@@ -181,6 +187,10 @@ class TapCalendly(CalendlyPlugin, Tap):
                     "needs webhook_inbox: without deliveries, skipped invitees would never be "
                     "re-read",
                 )
+            if "invitee_concurrency" in self.config:
+                self.logger.warning(
+                    "invitee_concurrency is deprecated: it is used as child_concurrency, rename it."
+                )
             if "skip_unchanged_future_invitees" in self.config:
                 self.logger.warning(
                     "skip_unchanged_future_invitees is deprecated and has no effect: "
@@ -213,7 +223,7 @@ class TapCalendly(CalendlyPlugin, Tap):
         return ClientSettings.from_config(self.config)
 
     @cached_property
-    def calendly(self) -> CalendlyClient:
+    def client(self) -> CalendlyClient:
         """The run's one HTTP client, made on first use: discovery sends no request."""
         return CalendlyClient(self.client_settings, logger=self.logger, user_agent="tap-calendly")
 
@@ -224,7 +234,7 @@ class TapCalendly(CalendlyPlugin, Tap):
         if self.client_settings.organization:
             return self.client_settings.organization
         with metrics.http_request_counter(self.name, endpoint="/users/me") as counter:
-            uri = self.calendly.organization_uri
+            uri = self.client.organization_uri
             counter.increment()
         return uri
 
@@ -234,7 +244,12 @@ class TapCalendly(CalendlyPlugin, Tap):
 
     @property
     def concurrency(self) -> int:
-        return int(self.config.get("invitee_concurrency", DEFAULT_CONCURRENCY))
+        """child_concurrency, or the value of its deprecated name invitee_concurrency."""
+        config = self.config
+        return int(
+            config.get("invitee_concurrency")
+            or config.get("child_concurrency", DEFAULT_CONCURRENCY)
+        )
 
 
 def check_timestamp_setting(config: Mapping[str, Any], setting: str) -> None:

@@ -31,7 +31,7 @@ def test_about_markdown_documents_every_setting() -> None:
         assert rows.get(setting), f"setting {setting!r} has no description in --about"
     for setting in ("token", "client_id", "client_secret", "refresh_token", "organization"):
         assert setting in rows
-    for setting in ("start_date", "api_url", "lookback_days", "invitee_concurrency"):
+    for setting in ("start_date", "api_url", "lookback_days", "child_concurrency"):
         assert setting in rows
     secrets = {
         name

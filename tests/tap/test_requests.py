@@ -74,7 +74,7 @@ def test_invitee_lists_are_fetched_concurrently_up_to_the_setting(
 ) -> None:
     in_flight["barrier"] = threading.Barrier(concurrency, timeout=60)
     with Sandbox(seed=4, events=60) as sandbox:
-        run = run_in_process(tap_config(sandbox, invitee_concurrency=concurrency))
+        run = run_in_process(tap_config(sandbox, child_concurrency=concurrency))
         assert len(run.records["invitees"]) == len(sandbox.store.invitees)
     assert in_flight["barrier"] is None, "the first invitee requests never overlapped"
     assert in_flight["peak"] == concurrency
@@ -83,7 +83,7 @@ def test_invitee_lists_are_fetched_concurrently_up_to_the_setting(
 def test_the_shared_throttle_keeps_concurrent_requests_under_the_rate_limit() -> None:
     # 20 requests per 1-second window; the tap is told 80% of it.
     with Sandbox(seed=4, events=40, rate_limit=20, rate_window_seconds=1) as sandbox:
-        config = tap_config(sandbox, requests_per_minute=0.8 * 20 * 60, invitee_concurrency=4)
+        config = tap_config(sandbox, requests_per_minute=0.8 * 20 * 60, child_concurrency=4)
         run = run_in_process(config)
         statuses = Counter(r.status for r in sandbox.request_log)
         assert len(run.records["invitees"]) == len(sandbox.store.invitees)

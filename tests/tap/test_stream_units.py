@@ -12,15 +12,14 @@ import requests
 
 from calendly_http import ConfigError
 from tap_calendly.fanout import Workers
+from tap_calendly.noshows import read_watched, watch_key, written_watched
 from tap_calendly.pagination import CalendlyPaginator
+from tap_calendly.resume import resumable
 from tap_calendly.streams import (
     EventTypesStream,
     InviteesStream,
     RoutingFormSubmissionsStream,
     ScheduledEventsStream,
-    read_watched,
-    watch_key,
-    written_watched,
 )
 from tap_calendly.tap import TapCalendly
 from tap_calendly.timestamps import format_timestamp, parse_timestamp
@@ -403,7 +402,7 @@ def test_rows_out_of_order_take_the_resume_point_back_before_they_are_emitted(
     ]
     kept_while_emitting = [
         (row["uri"], events.stream_state.get("resume", {}).get("min_start_time"))
-        for row in events._resumable(rows)
+        for row in resumable(events, rows)
     ]
     assert kept_while_emitting == [
         ("e0", None),
