@@ -87,7 +87,7 @@ def deletions_section(plan: Plan, workdir: Path) -> Section:
         config = tap_config(
             sandbox.base_url,
             requests_per_minute=UNTHROTTLED,
-            invitee_concurrency=plan.concurrency,
+            child_concurrency=plan.concurrency,
         )
         runs["full"] = run_tap(workdir, "deletions-full", config, code_path=plan.code_path)
         deleted = delete_some(sandbox)

@@ -64,7 +64,7 @@ class FullSyncResults:
 
 def measure(plan: Plan, workdir: Path) -> FullSyncResults:
     with running_sandbox(events=plan.cpu_events) as sandbox:
-        settings = {"requests_per_minute": UNTHROTTLED, "invitee_concurrency": plan.concurrency}
+        settings = {"requests_per_minute": UNTHROTTLED, "child_concurrency": plan.concurrency}
         config = tap_config(sandbox.base_url, **settings)
         startup = run_console_script(
             "tap-calendly", ["--about", "--format", "json"], workdir=workdir, name="about"

@@ -23,7 +23,7 @@ class Plan:
     target_links: int = 300
     gdpr_emails: int = 1_000
     gdpr_batch_size: int = 100
-    concurrency: int = 4  # invitee_concurrency of the CPU and scale runs (the tap's default)
+    concurrency: int = 4  # child_concurrency of the CPU and scale runs (the tap's default)
     profile: bool = True
     code_path: Path | None = None  # package copies to measure instead (PYTHONPATH)
 

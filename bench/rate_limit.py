@@ -95,7 +95,7 @@ def rate_section(plan: Plan, workdir: Path) -> Section:
         "3. Rate limit: pacing against a limited, slow API",
         f"Sandbox limit {limit:,} requests/minute (fixed 60-second windows, as Calendly's "
         f"X-RateLimit-* headers describe), {plan.rate_latency_ms} ms latency per request, "
-        f"{plan.rate_events:,} events; `invitee_concurrency` {plan.rate_concurrency}. The steady "
+        f"{plan.rate_events:,} events; `child_concurrency` {plan.rate_concurrency}. The steady "
         "part is the span from the first to the last invitee call (the fan-out); the start "
         "(one sequential request at a time) is reported in the overall rate.",
     )
@@ -104,7 +104,7 @@ def rate_section(plan: Plan, workdir: Path) -> Section:
         with running_sandbox(
             events=plan.rate_events, rate_limit=limit, latency_ms=plan.rate_latency_ms
         ) as sandbox:
-            settings: dict[str, float | int] = {"invitee_concurrency": plan.rate_concurrency}
+            settings: dict[str, float | int] = {"child_concurrency": plan.rate_concurrency}
             if share is not None:
                 settings["requests_per_minute"] = int(share * limit)
             name = f"rate-{share or 'default'}"

@@ -34,7 +34,7 @@ def scale_section(plan: Plan, workdir: Path) -> Section:
             config = tap_config(
                 sandbox.base_url,
                 requests_per_minute=UNTHROTTLED,
-                invitee_concurrency=plan.concurrency,
+                child_concurrency=plan.concurrency,
             )
             runs.append(
                 (events, run_tap(workdir, f"scale-{events}", config, code_path=plan.code_path))

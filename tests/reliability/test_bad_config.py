@@ -68,7 +68,7 @@ COMMON_CASES: list[tuple[str, dict[str, Any], str]] = [
 TAP_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("start-date-not-a-date", {"start_date": "last tuesday"}, "start_date"),
     ("lookback-negative", {"lookback_days": -3}, "lookback_days"),
-    ("concurrency-not-a-number", {"invitee_concurrency": "four"}, "invitee_concurrency"),
+    ("concurrency-not-a-number", {"child_concurrency": "four"}, "child_concurrency"),
 ]
 TARGET_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("dry-run-not-a-boolean", {"dry_run": "yes please"}, "dry_run"),

@@ -83,7 +83,7 @@ def test_429_storm_loses_no_record(
     sandbox_factory: Any, tap_installed: None, tmp_path: Path
 ) -> None:
     sb = sandbox_factory(seed=12, events=60, token=TOKEN, rate_limit=25, rate_window_seconds=1.0)
-    config = tap_config(tmp_path / "config.json", sb, max_retries=12, invitee_concurrency=4)
+    config = tap_config(tmp_path / "config.json", sb, max_retries=12, child_concurrency=4)
     with QuotaBurner(sb, storm=6):
         run = run_tap(config)
 
@@ -220,7 +220,7 @@ def test_everything_at_once_still_delivers_exactly(
         tmp_path / "config.json",
         sb,
         request_timeout=1,
-        invitee_concurrency=4,
+        child_concurrency=4,
         **oauth_settings(token_file),
     )
     with ExpireTokensAfter(sb, "/scheduled_events/", 20) as expiry, QuotaBurner(sb, storm=4):

@@ -47,7 +47,7 @@ def test_tap_refreshes_once_when_the_token_dies_mid_run_and_the_next_run_authent
     sb = sandbox_factory(seed=100, events=120, **oauth_sandbox_options())
     token_file = tmp_path / "secrets" / "calendly_refresh_token"
     config = tap_config(
-        tmp_path / "config.json", sb, invitee_concurrency=4, **oauth_settings(token_file)
+        tmp_path / "config.json", sb, child_concurrency=4, **oauth_settings(token_file)
     )
     # Mid-run, while four workers fetch invitees concurrently: they all meet the 401 together.
     with ExpireTokensAfter(sb, "/scheduled_events/", 10) as expiry:
