@@ -14,8 +14,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import psycopg2
 
 SERVER_TIME_ZONE = "America/New_York"
 SUPERUSER = "postgres"
@@ -139,3 +143,14 @@ class PostgresCluster:
             "PGPASSWORD": PASSWORD,
             "PGDATABASE": name,
         }
+
+
+def connect(env: Mapping[str, str]) -> Any:
+    """A psycopg2 connection to the database the standard PG* variables of `env` name."""
+    return psycopg2.connect(
+        host=env["PGHOST"],
+        port=env["PGPORT"],
+        user=env["PGUSER"],
+        password=env["PGPASSWORD"],
+        dbname=env["PGDATABASE"],
+    )

@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import psycopg2
 
 from demo.meltano import REPO_ROOT, tool_path
+from tests.analytics.postgres import connect
 
 API = "https://api.calendly.com"
 AS_OF = "2026-06-10 12:00:00"
@@ -279,22 +279,12 @@ def load_duckdb(database: Path, tables: Mapping[str, list[dict[str, Any]]]) -> N
 
 
 def load_postgres(env: Mapping[str, str], tables: Mapping[str, list[dict[str, Any]]]) -> None:
-    with pg_connect(env) as connection, connection.cursor() as cursor:
+    with connect(env) as connection, connection.cursor() as cursor:
         cursor.execute("create schema calendly")
         for table, rows in tables.items():
             cursor.execute(_create(table, "jsonb"))
             cursor.executemany(_insert(table, "%s"), _rows(table, rows))
     connection.close()
-
-
-def pg_connect(env: Mapping[str, str]) -> Any:
-    return psycopg2.connect(
-        host=env["PGHOST"],
-        port=env["PGPORT"],
-        user=env["PGUSER"],
-        password=env["PGPASSWORD"],
-        dbname=env["PGDATABASE"],
-    )
 
 
 # Everything the marts are built from; the models of other streams are not built here.

@@ -18,7 +18,7 @@ import yaml
 
 from demo.meltano import REPO_ROOT
 from tests.analytics import raw_fixture
-from tests.analytics.postgres import PostgresCluster
+from tests.analytics.postgres import PostgresCluster, connect
 from tests.analytics.warehouses import run_results
 
 pytestmark = pytest.mark.slow
@@ -35,7 +35,7 @@ class Built:
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         if "PGDATABASE" in self.env:
-            with raw_fixture.pg_connect(self.env) as connection, connection.cursor() as cursor:
+            with connect(self.env) as connection, connection.cursor() as cursor:
                 cursor.execute(sql)
                 rows: list[tuple[Any, ...]] = cursor.fetchall()
             connection.close()

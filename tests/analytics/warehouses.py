@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import psycopg2
 
 from calendly_sandbox import Sandbox
 from demo.meltano import Meltano, RunResult
 from demo.run import Layout, start_date
+from tests.analytics.postgres import connect
 
 
 @dataclass
@@ -46,13 +46,7 @@ def query(warehouse: Warehouse, sql: str) -> list[tuple[Any, ...]]:
     if "PGDATABASE" in warehouse.env:
         env = warehouse.env
         with (
-            psycopg2.connect(
-                host=env["PGHOST"],
-                port=env["PGPORT"],
-                user=env["PGUSER"],
-                password=env["PGPASSWORD"],
-                dbname=env["PGDATABASE"],
-            ) as connection,
+            connect(env) as connection,
             connection.cursor() as cursor,
         ):
             cursor.execute(sql)

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import psycopg2
 import pytest
 
-from tests.analytics.postgres import PostgresCluster
+from tests.analytics.postgres import PostgresCluster, connect
 from tests.distributions.conftest import ROOT, CleanVenv, clean_venv
 
 pytestmark = pytest.mark.slow
@@ -110,13 +109,7 @@ def load_into_postgres(
     }
     for _ in range(2):
         run_loader(venv, command, config, singer_input(EVENTS))
-    connection = psycopg2.connect(
-        host=pg["PGHOST"],
-        port=pg["PGPORT"],
-        user=pg["PGUSER"],
-        password=pg["PGPASSWORD"],
-        dbname=pg["PGDATABASE"],
-    )
+    connection = connect(pg)
     with connection, connection.cursor() as cursor:
         cursor.execute(
             "select column_name, udt_name from information_schema.columns "

@@ -21,13 +21,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
-import psycopg2
 import pytest
 import yaml
 
 from calendly_sandbox import Sandbox
 from demo.meltano import Meltano
-from tests.analytics.postgres import PostgresCluster
+from tests.analytics.postgres import PostgresCluster, connect
 from tests.distributions.conftest import ROOT, Wheel
 
 pytestmark = pytest.mark.slow
@@ -157,13 +156,7 @@ def test_postgres_holds_every_record_unbent(
     meltano, pg = project
     counts = emitted(meltano, "target-postgres", tmp_path / "postgres-run.log")
 
-    connection = psycopg2.connect(
-        host=pg["PGHOST"],
-        port=pg["PGPORT"],
-        user=pg["PGUSER"],
-        password=pg["PGPASSWORD"],
-        dbname=pg["PGDATABASE"],
-    )
+    connection = connect(pg)
     with connection, connection.cursor() as cursor:
         rows = {}
         for stream in counts:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import psycopg2
 import pytest
 import requests
 
@@ -30,7 +29,7 @@ from calendly_sandbox.store import uuid_of
 from demo.meltano import Meltano
 from demo.run import Layout, start_date
 from tap_calendly.timestamps import parse_timestamp
-from tests.analytics.postgres import PostgresCluster
+from tests.analytics.postgres import PostgresCluster, connect
 from tests.e2e.conftest import meltano_sys_dir  # noqa: F401 - the session fixture
 from tests.tap.conftest import Api
 from tests.webhooks.receiver import subscribed_receiver
@@ -146,13 +145,7 @@ def loaded_rows(
             columns = [c[0] for c in cursor.description]
             fetched = cursor.fetchall()
     else:
-        connection = psycopg2.connect(
-            host=pg_env["PGHOST"],
-            port=pg_env["PGPORT"],
-            user=pg_env["PGUSER"],
-            password=pg_env["PGPASSWORD"],
-            dbname=pg_env["PGDATABASE"],
-        )
+        connection = connect(pg_env)
         with connection, connection.cursor() as cursor:
             cursor.execute(sql)
             columns = [c[0] for c in cursor.description or ()]

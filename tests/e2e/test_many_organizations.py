@@ -20,7 +20,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pytest
 import requests
 import yaml
@@ -28,7 +27,7 @@ import yaml
 from calendly_sandbox import Sandbox
 from demo.meltano import REPO_ROOT, Meltano, MeltanoCommandError
 from tests.analytics.conftest import postgres  # noqa: F401 - the session's PostgreSQL
-from tests.analytics.postgres import PostgresCluster
+from tests.analytics.postgres import PostgresCluster, connect
 from tests.reliability.sandbox_view import STREAM_SOURCES, expected_uris, requests_to
 from tests.webhooks.test_sandbox_deliveries import book
 
@@ -209,13 +208,7 @@ def run_concurrently(meltano: Meltano, orgs: Mapping[str, Organization], name: s
 
 def warehouse_uris(pg_env: Mapping[str, str], schema: str) -> dict[str, set[str]]:
     with (
-        psycopg2.connect(
-            host=pg_env["PGHOST"],
-            port=pg_env["PGPORT"],
-            user=pg_env["PGUSER"],
-            password=pg_env["PGPASSWORD"],
-            dbname=pg_env["PGDATABASE"],
-        ) as connection,
+        connect(pg_env) as connection,
         connection.cursor() as cursor,
     ):
         found = {}
