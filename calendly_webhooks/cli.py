@@ -36,6 +36,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="calendly-webhooks",
         description="Receive Calendly webhooks: verify each signature, store it in the inbox.",
     )
+    add_receiving_options(parser)
+    add_connection_limits(parser)
+    args = parser.parse_args(argv)
+    if args.keep_days is not None and not args.keep_days >= MIN_KEEP_DAYS:
+        parser.error(
+            f"--keep-days must be at least {MIN_KEEP_DAYS:g} (Calendly redelivers for 24 hours, "
+            "and a redelivery is recognised by the row it repeats)"
+        )
+    if not 0 <= args.port <= 65535:
+        parser.error("--port must be within 0..65535")
+    positive = ("max_body_bytes", "header_timeout", "body_timeout", "keep_alive_timeout")
+    for name in (*positive, "max_connections"):
+        if not getattr(args, name) > 0:  # also refuses nan
+            parser.error(f"--{name.replace('_', '-')} must be positive")
+    return args
+
+
+def add_receiving_options(parser: argparse.ArgumentParser) -> None:
+    """Where the receiver listens, what it accepts and where it stores it."""
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port; 0 picks any free port")
     parser.add_argument(
@@ -75,6 +94,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "never reads a pruned delivery. Default: keep everything",
     )
     parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+
+
+def add_connection_limits(parser: argparse.ArgumentParser) -> None:
+    """What keeps slow or numerous clients from holding the receiver (docs/receiver.md)."""
+    parser.add_argument(
         "--header-timeout",
         type=float,
         default=Limits.header_timeout,
@@ -101,22 +127,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="open connections at most (lowered to fit the open-files limit); a new one "
         "displaces the one waiting longest for a client (default %(default)d)",
     )
-    parser.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
-    )
-    args = parser.parse_args(argv)
-    if args.keep_days is not None and not args.keep_days >= MIN_KEEP_DAYS:
-        parser.error(
-            f"--keep-days must be at least {MIN_KEEP_DAYS:g} (Calendly redelivers for 24 hours, "
-            "and a redelivery is recognised by the row it repeats)"
-        )
-    if not 0 <= args.port <= 65535:
-        parser.error("--port must be within 0..65535")
-    positive = ("max_body_bytes", "header_timeout", "body_timeout", "keep_alive_timeout")
-    for name in (*positive, "max_connections"):
-        if not getattr(args, name) > 0:  # also refuses nan
-            parser.error(f"--{name.replace('_', '-')} must be positive")
-    return args
 
 
 def listen(host: str, port: int) -> socket.socket:
