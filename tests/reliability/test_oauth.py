@@ -4,9 +4,12 @@ token requests stay within Calendly's 8 per user per minute even when every toke
 
 from __future__ import annotations
 
+import fcntl
+import os
 import signal
 import stat
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -197,8 +200,11 @@ class RunOtherWhileTapIsFrozen:
     rotated by the other run: the overlap the prod environment in meltano.yml sets up, forced
     deterministically."""
 
-    def __init__(self, sandbox: Any, run_other: Any, after_requests: int = 15) -> None:
+    def __init__(
+        self, sandbox: Any, token_file: Path, run_other: Any, after_requests: int = 15
+    ) -> None:
         self._sandbox = sandbox
+        self._lock_file = token_file.with_name(f".{token_file.name}.session")
         self._run_other = run_other
         self._after = after_requests
         self.other: Any = None
@@ -208,12 +214,45 @@ class RunOtherWhileTapIsFrozen:
         if len(served) < self._after:
             return False
         process.send_signal(signal.SIGSTOP)
+        wait_until_stopped(process.pid)
+        if self._lock_held():
+            # Frozen inside a refresh: the other run would wait for the lock until the tap
+            # thawed, which only happens once the other run ends. Try again a moment later.
+            process.send_signal(signal.SIGCONT)
+            return False
         try:
             self._sandbox.expire_access_tokens()
             self.other = self._run_other()
         finally:
             process.send_signal(signal.SIGCONT)
         return True  # stop watching; the tap runs on to its end
+
+    def _lock_held(self) -> bool:
+        """Whether a process holds the token file's lock (the one the plugins renew under)."""
+        if not self._lock_file.exists():
+            return False
+        fd = os.open(self._lock_file, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # closing releases a lock this check took
+        return False
+
+
+def wait_until_stopped(pid: int) -> None:
+    """SIGSTOP is asynchronous: wait until every thread of `pid` is in the stopped state."""
+    while not all(_stopped(task) for task in Path(f"/proc/{pid}/task").iterdir()):
+        time.sleep(0.001)
+
+
+def _stopped(task: Path) -> bool:
+    try:
+        state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True  # the thread ended
+    return state in ("t", "T")
 
 
 @pytest.mark.parametrize("other", ["target", "tap"])
@@ -233,7 +272,9 @@ def test_overlapping_runs_share_the_rotating_token_file_and_a_third_run_works(
     links = singer_input({"create_scheduling_link": [{"event_type": t} for t in types]})
     second_tap = tap_config(tmp_path / "tap2.json", sb, **settings)
     overlap = RunOtherWhileTapIsFrozen(
-        sb, lambda: run_target(target, links) if other == "target" else run_tap(second_tap)
+        sb,
+        token_file,
+        lambda: run_target(target, links) if other == "target" else run_tap(second_tap),
     )
 
     first = run_tap_watched(tap, overlap, poll_seconds=0.001)
