@@ -110,7 +110,8 @@ def page(
         "next_page_token": next_token,
         "previous_page_token": None,
     }
-    if ctx.store.hard and realism.served_in_2021_shape(f"{fingerprint}.{token}"):
+    first_row = uuids[0] if uuids else ""
+    if ctx.store.hard and realism.served_in_2021_shape(f"{ctx.url_path}.{first_row}"):
         del pagination["next_page_token"], pagination["previous_page_token"]
     return {"collection": [table[u] for u in uuids], "pagination": pagination}
 
