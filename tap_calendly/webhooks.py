@@ -70,8 +70,12 @@ class WebhookHints:
             payload = payload if isinstance(payload, dict) else {}
             if isinstance(subject := payload.get("uri"), str):
                 self.subjects.add(subject)
-            contact = payload.get("contact") or {}
-            if delivery.event == "contact.deleted" and isinstance(contact.get("uri"), str):
+            contact = payload.get("contact")
+            if (
+                delivery.event == "contact.deleted"
+                and isinstance(contact, dict)
+                and isinstance(contact.get("uri"), str)
+            ):
                 self.deleted_contacts[contact["uri"]] = contact.get("deleted_at")
             for uri, start in named_events(envelope).items():
                 if start or uri not in self.named_events:
