@@ -79,7 +79,8 @@ def test_webhooks_from_subscription_to_warehouse(
         )
         assert marked.status_code == 201, marked.text
         assert sandbox.webhooks.wait_idle(timeout=30)
-        assert inbox_events(inbox) == ["invitee.created", "invitee_no_show.created"]
+        # Two independent deliveries: Calendly promises no order between them.
+        assert sorted(inbox_events(inbox)) == ["invitee.created", "invitee_no_show.created"]
         receiver.stop()
         canceled = api.post(booked["event"] + "/cancellation", json={"reason": "e2e"}, timeout=30)
         assert canceled.status_code == 201, canceled.text
